@@ -1,0 +1,125 @@
+/**
+ * `npm run build`: one self-contained ESM bundle per function under `dist/functions/<name>/`
+ * (`index.js` plus a minimal `package.json`), ready to zip for Cloud Run functions.
+ *
+ * The Functions Framework stays external: it is the host that loads the bundle, so the bundle must
+ * register into the same copy the host runs (the Cloud Run Node.js buildpack installs it from the
+ * minimal package.json). Everything else our code imports is inlined. The build fails if any
+ * devDependency ends up inside a bundle.
+ */
+import { build, type Metafile } from 'esbuild';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const functionsDir = path.join(root, 'functions');
+const outRoot = path.join(root, 'dist', 'functions');
+
+interface PackageJson {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+/** The host package: provided to the bundle at run time, never inlined. */
+const HOST_PACKAGE = '@google-cloud/functions-framework';
+
+/** Names of the npm packages a bundle inlined, from esbuild's metafile. */
+const inlinedPackages = (metafile: Metafile): Set<string> => {
+  const names = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match?.[1]) {
+      names.add(match[1]);
+    }
+  }
+  return names;
+};
+
+const formatSize = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+
+/** Names of the functions: every folder of `functions/` with an `index.ts`. */
+export const functionNames = async (): Promise<string[]> => {
+  const entries = await readdir(functionsDir, { withFileTypes: true });
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      const hasIndex = await stat(path.join(functionsDir, entry.name, 'index.ts')).then(
+        () => true,
+        () => false,
+      );
+      if (hasIndex) {
+        names.push(entry.name);
+      }
+    }
+  }
+  return names.sort();
+};
+
+const bundleOne = async (name: string, pkg: PackageJson): Promise<{ name: string; bytes: number }> => {
+  const outDir = path.join(outRoot, name);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await build({
+    entryPoints: [path.join(functionsDir, name, 'index.ts')],
+    outfile: path.join(outDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    metafile: true,
+    external: [HOST_PACKAGE],
+    // CommonJS dependencies (grpc-js, google-auth-library) call require(); give ESM one.
+    banner: {
+      js: "import { createRequire as __kgCreateRequire } from 'node:module'; const require = __kgCreateRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+  const devInside = [...inlinedPackages(result.metafile)].filter((dep) => dep in pkg.devDependencies);
+  if (devInside.length > 0) {
+    throw new Error(`bundle ${name} contains devDependencies: ${devInside.join(', ')}`);
+  }
+  const hostVersion = pkg.dependencies[HOST_PACKAGE];
+  if (hostVersion === undefined) {
+    throw new Error(`${HOST_PACKAGE} must be a dependency`);
+  }
+  const manifest = {
+    name: `kernel-gossip-${name}`,
+    version: pkg.version,
+    private: true,
+    type: 'module',
+    main: 'index.js',
+    engines: { node: '22' },
+    scripts: {
+      start: `functions-framework --target=${name}`,
+      // The code is already built: stop the buildpack from running a build without devDependencies.
+      'gcp-build': '',
+    },
+    dependencies: { [HOST_PACKAGE]: hostVersion },
+  };
+  await writeFile(path.join(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const { size } = await stat(path.join(outDir, 'index.js'));
+  return { name, bytes: size };
+};
+
+const main = async (): Promise<void> => {
+  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as PackageJson;
+  const names = await functionNames();
+  if (names.length === 0) {
+    throw new Error('no functions found under functions/');
+  }
+  const results = [];
+  for (const name of names) {
+    results.push(await bundleOne(name, pkg));
+  }
+  for (const { name, bytes } of results) {
+    console.log(`${`dist/functions/${name}/index.js`.padEnd(44)} ${formatSize(bytes).padStart(10)}`);
+  }
+};
+
+if (import.meta.main) {
+  await main();
+}

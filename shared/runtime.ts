@@ -1,0 +1,21 @@
+/**
+ * Settings every function reads: where it runs and how it logs.
+ *
+ * @module
+ */
+import { type ConfigOf, oneOf, optional, string } from './config.ts';
+import { SEVERITIES } from './log.ts';
+
+/** Variables every kernel-gossip function reads. */
+export const runtimeSpec = {
+  /** Project for trace correlation in logs; Cloud Run does not inject it, Terraform sets it. */
+  GOOGLE_CLOUD_PROJECT: optional(string()),
+  /** Cloud Run service name, set by the platform. */
+  K_SERVICE: optional(string()),
+  /** Cloud Run revision, set by the platform. */
+  K_REVISION: optional(string()),
+  /** Lowest log severity written. */
+  LOG_LEVEL: oneOf(SEVERITIES, { default: 'INFO' }),
+} as const;
+
+export type RuntimeConfig = ConfigOf<typeof runtimeSpec>;
