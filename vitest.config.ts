@@ -10,6 +10,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // No metadata server exists off Google Cloud; stop google-auth-library from probing for one.
+    env: { METADATA_SERVER_DETECTION: 'none' },
     projects: [
       {
         extends: true,
