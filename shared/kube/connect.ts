@@ -114,22 +114,3 @@ export const fileKubeConfig = (path: string, context?: string): KubeConfig => {
   }
   return kubeConfig;
 };
-
-/**
- * Caches the KubeConfig of one cluster for `ttlMs`, so warm instances do not ask the Container API
- * on every message, yet notice an endpoint or CA rotation within the TTL.
- */
-export const cachedKubeConfig = (load: () => Promise<KubeConfig>, ttlMs: number, now: () => number = Date.now): (() => Promise<KubeConfig>) => {
-  let cached: { value: Promise<KubeConfig>; at: number } | undefined;
-  return async () => {
-    if (cached === undefined || now() - cached.at > ttlMs) {
-      const value = load();
-      cached = { value, at: now() };
-      // A failed lookup must not be cached.
-      value.catch(() => {
-        cached = undefined;
-      });
-    }
-    return cached.value;
-  };
-};

@@ -283,6 +283,7 @@ export const createRemediator = (options: RemediatorOptions) => {
           finding,
           workload: stateOf(workload, owner.kind, hpa),
           namespaceLabels: ns.metadata?.labels ?? {},
+          namespaceAnnotations: ns.metadata?.annotations ?? {},
           operator: options.operator,
           now: now(),
           actionsThisRun: actions,
