@@ -8,7 +8,7 @@
  * devDependency ends up inside a bundle.
  */
 import { build, type Metafile } from 'esbuild';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -35,6 +35,14 @@ const inlinedPackages = (metafile: Metafile): Set<string> => {
   }
   return names;
 };
+
+/**
+ * CommonJS dependencies (grpc-js, google-gax, google-auth-library) call `require()` and read
+ * `__dirname`; an ESM bundle has neither, so the banner defines them from `import.meta.url`.
+ */
+const CJS_SHIM =
+  "import { createRequire as __kgCreateRequire } from 'node:module'; import { fileURLToPath as __kgFileURLToPath } from 'node:url'; import { dirname as __kgDirname } from 'node:path';" +
+  ' const require = __kgCreateRequire(import.meta.url); const __filename = __kgFileURLToPath(import.meta.url); const __dirname = __kgDirname(__filename);';
 
 const formatSize = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
@@ -72,10 +80,7 @@ const bundleOne = async (name: string, pkg: PackageJson): Promise<{ name: string
     legalComments: 'none',
     metafile: true,
     external: [HOST_PACKAGE],
-    // CommonJS dependencies (grpc-js, google-auth-library) call require(); give ESM one.
-    banner: {
-      js: "import { createRequire as __kgCreateRequire } from 'node:module'; const require = __kgCreateRequire(import.meta.url);",
-    },
+    banner: { js: CJS_SHIM },
     logLevel: 'warning',
   });
   const devInside = [...inlinedPackages(result.metafile)].filter((dep) => dep in pkg.devDependencies);
@@ -105,6 +110,25 @@ const bundleOne = async (name: string, pkg: PackageJson): Promise<{ name: string
   return { name, bytes: size };
 };
 
+/** The `kernel-gossip` command line as one executable ESM file (the package's `bin`). */
+const bundleCli = async (): Promise<{ name: string; bytes: number }> => {
+  const outfile = path.join(root, 'dist', 'cli', 'kernel-gossip.js');
+  await build({
+    entryPoints: [path.join(root, 'dev', 'cli', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    legalComments: 'none',
+    banner: { js: `#!/usr/bin/env node\n${CJS_SHIM}` },
+    logLevel: 'warning',
+  });
+  await chmod(outfile, 0o755);
+  return { name: 'dist/cli/kernel-gossip.js', bytes: (await stat(outfile)).size };
+};
+
 const main = async (): Promise<void> => {
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as PackageJson;
   const names = await functionNames();
@@ -113,10 +137,12 @@ const main = async (): Promise<void> => {
   }
   const results = [];
   for (const name of names) {
-    results.push(await bundleOne(name, pkg));
+    const { bytes } = await bundleOne(name, pkg);
+    results.push({ name: `dist/functions/${name}/index.js`, bytes });
   }
+  results.push(await bundleCli());
   for (const { name, bytes } of results) {
-    console.log(`${`dist/functions/${name}/index.js`.padEnd(44)} ${formatSize(bytes).padStart(10)}`);
+    console.log(`${name.padEnd(44)} ${formatSize(bytes).padStart(10)}`);
   }
 };
 
