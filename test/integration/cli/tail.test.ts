@@ -80,7 +80,7 @@ describe.each(ENTRIES)('kernel-gossip tail (%s) against the Pub/Sub emulator', (
   });
 
   it('refuses to run without a project', async () => {
-    const env = { ...process.env, PUBSUB_EMULATOR_HOST: emulator.host };
+    const env: NodeJS.ProcessEnv = { ...process.env, PUBSUB_EMULATOR_HOST: emulator.host };
     delete env['GOOGLE_CLOUD_PROJECT'];
     await expect(startProcess(process.execPath, [cli, 'tail'], { env, ready: /never/ })).rejects.toThrow(/needs --project or GOOGLE_CLOUD_PROJECT/);
   });
