@@ -31,7 +31,7 @@ import {
 } from './errors.ts';
 import { type CallOptions, checkLimits, deadlineOf, waitWithin } from './limits.ts';
 import { applyMaxOutputRows, isMutationScript, maxOutputRowsOf } from './script.ts';
-import { Method, type PixieTransport } from './transport.ts';
+import { Method, type StreamingTransport } from './transport.ts';
 import {
   DataType,
   type ExecuteScriptRequest,
@@ -67,7 +67,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** What the executor needs from a client. */
 export interface ExecuteContext {
-  readonly transport: PixieTransport;
+  readonly transport: StreamingTransport;
   readonly clusterId: string;
   /** Resolves the client's key pair; undefined when encryption is off. */
   readonly decrypter: (() => Promise<BatchDecrypter>) | undefined;

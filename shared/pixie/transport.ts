@@ -55,6 +55,11 @@ export interface OpenStream {
   cancel(): void;
 }
 
+/** The part of a transport ExecuteScript needs (lets unit tests feed bytes without a network). */
+export interface StreamingTransport {
+  serverStream(path: string, request: Uint8Array, limits: CallLimits): OpenStream;
+}
+
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const identity = (bytes: Buffer): Buffer => bytes;
 
@@ -72,7 +77,7 @@ const credentialsFor = (security: ChannelSecurity): grpc.ChannelCredentials => {
 };
 
 /** One channel to one address, shared by every call of a client. */
-export class PixieTransport {
+export class PixieTransport implements StreamingTransport {
   readonly address: string;
   private readonly client: grpc.Client;
   private readonly apiKey: string | undefined;
