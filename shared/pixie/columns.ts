@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { DataType } from './types.ts';
+import { DataType } from './data-type.ts';
 import { LITTLE_ENDIAN, decodeUtf8 } from './wire.ts';
 import { type Upid, uint128ToUuid, upidFromUint128 } from './uint128.ts';
 

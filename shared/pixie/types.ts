@@ -6,17 +6,7 @@
  */
 import type { Column } from './columns.ts';
 
-/** Column data types (px.api.vizierpb.DataType). */
-export const DataType = {
-  DATA_TYPE_UNKNOWN: 0,
-  BOOLEAN: 1,
-  INT64: 2,
-  UINT128: 3,
-  FLOAT64: 4,
-  STRING: 5,
-  TIME64NS: 6,
-} as const;
-export type DataType = (typeof DataType)[keyof typeof DataType];
+export { DataType } from './data-type.ts';
 
 /** Semantic types (px.api.vizierpb.SemanticType), complete list. */
 export const SemanticType = {
