@@ -186,11 +186,27 @@ const apiserverArgs = (dir: string, port: number, etcdUrl: string, serving: Issu
   '--profiling=false',
 ];
 
+/** Ports are picked free and then bound by another process; parallel test files can rarely collide. */
+const PORT_ATTEMPTS = 3;
+const isPortClash = (error: unknown): boolean => error instanceof LocalKubeStartError && /address already in use/i.test(error.message);
+
 /** Starts etcd and kube-apiserver and resolves once `/readyz` is ok. */
 export const startLocalKube = async (options: LocalKubeOptions = {}): Promise<LocalKube> => {
   const started = Date.now();
   const deadline = started + (options.startTimeoutMs ?? 90_000);
   const binaries = options.binaries ?? (await resolveKubeBinaries());
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options, binaries, started, deadline);
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !isPortClash(error)) {
+        throw error;
+      }
+    }
+  }
+};
+
+const startOnce = async (options: LocalKubeOptions, binaries: KubeBinaries, started: number, deadline: number): Promise<LocalKube> => {
   const dir = await mkdtemp(path.join(options.parentDir ?? tmpdir(), 'kernel-gossip-kube-'));
   const pkiDir = path.join(dir, 'pki');
   let etcd: Child | undefined;

@@ -18,6 +18,9 @@ if [ -x "$out" ]; then
   echo "10-kube-apiserver: $out already built"
   exit 0
 fi
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 command -v go >/dev/null || { echo "10-kube-apiserver: the go toolchain is required" >&2; exit 1; }
 mkdir -p "$cache/bin"
 
@@ -35,7 +38,7 @@ echo "10-kube-apiserver: building kube-apiserver $version (cold builds take 10-2
 (
   cd "$module_dir"
   # One build at a time and at most two threads: the machine is shared.
-  export GOFLAGS=-mod=mod GOMAXPROCS=2 CGO_ENABLED=0 GOTOOLCHAIN=local
+  export GOFLAGS="-mod=mod -buildvcs=false" GOMAXPROCS=2 CGO_ENABLED=0 GOTOOLCHAIN=local
   nice -n 10 go build -p 2 -trimpath -ldflags "$ldflags" -o "$tmp" k8s.io/kubernetes/cmd/kube-apiserver
 )
 "$tmp" --version
