@@ -113,6 +113,18 @@ describe('k8s/ manifests on a real kube-apiserver', () => {
     expect(await create({ ...kernelWhisper('missing-id'), spec: noFindingId })).toBe(422);
   });
 
+  it('validates PodBirthCertificate objects against the schema', async () => {
+    const create = (body: Record<string, unknown>) =>
+      statusOf(admin.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'shop', plural: 'podbirthcertificates', body }));
+    const valid = podBirthCertificate('schema-ok-pod');
+    const spec = valid['spec'] as Record<string, unknown>;
+    expect(await create(valid)).toBe('ok');
+    expect(await create({ ...podBirthCertificate('bad-count'), spec: { ...spec, containerCount: 3 } })).toBe(422);
+    expect(await create({ ...podBirthCertificate('bad-duration'), spec: { ...spec, timeToEntrypoint: 'soon' } })).toBe(422);
+    expect(await create({ ...podBirthCertificate('bad-namespace-kind'), spec: { ...spec, containers: [{ name: 'app', namespacesCreated: ['network'] }], containerCount: 1 } })).toBe(422);
+    expect(await create({ ...podBirthCertificate('duplicate-container'), spec: { ...spec, containers: [{ name: 'app' }, { name: 'app' }] } })).toBe(422);
+  });
+
   it('keeps status behind the status subresource', async () => {
     const name = 'status-split';
     await admin.custom.createNamespacedCustomObject({
