@@ -17,6 +17,8 @@ const log = createLogger({ labels: { component: 'local-kube' } });
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({ options: { apply: { type: 'boolean', default: false } }, strict: true });
+  // Listen before starting, so a signal during start-up still stops both processes and cleans up.
+  const signalled = Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
   const kube = await startLocalKube();
   const stop = async (signal: string): Promise<void> => {
     log.info('stopping local kube-apiserver', { signal });
@@ -38,8 +40,7 @@ const main = async (): Promise<void> => {
     startupMs: kube.startupMs,
     manifestsApplied: values.apply,
   });
-  const signal = await Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
-  await stop(signal);
+  await stop(await signalled);
 };
 
 main().catch((error: unknown) => {
