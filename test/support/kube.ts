@@ -6,8 +6,7 @@
  * No controllers run: {@link createOwnedPod} builds the Deployment -> ReplicaSet -> Pod chain with
  * owner references the way the controllers would.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are
-   classes for typing only; its ObjectSerializer sends plain objects as they are. */
+ 
 import {
   ApiException,
   AppsV1Api,

@@ -1,5 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are
-   classes for typing only; its ObjectSerializer sends plain objects as they are. */
+ 
 import { ApiException, PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalKube } from '../../../dev/kube/local-kube.ts';
