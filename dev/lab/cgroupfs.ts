@@ -4,7 +4,7 @@
  * is left inside first). Also names the systemd-layout cgroups as equivalent v1 paths: the v2 mount
  * here is empty, so `kubepods.slice/...` cgroups are made in the v1 hierarchies with the same names.
  */
-import { readdir, readFile, rmdir, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CpuStat, parseCpuStat } from './cpu-stat.ts';
 
@@ -19,6 +19,51 @@ export const v1Hierarchies = async (): Promise<string[]> => {
     .filter((fields) => fields[2] === 'cgroup' && fields[1] !== undefined)
     .map((fields) => fields[1] ?? '')
     .sort();
+};
+
+export interface CgroupMount {
+  readonly mount: string;
+  /** The kernel's hierarchy id (`root->hierarchy_id`, what the probes print): 0 for cgroup v2. */
+  readonly hierarchyId: number;
+  readonly version: 1 | 2;
+}
+
+/**
+ * Every cgroup mount with its hierarchy id, matched through /proc/self/cgroup (`id:controllers:path`)
+ * by controller list (or `name=`) from the mount options.
+ */
+export const cgroupMounts = async (): Promise<CgroupMount[]> => {
+  const [mounts, own] = await Promise.all([readFile('/proc/self/mounts', 'utf8'), readFile('/proc/self/cgroup', 'utf8')]);
+  const idsByControllers = new Map<string, number>();
+  for (const line of own.split('\n').filter((l) => l !== '')) {
+    const [id, controllers] = line.split(':');
+    idsByControllers.set([...(controllers ?? '').split(',')].sort().join(','), Number(id));
+  }
+  const out: CgroupMount[] = [];
+  for (const fields of mounts.split('\n').map((line) => line.split(' '))) {
+    const [, mount, type, options] = fields;
+    if (mount === undefined || (type !== 'cgroup' && type !== 'cgroup2')) {
+      continue;
+    }
+    const controllers = type === 'cgroup2' ? '' : (options ?? '').split(',').filter((o) => !['rw', 'ro', 'relatime', 'nosuid', 'nodev', 'noexec'].includes(o)).sort().join(',');
+    const hierarchyId = idsByControllers.get(controllers);
+    if (hierarchyId !== undefined) {
+      out.push({ mount, hierarchyId, version: type === 'cgroup2' ? 2 : 1 });
+    }
+  }
+  return out;
+};
+
+/** `(hierarchy id, kernfs id)` of a cgroup in every hierarchy where it exists (the kernfs id is the inode number). */
+export const cgroupIds = async (cgroupPath: string): Promise<{ hierarchy: number; id: number }[]> => {
+  const out: { hierarchy: number; id: number }[] = [];
+  for (const { mount, hierarchyId } of await cgroupMounts()) {
+    const info = await stat(path.join(mount, cgroupPath)).catch(() => undefined);
+    if (info !== undefined) {
+      out.push({ hierarchy: hierarchyId, id: info.ino });
+    }
+  }
+  return out;
 };
 
 /** The mount point of the hierarchy with `controller` (e.g. `cpu`). */
@@ -65,13 +110,16 @@ const sleep = async (ms: number): Promise<void> => {
   await new Promise((resolve) => setTimeout(resolve, ms));
 };
 
+/** Mount points of every cgroup hierarchy, v1 and v2 (runc also makes its cgroups in the v2 mount). */
+export const allHierarchies = async (): Promise<string[]> => (await cgroupMounts()).map((m) => m.mount);
+
 /**
- * Removes `cgroupPath` and everything below it from every hierarchy, deepest first. Processes still
+ * Removes `cgroupPath` and everything below it from every hierarchy (v1 and v2), deepest first. Processes still
  * inside are killed first (SIGKILL), and removal is retried while they exit. Missing paths are fine.
  */
 export const removeCgroupEverywhere = async (cgroupPath: string): Promise<void> => {
   const failures: string[] = [];
-  for (const hierarchy of await v1Hierarchies()) {
+  for (const hierarchy of await allHierarchies()) {
     const root = path.join(hierarchy, cgroupPath);
     const dirs = await subtree(root);
     for (const dir of dirs.reverse()) {

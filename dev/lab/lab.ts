@@ -21,7 +21,7 @@ import {
   podCgroupPath,
 } from '../../shared/pxl/cgroup-identity.ts';
 import { labRootfs } from './assets.ts';
-import { hierarchyOf, makeCgroupEverywhere, removeCgroupEverywhere, v1Hierarchies, writeCgroupFile } from './cgroupfs.ts';
+import { allHierarchies, cgroupIds, hierarchyOf, makeCgroupEverywhere, removeCgroupEverywhere, writeCgroupFile } from './cgroupfs.ts';
 import { checkLabHost, type LabHost } from './host.ts';
 import { ociConfig } from './oci.ts';
 
@@ -63,6 +63,8 @@ export interface LabContainer {
   readonly ociConfig: Record<string, unknown>;
   /** Host pid of the container's init process once started. */
   pid: number;
+  /** `(hierarchy id, kernfs id)` of the container's cgroup in every hierarchy, once started. */
+  cgroupIds: { hierarchy: number; id: number }[];
 }
 
 export interface LabPod {
@@ -71,6 +73,8 @@ export interface LabPod {
   readonly cgroupPath: string;
   readonly sandbox: LabContainer;
   readonly containers: LabContainer[];
+  /** `(hierarchy id, kernfs id)` of the pod cgroup and its kubepods parents, in every hierarchy. */
+  cgroupIds: { hierarchy: number; id: number }[];
 }
 
 export class LabError extends Error {
@@ -139,7 +143,7 @@ export class Lab {
     const uid = randomUUID();
     const cgroupPath = podCgroupPath(spec.layout, spec.qos, uid);
     const sandboxSpec: ContainerSpec = { name: 'POD', workload: { shape: 'command', args: SANDBOX_ARGS } };
-    const pod: LabPod = { spec, uid, cgroupPath, sandbox: undefined as unknown as LabContainer, containers: [] };
+    const pod: LabPod = { spec, uid, cgroupPath, sandbox: undefined as unknown as LabContainer, containers: [], cgroupIds: [] };
     this.pods.push(pod);
     await makeCgroupEverywhere(cgroupPath);
     const limits = spec.containers.map((c) => c.cpuQuotaUs);
@@ -152,6 +156,11 @@ export class Lab {
     const sandbox = this.containerOf(pod, sandboxSpec, true, undefined);
     (pod as { sandbox: LabContainer }).sandbox = sandbox;
     await this.run(sandbox);
+    // runc made the pod level in the v2 mount too: collect ids once the sandbox exists.
+    const levels = cgroupPath.split('/').filter((part) => part !== '');
+    for (let depth = 1; depth <= levels.length; depth += 1) {
+      pod.cgroupIds.push(...(await cgroupIds(`/${levels.slice(0, depth).join('/')}`)));
+    }
     for (const containerSpec of spec.containers) {
       pod.containers.push(this.containerOf(pod, containerSpec, false, sandbox.pid));
     }
@@ -230,7 +239,7 @@ export class Lab {
     const parts = cgroupPath.split('/').filter((part) => part !== '');
     for (let depth = parts.length - 1; depth >= 1; depth -= 1) {
       const parent = `/${parts.slice(0, depth).join('/')}`;
-      for (const hierarchy of await v1Hierarchies()) {
+      for (const hierarchy of await allHierarchies()) {
         await rmdir(path.join(hierarchy, parent)).catch(() => undefined);
       }
     }
@@ -248,7 +257,7 @@ export class Lab {
       cpuShares: sandbox ? 2 : 1024,
       ...(sandboxPid !== undefined ? { joinSandboxPid: sandboxPid } : {}),
     });
-    return { pod, name: spec.name, id, cgroupPath, sandbox, spec, ociConfig: config, pid: 0 };
+    return { pod, name: spec.name, id, cgroupPath, sandbox, spec, ociConfig: config, pid: 0, cgroupIds: [] };
   }
 
   /** `runc run -d` of a container from its own bundle; records its init pid. */
@@ -277,6 +286,7 @@ export class Lab {
       await log.close();
     }
     container.pid = Number((await readFile(pidFile, 'utf8')).trim());
+    container.cgroupIds = await cgroupIds(container.cgroupPath);
   }
 }
 

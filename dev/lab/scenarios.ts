@@ -26,6 +26,10 @@ export interface ContainerTruth {
   readonly containerId: string;
   readonly sandbox: boolean;
   readonly cgroupPath: string;
+  /** `(hierarchy id, kernfs id)` of the container cgroup in every hierarchy (what probes print as cgroup ids). */
+  readonly cgroupIds: readonly { readonly hierarchy: number; readonly id: number }[];
+  /** The same for the pod cgroup and its kubepods parents. */
+  readonly podCgroupIds: readonly { readonly hierarchy: number; readonly id: number }[];
   readonly pid: number;
   readonly ociConfig: Record<string, unknown>;
   /** cpu.stat when the lab first saw the cgroup, and after the workload ended (app containers only). */
@@ -81,6 +85,8 @@ const truthOf = (container: LabContainer, before: CpuStat | undefined, after: Cp
   containerId: container.id,
   sandbox: container.sandbox,
   cgroupPath: container.cgroupPath,
+  cgroupIds: container.cgroupIds,
+  podCgroupIds: container.pod.cgroupIds,
   pid: container.pid,
   ociConfig: container.ociConfig,
   cpuStatBefore: before === undefined ? null : statJson(before),
