@@ -17,6 +17,8 @@ export class BpftraceRunError extends Error {
 }
 
 export interface RunningProbe {
+  /** Pid of the bpftrace process (its fds hold the loaded BPF programs). */
+  readonly pid: number;
   readonly output: ProgramOutput;
   /** Probes bpftrace attached. */
   readonly attachedProbes: number;
@@ -113,6 +115,7 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
     clearTimeout(timer);
   }
   return {
+    pid: child.pid ?? 0,
     output,
     attachedProbes,
     clockOffsetNs,
