@@ -19,7 +19,7 @@ describe('shipped scripts', () => {
     expect(vis.globalFuncs[0]?.func.name).toBe(script.entryFunction);
     expect(vis.globalFuncs[0]?.func.args.map((a) => a.name)).toEqual(script.parameters.map((p) => p.name));
     // The program is the text between the triple quotes, starting with a probe.
-    expect(script.program.trimStart()).toMatch(/^tracepoint:/);
+    expect(script.program.trimStart()).toMatch(/^(tracepoint|profile):/);
     expect(script.program).not.toContain('"""');
   });
 
