@@ -120,6 +120,11 @@ describe('executeScript stream handling', () => {
     const resumed = await decodeRequest(flapping.requests[1]!);
     expect(resumed).toEqual({ queryStr: '', mutation: false });
 
+    const stats = { queryId: 'q', executionStats: { executionTimeNs: 1, compilationTimeNs: 1, bytesProcessed: 1, recordsProcessed: 1 } };
+    const brokenAfterEnd = scriptedTransport([[...head, batch(0, 1, true), stats]], [grpcError(14, 'transport is closing')]);
+    await expect(collectTables(run(brokenAfterEnd, 'import px'))).resolves.toMatchObject({ truncatedTables: [] });
+    expect(brokenAfterEnd.requests).toHaveLength(1);
+
     const healed = scriptedTransport([head, [batch(0, 2, true)]], [grpcError(13, 'Received RST_STREAM with code 2')]);
     const result = await collectTables(run(healed, 'import px'));
     expect(result.tables.get('output')).toMatchObject({ rows: 2, complete: true });
