@@ -36,8 +36,19 @@ export type BirthEvent = EventBase &
     | { readonly kind: 'setns'; readonly nstype: number }
     | { readonly kind: 'mount'; readonly target: string; readonly source?: string; readonly fstype?: string; readonly flags?: number }
     | { readonly kind: 'pivot_root'; readonly newRoot?: string; readonly putOld?: string }
-    | { readonly kind: 'exec'; readonly filename: string; readonly argv?: readonly string[] }
-    | { readonly kind: 'syscall'; readonly name: string; readonly count?: number }
+    | {
+        readonly kind: 'exec';
+        readonly filename: string;
+        readonly argv?: readonly string[];
+        /** Set when the probe itself identified this exec as the container's entrypoint. */
+        readonly entrypoint?: boolean;
+      }
+    | {
+        readonly kind: 'syscall';
+        /** Absent when the probe only counts syscalls without naming them. */
+        readonly name?: string;
+        readonly count?: number;
+      }
   );
 
 export type BirthEventKind = BirthEvent['kind'];
@@ -127,8 +138,11 @@ export interface ContainerBirth {
   readonly mounts?: readonly MountSeen[];
   readonly pivotRoots?: readonly PivotRootSeen[];
   readonly execs?: readonly ExecSeen[];
-  /** Syscalls made on the container's behalf before its entrypoint ran, total and by name. */
-  readonly runtimeSyscalls?: { readonly total: number; readonly byName: Readonly<Record<string, number>> };
+  /**
+   * Syscalls made on the container's behalf before its entrypoint ran: the total, and the counts by
+   * name when every counted event was named.
+   */
+  readonly runtimeSyscalls?: { readonly total: number; readonly byName?: Readonly<Record<string, number>> };
 }
 
 /** The birth of one pod: its cgroup, its sandbox and its containers in birth order. */
@@ -144,6 +158,9 @@ export interface PodBirthCertificate {
   /** First event of the pod to the last container's entrypoint exec (ms), when both were seen. */
   readonly firstEventToLastEntrypointMs?: number;
 }
+
+/** Files of resource controllers that set a limit or weight (not `cgroup.procs`, not device rules). */
+const LIMIT_FILE = /^(cpu|cpuset|memory|pids|io|blkio|hugetlb|rdma|misc)\./;
 
 /** Executables that belong to the container runtime rather than to the workload. */
 const RUNTIME_BINARIES = /^(runc|crun|runsc|conmon|containerd-shim.*|exe|runc:\[.*\])$/;
@@ -174,7 +191,7 @@ const summarize = (e: BirthEvent): string => {
     case 'exec':
       return `exec ${e.filename}`;
     case 'syscall':
-      return `syscall ${e.name}${e.count === undefined ? '' : ` x${e.count}`}`;
+      return `syscall ${e.name ?? '(any)'}${e.count === undefined ? '' : ` x${e.count}`}`;
   }
 };
 
@@ -333,7 +350,9 @@ const containerBirth = (
         cgroupsCreated.push({ path: e.path, atNs: e.timeNs, ...(e.hierarchy === undefined ? {} : { hierarchy: e.hierarchy }) });
         break;
       case 'cgroup_write':
-        limitsWritten.push({ path: e.path, file: e.file, value: e.value, atNs: e.timeNs });
+        if (LIMIT_FILE.test(e.file)) {
+          limitsWritten.push({ path: e.path, file: e.file, value: e.value, atNs: e.timeNs });
+        }
         break;
       case 'unshare':
       case 'clone':
@@ -354,13 +373,16 @@ const containerBirth = (
         break;
     }
   }
-  // The entrypoint is the first exec after the last pivot_root (the container's own root), or,
-  // without a pivot_root, the first exec of something that is not the runtime itself.
+  // The entrypoint is the exec the probe flagged as such; else the first exec after the last
+  // pivot_root (the container's own root); else the first exec of something not the runtime.
   const lastPivot = pivotRoots.at(-1)?.atNs;
+  const flagged = events.find((e) => e.kind === 'exec' && e.entrypoint === true);
   const entrypoint =
-    lastPivot !== undefined
-      ? execs.find((x) => x.atNs >= lastPivot)
-      : execs.find((x) => !RUNTIME_BINARIES.test(basename(x.filename)));
+    flagged !== undefined
+      ? execs.find((x) => x.atNs === flagged.timeNs && x.pid === flagged.pid)
+      : lastPivot !== undefined
+        ? execs.find((x) => x.atNs >= lastPivot)
+        : execs.find((x) => !RUNTIME_BINARIES.test(basename(x.filename)));
   const firstCgroup = cgroupsCreated[0];
   const known = names.containers?.[id];
   const sandbox = known?.sandbox ?? (entrypoint !== undefined && basename(entrypoint.filename) === 'pause');
@@ -368,14 +390,19 @@ const containerBirth = (
   if (covered.has('syscall')) {
     const byName: Record<string, number> = {};
     let total = 0;
+    let allNamed = true;
     for (const e of events) {
       if (e.kind === 'syscall' && (entrypoint === undefined || e.timeNs <= entrypoint.atNs)) {
         const n = e.count ?? 1;
-        byName[e.name] = (byName[e.name] ?? 0) + n;
+        if (e.name === undefined) {
+          allNamed = false;
+        } else {
+          byName[e.name] = (byName[e.name] ?? 0) + n;
+        }
         total += n;
       }
     }
-    runtimeSyscalls = { total, byName };
+    runtimeSyscalls = allNamed ? { total, byName } : { total };
   }
   return {
     containerId: id,
