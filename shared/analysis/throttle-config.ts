@@ -30,7 +30,7 @@ export interface ThrottleConfig {
   readonly startupGraceMs: number;
   /** Throttled ratio the recommended limit aims to stay under (default 0.05). */
   readonly targetThrottledRatio: number;
-  /** Safety margin multiplied onto the estimated CPU need (default 1.1). */
+  /** Safety margin multiplied onto the estimated CPU need (default 1.2). */
   readonly headroom: number;
   /** A recommendation never exceeds the current limit times this (default 2). */
   readonly maxStepFactor: number;
@@ -56,7 +56,7 @@ export const DEFAULT_THROTTLE_CONFIG: ThrottleConfig = Object.freeze({
   criticalWaitShare: 0.5,
   startupGraceMs: 30_000,
   targetThrottledRatio: 0.05,
-  headroom: 1.1,
+  headroom: 1.2,
   maxStepFactor: 2,
   ceilingCores: 16,
   granularityCores: 0.001,

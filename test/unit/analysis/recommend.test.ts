@@ -19,7 +19,7 @@ describe('recommendLimit', () => {
 
   it('reaches the need times headroom when the step allows it, and expects no throttling', () => {
     const r = recommendLimit(throttleMeasures(counters(SHAPES.busy)), throttleConfig({ maxStepFactor: 10 }));
-    expect(r.recommendedCores).toBe(1.1);
+    expect(r.recommendedCores).toBe(1.2);
     expect(r.boundedBy).toBe('none');
     expect(r.expectedThrottledRatio).toBe(0);
     expect(r.meetsTarget).toBe(true);
@@ -30,7 +30,7 @@ describe('recommendLimit', () => {
     expect(r.estimates.waitingWorkCores).toBeCloseTo(1, 9);
     expect(r.estimates.episodeCores).toBeCloseTo(0.6, 9);
     expect(r.model).toBe('episodes');
-    expect(r.recommendedCores).toBe(0.66);
+    expect(r.recommendedCores).toBe(0.72);
     expect(r.expectedThrottledRatio).toBe(0);
   });
 

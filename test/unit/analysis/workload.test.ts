@@ -74,7 +74,7 @@ describe('stepWorkload', () => {
 
   it('recommends the largest limit among the actionable pods', () => {
     const step = stepWorkload(undefined, windowOf(0, { a: SHAPES.bursty, b: SHAPES.busy }), throttleConfig({ maxStepFactor: 10 }));
-    expect(step.verdict.containers[0]!.recommendation?.recommendedCores).toBe(1.1);
+    expect(step.verdict.containers[0]!.recommendation?.recommendedCores).toBe(1.2);
   });
 
   it('judges each container name of multi-container pods separately', () => {
