@@ -7,7 +7,7 @@
 # `go install github.com/opentofu/opentofu/cmd/tofu@vX` is refused because OpenTofu's go.mod has a
 # replace directive; dev/terraform/tofu is a wrapper module that repeats it (go.mod + go.sum pinned).
 #
-# Providers: the hashicorp/google and hashicorp/archive providers are NOT served by the Go module
+# Providers: the real hashicorp/google and hashicorp/archive providers are NOT served by the Go module
 # proxy this machine reaches (every version, commit and pseudo-version answers 403 "not available";
 # docs/deployment.md lists what was tried). A provider binary obtained elsewhere can be put in the
 # mirror with KG_TF_PROVIDER_BINS="google=/path/terraform-provider-google_v7.45.0 archive=/path/..."
@@ -36,7 +36,9 @@ provider_installation {
 RC
 export TF_CLI_CONFIG_FILE="$KG_CACHE/tofu/tofurc"
 
-if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -qx "OpenTofu ${version}"; then
+# (Read the whole output first: grep -q closing the pipe early would fail the pipeline under pipefail.)
+installed="$([ -x "$bin" ] && "$bin" version 2>/dev/null || true)"
+if printf '%s\n' "$installed" | grep -qx "OpenTofu ${version}"; then
   echo "tofu ${version}: cached at $bin"
 else
   command -v go >/dev/null || { echo "go is required to build OpenTofu" >&2; exit 1; }
@@ -68,3 +70,44 @@ done
 
 found="$(cd "$mirror" && find . -name 'terraform-provider-*' -type f | sed 's#^\./##' | sort)"
 echo "tofu CLI config: $KG_CACHE/tofu/tofurc; providers in the mirror: ${found:-none}"
+
+# Schema-only stand-ins for hashicorp/google and hashicorp/archive (dev/terraform/schema-provider):
+# they serve the argument schema extracted from the real providers' published schema
+# (test/unit/terraform/fixtures/provider-schemas.json), so that `tofu validate` and `tofu test`
+# with mock_provider run here. Kept in a mirror of their own so that they are never mistaken for
+# the real providers: $KG_CACHE/tf-mirror-schema-standin, CLI config $KG_CACHE/tofu/tofurc-standin.
+standin_src="$root/dev/terraform/schema-provider"
+schemas="$root/test/unit/terraform/fixtures/provider-schemas.json"
+standin_key="$(cat "$standin_src/go.mod" "$standin_src/go.sum" "$standin_src/main.go" | sha256sum | cut -c1-16)"
+standin_bin="$KG_CACHE/schema-provider/$standin_key/schema-provider"
+if [ -x "$standin_bin" ]; then
+  echo "schema stand-in provider: cached at $standin_bin"
+else
+  echo "schema stand-in provider: building (about a minute)"
+  mkdir -p "$(dirname "$standin_bin")"
+  (cd "$standin_src" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -ldflags "-s -w" -o "$standin_bin.tmp" .)
+  mv "$standin_bin.tmp" "$standin_bin"
+fi
+standin_mirror="$KG_CACHE/tf-mirror-schema-standin"
+rm -rf "$standin_mirror"
+versions="$(node -e '
+  const all = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(all.map((p) => `${p.provider.split("/")[1]}=${p.version}`).join(" "));' "$schemas")"
+for entry in $versions; do
+  type="${entry%%=*}"
+  pversion="${entry#*=}"
+  dest="$standin_mirror/registry.opentofu.org/hashicorp/$type/$pversion/linux_amd64"
+  mkdir -p "$dest"
+  cp "$standin_bin" "$dest/terraform-provider-${type}_v$pversion"
+  cp "$schemas" "$dest/schemas.json"
+done
+cat > "$KG_CACHE/tofu/tofurc-standin" <<RC
+# Written by dev/setup/40-terraform-tools.sh: SCHEMA-ONLY STAND-IN providers, for tofu validate/test.
+provider_installation {
+  filesystem_mirror {
+    path    = "$standin_mirror"
+    include = ["registry.opentofu.org/*/*"]
+  }
+}
+RC
+echo "schema stand-ins in $standin_mirror: $versions (CLI config $KG_CACHE/tofu/tofurc-standin)"

@@ -41,8 +41,8 @@ export interface NestedBlockSchema {
 export interface BlockSchema {
   readonly arguments: Readonly<Record<string, ArgumentSchema>>;
   readonly blocks: Readonly<Record<string, NestedBlockSchema>>;
-  /** Attributes that can be read but not set (computed only). */
-  readonly exported?: readonly string[];
+  /** Attributes that can be read but not set (computed only), with their value kind. */
+  readonly exported?: Readonly<Record<string, string>>;
 }
 
 /** Schemas of one provider. */
@@ -50,6 +50,8 @@ export interface ProviderSchemas {
   readonly provider: string;
   readonly version: string;
   readonly from: string;
+  /** The provider block's own arguments. */
+  readonly config: BlockSchema;
   readonly resources: Readonly<Record<string, BlockSchema>>;
   readonly data: Readonly<Record<string, BlockSchema>>;
 }
@@ -109,6 +111,9 @@ const blockRef = (type: TypeRef, types: Jsii['types']): { fqn: string; list: boo
 };
 
 const valueKind = (type: TypeRef): string => {
+  if (type.fqn !== undefined && /(String|Number|Boolean|Any)Map$/.test(type.fqn)) {
+    return 'map';
+  }
   if (type.primitive !== undefined) {
     return type.primitive === 'boolean' ? 'bool' : type.primitive;
   }
@@ -138,23 +143,33 @@ const blockSchema = (fqn: string, types: Jsii['types'], depth = 0): BlockSchema 
   // The block's read-only attributes are the getters of its generated OutputReference class.
   const reference = types[`${fqn}OutputReference`];
   const exported = exportedOf(reference, new Set([...Object.keys(args), ...Object.keys(blocks)]));
-  return { arguments: args, blocks, ...(exported.length > 0 ? { exported } : {}) };
+  return { arguments: args, blocks, ...(Object.keys(exported).length > 0 ? { exported } : {}) };
 };
 
 /** Read-only attributes of a generated class: getters that are not `...Input` and not settable. */
-const exportedOf = (type: JsiiType | undefined, settable: ReadonlySet<string>): string[] =>
-  (type?.properties ?? [])
-    .filter((p) => p.immutable === true && !p.name.endsWith('Input') && !p.name.startsWith('tf') && p.name !== 'internalValue')
-    .map((p) => snakeCase(p.name))
-    .filter((n) => !settable.has(n))
-    .sort();
+const exportedOf = (type: JsiiType | undefined, settable: ReadonlySet<string>): Record<string, string> =>
+  Object.fromEntries(
+    (type?.properties ?? [])
+      .filter((p) => p.immutable === true && !p.name.endsWith('Input') && !p.name.startsWith('tf') && p.name !== 'internalValue')
+      .map((p) => [snakeCase(p.name), valueKind(p.type)] as const)
+      .filter(([n]) => !settable.has(n))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 
 /** Top-level schemas of every resource and data source the assembly represents. */
 export const extractSchemas = (jsii: Jsii, wanted: { resources: ReadonlySet<string>; data: ReadonlySet<string> }): ProviderSchemas => {
   const providerMatch = /bindings for (hashicorp\/[a-z0-9-]+) provider version ([0-9.]+)/.exec(jsii.readme?.markdown ?? '');
   const resources: Record<string, BlockSchema> = {};
   const data: Record<string, BlockSchema> = {};
+  let config: BlockSchema | undefined;
   for (const type of Object.values(jsii.types)) {
+    if (type.kind === 'class' && /^Represents a \{@link https:\/\/registry\.terraform\.io\/providers\/[^ ]+\/docs [a-z0-9]+\}/.test(type.docs?.summary ?? '')) {
+      const providerConfig = type.initializer?.parameters?.find((p) => p.name === 'config')?.type.fqn;
+      if (providerConfig !== undefined) {
+        config = blockSchema(providerConfig, jsii.types);
+      }
+      continue;
+    }
     const represents = /^Represents a \{@link https:\/\/registry\.terraform\.io\/providers\/[^ ]+\/docs\/(resources|data-sources)\/[a-z0-9_]+ ([a-z0-9_]+)\}/.exec(
       type.docs?.summary ?? '',
     );
@@ -174,10 +189,14 @@ export const extractSchemas = (jsii: Jsii, wanted: { resources: ReadonlySet<stri
     const exported = exportedOf(type, new Set([...Object.keys(schema.arguments), ...Object.keys(schema.blocks)]));
     (isData ? data : resources)[name] = { ...schema, exported };
   }
+  if (!config) {
+    throw new Error(`${jsii.name}: no provider class`);
+  }
   return {
     provider: providerMatch?.[1] ?? jsii.name,
     version: providerMatch?.[2] ?? 'unknown',
     from: `${jsii.name}@${jsii.version}`,
+    config,
     resources,
     data,
   };

@@ -3,9 +3,9 @@
  * installed (this test fails, never skips, without it), be a release with mock_provider (>= 1.8)
  * and ephemeral variables (>= 1.11), and format every file the way `tofu fmt` does.
  *
- * Provider-backed checks (`tofu init` from the mirror, `tofu validate`, `tofu test` with mocked
- * providers) need the hashicorp/google and hashicorp/archive provider binaries, which the Go module
- * proxy here does not serve: they live in validate-with-providers.ts, run by hand when a mirror has them.
+ * `tofu validate` and `tofu test` run in tofu-validate.test.ts against schema-only stand-ins of the
+ * providers; validate-with-providers.ts runs them against real provider binaries, which the Go
+ * module proxy here does not serve (run by hand where a mirror has them).
  */
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -81,7 +81,7 @@ const readable = (schema: BlockSchema, name: string): { ok: boolean; nested?: Bl
   if (nested) {
     return { ok: true, nested: nested.block };
   }
-  return { ok: name === 'id' || name in schema.arguments || (schema.exported ?? []).includes(name) };
+  return { ok: name === 'id' || name in schema.arguments || name in (schema.exported ?? {}) };
 };
 
 /** `type.name` or `data.type.name` traversals with their attribute path, indexes dropped. */

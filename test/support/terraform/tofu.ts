@@ -5,8 +5,8 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { access, constants, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -31,6 +31,22 @@ export interface TofuInstall {
   readonly mirror: string;
   readonly version: string;
 }
+
+/**
+ * The same CLI pointed at the mirror of schema-only stand-in providers
+ * (dev/terraform/schema-provider); rejects with what to run when they are missing.
+ */
+export const findTofuWithStandIns = async (): Promise<TofuInstall> => {
+  const tofu = await findTofu();
+  const cliConfig = path.join(kgCache(), 'tofu', 'tofurc-standin');
+  const mirror = path.join(kgCache(), 'tf-mirror-schema-standin');
+  for (const file of [cliConfig, path.join(mirror, 'registry.opentofu.org', 'hashicorp', 'google')]) {
+    await access(file, constants.R_OK).catch((cause: unknown) => {
+      throw new Error(`the schema stand-in providers are not installed (${file} is missing): run \`bash dev/setup/40-terraform-tools.sh\``, { cause });
+    });
+  }
+  return { ...tofu, cliConfig, mirror };
+};
 
 /** The cached OpenTofu install; rejects with what to run when it is missing. */
 export const findTofu = async (): Promise<TofuInstall> => {
@@ -82,3 +98,26 @@ export const runTofu = (install: TofuInstall, args: readonly string[], cwd: stri
       },
     );
   });
+
+/**
+ * A scratch copy of what the Terraform configuration reads (terraform/ and the findings schema), so
+ * that `tofu init` lock files and zips never land in the repository, with small stand-in bundles
+ * in terraform/modules/kernel-gossip/tests/fixtures/dist/<function>/ for the `tofu test` suite.
+ * Returns the copy's root.
+ */
+export const prepareWorkCopy = async (functions: readonly string[]): Promise<string> => {
+  const work = await mkdtemp(path.join(tmpdir(), 'kg-tofu-'));
+  await cp(path.join(root, 'terraform'), path.join(work, 'terraform'), {
+    recursive: true,
+    filter: (src) => !src.split(path.sep).includes('.terraform') && !src.endsWith('.terraform.lock.hcl'),
+  });
+  await mkdir(path.join(work, 'shared', 'findings'), { recursive: true });
+  await cp(path.join(root, 'shared', 'findings', 'finding.avsc'), path.join(work, 'shared', 'findings', 'finding.avsc'));
+  for (const name of functions) {
+    const dir = path.join(work, 'terraform', 'modules', 'kernel-gossip', 'tests', 'fixtures', 'dist', name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'index.js'), '// Stand-in bundle for tofu test: only zipped and hashed, never run.\n');
+    await writeFile(path.join(dir, 'package.json'), `${JSON.stringify({ name: `kernel-gossip-${name}-fixture`, private: true, main: 'index.js' })}\n`);
+  }
+  return work;
+};

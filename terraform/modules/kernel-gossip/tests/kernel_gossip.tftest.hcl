@@ -2,8 +2,9 @@
 # network, no real resources. The provider binaries are still needed for their schemas, so these
 # tests also check every argument name and type against the real provider.
 #
-# Run from terraform/modules/kernel-gossip after `npm run build`:
-#   tofu init -backend=false && tofu test
+# The runners (test/integration/terraform/tofu-validate.test.ts and validate-with-providers.ts)
+# run it in a scratch copy of the repository's terraform/ where they first write small stand-in
+# bundles to tests/fixtures/dist/<function>/: these tests check the wiring, not the code.
 
 mock_provider "google" {
   mock_data "google_project" {
@@ -32,6 +33,8 @@ variables {
   cluster          = { name = "prod", location = "europe-west1-b" }
   pixie_cluster_id = "7f3c2a10-0b1e-4c55-9a7d-1e2f3a4b5c6d"
   pixie_api_key    = "px-api-test-only"
+  # Stand-in bundles written by the test runner (see above).
+  functions_dist_dir = "tests/fixtures/dist"
 }
 
 run "functions_are_internal_gen2_node22" {
