@@ -49,7 +49,8 @@ else
     -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
     -o "$bin.tmp" github.com/opentofu/opentofu/cmd/tofu)
   mv "$bin.tmp" "$bin"
-  "$bin" version | head -1
+  built="$("$bin" version)"
+  echo "${built%%$'\n'*}"
 fi
 
 for entry in ${KG_TF_PROVIDER_BINS:-}; do
