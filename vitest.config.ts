@@ -22,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/support/build-once.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
@@ -42,6 +43,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['./test/support/build-once.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -51,6 +51,8 @@ export interface PlanInput {
   readonly finding: ThrottleFinding;
   readonly workload: WorkloadState;
   readonly namespaceLabels: Readonly<Record<string, string>>;
+  /** Policy annotations on the namespace; the workload's own annotations tighten them further. */
+  readonly namespaceAnnotations?: Readonly<Record<string, string>>;
   readonly operator: RemediationPolicy;
   readonly now: Date;
   /** Changes already applied for this finding's observe window, cluster-wide. */
@@ -134,7 +136,7 @@ const ACTIONABLE_VERDICTS = new Set(['metrics-lie', 'saturated']);
 export const planRemediation = (input: PlanInput): Plan => {
   const { finding, workload, operator, now } = input;
   const containerName = finding.workload.container;
-  const effective = effectivePolicy(operator, workload.namespace, input.namespaceLabels, workload.annotations);
+  const effective = effectivePolicy(operator, workload.namespace, input.namespaceLabels, workload.annotations, input.namespaceAnnotations ?? {});
   const notes = [...effective.problems];
   const mode = effective.policy.mode;
   const container = workload.containers.find((c) => c.name === containerName);

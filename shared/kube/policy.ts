@@ -1,18 +1,19 @@
 /**
  * The remediation policy: who opted in, and the guardrails in force for one workload.
  *
- * The cluster operator sets the defaults (function config); a namespace opts in with a label and a
- * workload can opt in or out and tighten (never loosen) the guardrails with annotations:
+ * The cluster operator sets the defaults and the limits (function config); a namespace opts in with a
+ * label, and namespace annotations, then workload annotations, tighten (never loosen) the
+ * guardrails; a workload can also opt in or out on its own:
  *
  * | key | where | meaning |
  * | --- | --- | --- |
  * | `kernel.gossip.io/remediation=enabled` | namespace label or workload annotation | opt in |
  * | `kernel.gossip.io/remediation=disabled` | workload annotation | opt out, even in an opted-in namespace |
- * | `kernel.gossip.io/mode` | annotation | `off`, `recommend` or `apply`; at most the operator's mode |
- * | `kernel.gossip.io/max-step` | annotation | largest factor one change may apply, at most the operator's |
- * | `kernel.gossip.io/ceiling` | annotation | highest CPU limit (`1500m`, `2`), at most the operator's |
+ * | `kernel.gossip.io/remediation-mode` | annotation | `off`, `recommend` or `apply`; at most the operator's mode |
+ * | `kernel.gossip.io/max-step-factor` | annotation | largest factor one change may apply, at most the operator's |
+ * | `kernel.gossip.io/cpu-limit-ceiling` | annotation | highest CPU limit (`1500m`, `2`), at most the operator's |
  * | `kernel.gossip.io/cooldown` | annotation | time between two changes (`30m`, `2h`), at least the operator's |
- * | `kernel.gossip.io/min-windows` | annotation | consecutive throttled windows before acting, at least the operator's |
+ * | `kernel.gossip.io/min-consecutive-windows` | annotation | consecutive throttled windows before acting, at least the operator's |
  *
  * Pure: no I/O; callers pass labels and annotations in.
  *
@@ -24,11 +25,11 @@ export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 
 export const POLICY_KEYS = {
   optIn: 'kernel.gossip.io/remediation',
-  mode: 'kernel.gossip.io/mode',
-  maxStep: 'kernel.gossip.io/max-step',
-  ceiling: 'kernel.gossip.io/ceiling',
+  mode: 'kernel.gossip.io/remediation-mode',
+  maxStep: 'kernel.gossip.io/max-step-factor',
+  ceiling: 'kernel.gossip.io/cpu-limit-ceiling',
   cooldown: 'kernel.gossip.io/cooldown',
-  minWindows: 'kernel.gossip.io/min-windows',
+  minWindows: 'kernel.gossip.io/min-consecutive-windows',
 } as const;
 
 /** Namespaces never touched, whatever their labels say. */
@@ -109,6 +110,7 @@ export const effectivePolicy = (
   namespace: string,
   namespaceLabels: Readonly<Record<string, string>>,
   annotations: Readonly<Record<string, string>>,
+  namespaceAnnotations: Readonly<Record<string, string>> = {},
 ): EffectivePolicy => {
   const problems: string[] = [];
   if (PROTECTED_NAMESPACES.includes(namespace) || operator.deniedNamespaces.includes(namespace)) {
@@ -136,17 +138,20 @@ export const effectivePolicy = (
   }
 
   let { mode, maxStepFactor, ceilingMillicores, cooldownMs, minConsecutiveWindows } = operator;
+  // Namespace annotations first, then the workload's: each may only tighten what it is given.
   const read = <T>(key: string, parse: (raw: string) => T | undefined, apply: (value: T) => void): void => {
-    const raw = annotations[key];
-    if (raw === undefined) {
-      return;
+    for (const [where, source] of [['namespace', namespaceAnnotations], ['workload', annotations]] as const) {
+      const raw = source[key];
+      if (raw === undefined) {
+        continue;
+      }
+      const value = parse(raw);
+      if (value === undefined) {
+        problems.push(`${where} annotation ${key}=${raw.slice(0, 40)} is not valid; ignored`);
+        continue;
+      }
+      apply(value);
     }
-    const value = parse(raw);
-    if (value === undefined) {
-      problems.push(`${key}=${raw.slice(0, 40)} is not valid; the operator's value stays`);
-      return;
-    }
-    apply(value);
   };
   read(
     POLICY_KEYS.mode,

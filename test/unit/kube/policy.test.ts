@@ -23,11 +23,11 @@ describe('effectivePolicy', () => {
 
   it('lets annotations tighten every guardrail', () => {
     const result = effectivePolicy(operator, 'shop', optedInNs, {
-      'kernel.gossip.io/mode': 'recommend',
-      'kernel.gossip.io/max-step': '1.5',
-      'kernel.gossip.io/ceiling': '1500m',
+      'kernel.gossip.io/remediation-mode': 'recommend',
+      'kernel.gossip.io/max-step-factor': '1.5',
+      'kernel.gossip.io/cpu-limit-ceiling': '1500m',
       'kernel.gossip.io/cooldown': '2h',
-      'kernel.gossip.io/min-windows': '5',
+      'kernel.gossip.io/min-consecutive-windows': '5',
     });
     expect(result.policy).toMatchObject({ mode: 'recommend', maxStepFactor: 1.5, ceilingMillicores: 1500, cooldownMs: 7_200_000, minConsecutiveWindows: 5 });
     expect(result.problems).toEqual([]);
@@ -36,28 +36,44 @@ describe('effectivePolicy', () => {
   it('never lets annotations loosen a guardrail', () => {
     const strict = { ...operator, mode: 'recommend' as const };
     const result = effectivePolicy(strict, 'shop', optedInNs, {
-      'kernel.gossip.io/mode': 'apply',
-      'kernel.gossip.io/max-step': '10',
-      'kernel.gossip.io/ceiling': '64',
+      'kernel.gossip.io/remediation-mode': 'apply',
+      'kernel.gossip.io/max-step-factor': '10',
+      'kernel.gossip.io/cpu-limit-ceiling': '64',
       'kernel.gossip.io/cooldown': '1s',
-      'kernel.gossip.io/min-windows': '1',
+      'kernel.gossip.io/min-consecutive-windows': '1',
     });
     expect(result.policy).toMatchObject({ mode: 'recommend', maxStepFactor: 2, ceilingMillicores: 4000, cooldownMs: 3_600_000, minConsecutiveWindows: 2 });
   });
 
   it('reports unreadable annotations and keeps the operator value', () => {
     const result = effectivePolicy(operator, 'shop', optedInNs, {
-      'kernel.gossip.io/mode': 'yolo',
-      'kernel.gossip.io/ceiling': 'lots',
+      'kernel.gossip.io/remediation-mode': 'yolo',
+      'kernel.gossip.io/cpu-limit-ceiling': 'lots',
       'kernel.gossip.io/remediation': 'maybe',
     });
     expect(result.policy.mode).toBe('apply');
     expect(result.policy.ceilingMillicores).toBe(4000);
     expect(result.problems).toEqual([
       'kernel.gossip.io/remediation=maybe is neither enabled nor disabled',
-      'kernel.gossip.io/mode=yolo is not valid; the operator\'s value stays',
-      'kernel.gossip.io/ceiling=lots is not valid; the operator\'s value stays',
+      'workload annotation kernel.gossip.io/remediation-mode=yolo is not valid; ignored',
+      'workload annotation kernel.gossip.io/cpu-limit-ceiling=lots is not valid; ignored',
     ]);
+  });
+});
+
+describe('namespace annotations', () => {
+  it('tighten the operator policy, and the workload tightens further', () => {
+    const result = effectivePolicy(operator, 'shop', optedInNs, { 'kernel.gossip.io/max-step-factor': '1.2' }, {
+      'kernel.gossip.io/remediation-mode': 'recommend',
+      'kernel.gossip.io/max-step-factor': '1.5',
+      'kernel.gossip.io/cpu-limit-ceiling': '2',
+    });
+    expect(result.policy).toMatchObject({ mode: 'recommend', maxStepFactor: 1.2, ceilingMillicores: 2000 });
+  });
+
+  it('cannot be loosened by the workload', () => {
+    const result = effectivePolicy(operator, 'shop', optedInNs, { 'kernel.gossip.io/remediation-mode': 'apply' }, { 'kernel.gossip.io/remediation-mode': 'off' });
+    expect(result.policy.mode).toBe('off');
   });
 });
 
