@@ -28,7 +28,8 @@ module "kernel_gossip" {
   namespaces = var.namespaces
 
   remediation = {
-    mode = var.remediation_mode
+    mode             = var.remediation_mode
+    apply_namespaces = var.remediation_apply_namespaces
   }
 
   alerts = {

@@ -22,3 +22,8 @@ output "dashboard_url" {
   description = "Cloud Monitoring dashboard."
   value       = module.kernel_gossip.dashboard_url
 }
+
+output "kubernetes_rbac" {
+  description = "RBAC for the remediate and record identities: terraform output -raw kubernetes_rbac | kubectl apply -f -"
+  value       = module.kernel_gossip.kubernetes_rbac
+}

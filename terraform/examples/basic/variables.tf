@@ -55,6 +55,12 @@ variable "remediation_mode" {
   description = "off, recommend (publish what would be done) or apply (change CPU limits)."
 }
 
+variable "remediation_apply_namespaces" {
+  type        = list(string)
+  default     = []
+  description = "Namespaces where the remediator may change workloads (RoleBindings in the kubernetes_rbac output)."
+}
+
 variable "alert_email" {
   type        = string
   default     = null

@@ -36,7 +36,7 @@ resource "google_cloudfunctions2_function" "function" {
     all_traffic_on_latest_revision = true
 
     environment_variables = {
-      for key in each.value.env : key => local.env_values[key] if local.env_values[key] != null
+      for key in each.value.env : key => local.function_env_values[each.key][key] if local.function_env_values[each.key][key] != null
     }
 
     dynamic "secret_environment_variables" {

@@ -11,36 +11,37 @@ locals {
     "observe-throttle" = {
       entry_point = "observe-throttle"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "observe-births" = {
       entry_point = "observe-births"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "remediate" = {
       entry_point = "remediate"
       trigger     = "findings-push"
       env = [
-        "GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FINDINGS_TOPIC", "KG_CLUSTER_NAME",
+        "GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "FINDINGS_TOPIC", "KG_CLUSTER_NAME",
         "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT",
         "REMEDIATION_MODE", "REMEDIATION_MAX_STEP", "REMEDIATION_CEILING_MILLICORES", "REMEDIATION_COOLDOWN",
-        "REMEDIATION_MIN_WINDOWS", "REMEDIATION_MAX_ACTIONS_PER_RUN",
+        "REMEDIATION_MIN_WINDOWS", "REMEDIATION_MAX_ACTIONS_PER_RUN", "REMEDIATION_RESIZE_IN_PLACE",
+        "REMEDIATION_DENIED_NAMESPACES",
       ]
       secret_env = []
     }
     "record" = {
       entry_point = "record"
       trigger     = "findings-push"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "KG_CLUSTER_NAME", "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "KG_CLUSTER_NAME", "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT"]
       secret_env  = []
     }
     "health" = {
       entry_point = "health"
       trigger     = "none"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS"]
       secret_env  = []
     }
   }
@@ -65,6 +66,15 @@ locals {
     REMEDIATION_COOLDOWN            = var.remediation.cooldown
     REMEDIATION_MIN_WINDOWS         = tostring(var.remediation.min_windows)
     REMEDIATION_MAX_ACTIONS_PER_RUN = tostring(var.remediation.max_actions_per_run)
+    REMEDIATION_RESIZE_IN_PLACE     = tostring(var.remediation.resize_in_place)
+    REMEDIATION_DENIED_NAMESPACES   = length(var.remediation.denied_namespaces) > 0 ? join(",", var.remediation.denied_namespaces) : null
+  }
+
+  # Values that differ per function: the deployed timeout, which requests plan their deadline from.
+  function_env_values = {
+    for name in keys(local.function_contract) : name => merge(local.env_values, {
+      FUNCTION_TIMEOUT_SECONDS = tostring(local.function_sizing[name].timeout)
+    })
   }
 
   # -------------------------------------------------------------------------------------------

@@ -52,3 +52,13 @@ output "dashboard_url" {
   description = "Link to the Cloud Monitoring dashboard."
   value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.kernel_gossip.id), length(split("/", google_monitoring_dashboard.kernel_gossip.id)) - 1)}?project=${var.project_id}"
 }
+
+output "kubernetes_rbac" {
+  description = "The RBAC of k8s/rbac/ bound to this installation's remediate and record identities, plus the apply RoleBindings of remediation.apply_namespaces. Apply with: terraform output -raw kubernetes_rbac | kubectl apply -f -"
+  value       = local.kubernetes_rbac
+
+  precondition {
+    condition     = strcontains(local.rbac_remediator_yaml, local.rbac_subject_placeholder)
+    error_message = "k8s/rbac/remediator.yaml no longer has the subject line \"${trimspace(local.rbac_subject_placeholder)}\" that this module replaces with the real service account e-mails."
+  }
+}

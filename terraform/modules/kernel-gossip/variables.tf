@@ -193,9 +193,16 @@ variable "remediation" {
     min_windows = optional(number, 3)
     # Most changes applied for one observe window across the cluster.
     max_actions_per_run = optional(number, 10)
+    # Also resize running pods in place (pods/resize, Kubernetes 1.33+), not only the workload.
+    resize_in_place = optional(bool, false)
+    # Namespaces never touched, in addition to kube-system.
+    denied_namespaces = optional(list(string), [])
+    # Namespaces where the remediator may patch workloads: the kubernetes_rbac output binds
+    # k8s/rbac/remediator-apply.yaml there. Each must also opt in with its label.
+    apply_namespaces = optional(list(string), [])
   })
   default     = {}
-  description = "Remediation mode (off | recommend | apply; default recommend) and guardrails: step factor, ceiling, cooldown, minimum windows and actions per run."
+  description = "Remediation mode (off | recommend | apply; default recommend), guardrails (step factor, ceiling, cooldown, minimum windows, actions per run) and the namespaces where the remediator gets write access."
 
   validation {
     condition     = contains(["off", "recommend", "apply"], var.remediation.mode)
@@ -216,6 +223,16 @@ variable "remediation" {
   validation {
     condition     = var.remediation.min_windows >= 1 && var.remediation.min_windows <= 100 && floor(var.remediation.min_windows) == var.remediation.min_windows
     error_message = "remediation.min_windows must be a whole number from 1 to 100."
+  }
+  validation {
+    condition = alltrue([
+      for ns in var.remediation.apply_namespaces : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", ns)) && ns != "kube-system"
+    ])
+    error_message = "remediation.apply_namespaces must hold namespace names, and never kube-system."
+  }
+  validation {
+    condition     = alltrue([for ns in var.remediation.denied_namespaces : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", ns))])
+    error_message = "remediation.denied_namespaces must hold Kubernetes namespace names."
   }
   validation {
     condition     = var.remediation.max_actions_per_run >= 1 && var.remediation.max_actions_per_run <= 50 && floor(var.remediation.max_actions_per_run) == var.remediation.max_actions_per_run

@@ -19,6 +19,9 @@ const root = path.resolve(import.meta.dirname, '../../..');
 /** Output worth reading when a step fails. */
 const summary = (result: TofuResult): { code: number; output: string } => ({ code: result.code, output: `${result.stdout}\n${result.stderr}`.trim() });
 
+/** Exit code and, on failure, everything tofu printed (so a failing test shows why). */
+const outcome = (result: TofuResult): { code: number; output: string } => ({ code: result.code, output: result.code === 0 ? '' : summary(result).output });
+
 describe('tofu validate and tofu test on terraform/ (schema stand-in providers)', () => {
   let tofu: TofuInstall;
   let work = '';
@@ -49,20 +52,20 @@ describe('tofu validate and tofu test on terraform/ (schema stand-in providers)'
 
   it('validates the module', async () => {
     const result = await runTofu(tofu, ['validate', '-json'], dirOf('terraform/modules/kernel-gossip'));
-    expect(summary(result)).toMatchObject({ code: 0 });
+    expect(outcome(result)).toEqual({ code: 0, output: '' });
     expect(JSON.parse(result.stdout)).toMatchObject({ valid: true, error_count: 0 });
   });
 
   it('validates the example root that calls it', async () => {
     const result = await runTofu(tofu, ['validate', '-json'], dirOf('terraform/examples/basic'));
-    expect(summary(result)).toMatchObject({ code: 0 });
+    expect(outcome(result)).toEqual({ code: 0, output: '' });
     expect(JSON.parse(result.stdout)).toMatchObject({ valid: true, error_count: 0 });
   });
 
-  it('passes tofu test with mocked providers (ingress, OIDC audiences, dead letters, schema, IAM)', async () => {
+  it('passes tofu test with mocked providers (ingress, OIDC audiences, dead letters, schema, IAM, RBAC)', async () => {
     const result = await runTofu(tofu, ['test', '-no-color'], dirOf('terraform/modules/kernel-gossip'));
-    expect(summary(result)).toMatchObject({ code: 0 });
-    expect(result.stdout).toMatch(/Success! 6 passed, 0 failed\./);
+    expect(outcome(result)).toEqual({ code: 0, output: '' });
+    expect(result.stdout).toMatch(/Success! 8 passed, 0 failed\./);
   }, 180_000);
 
   it('fails validate on an argument the provider does not have, so the checks above can fail', async () => {

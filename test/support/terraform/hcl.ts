@@ -171,46 +171,116 @@ export const interpolations = (text: string): string[] => {
   const found: string[] = [];
   let i = 0;
   while ((i = text.indexOf('${', i)) !== -1) {
-    const start = i + 2;
-    // Stack of contexts: an expression counts its own braces; a string literal may hold
-    // interpolations of its own.
-    const stack: { kind: 'expr' | 'string'; depth: number }[] = [{ kind: 'expr', depth: 0 }];
-    let j = start;
-    for (; j < text.length; j += 1) {
-      const c = text[j];
-      const top = stack[stack.length - 1];
-      if (top === undefined) {
-        break;
-      }
-      if (top.kind === 'string') {
-        if (c === '\\') {
-          j += 1;
-        } else if (c === '"') {
-          stack.pop();
-        } else if (c === '$' && text[j + 1] === '{') {
-          stack.push({ kind: 'expr', depth: 0 });
-          j += 1;
-        }
+    const end = interpolationEnd(text, i + 2);
+    found.push(text.slice(i + 2, end));
+    i = end + 1;
+  }
+  return found;
+};
+
+/** Index of the `}` that closes the interpolation whose expression starts at `start`. */
+const interpolationEnd = (text: string, start: number): number => {
+  // Stack of contexts: an expression counts its own braces; a string literal may hold
+  // interpolations of its own.
+  const stack: { kind: 'expr' | 'string'; depth: number }[] = [{ kind: 'expr', depth: 0 }];
+  for (let j = start; j < text.length; j += 1) {
+    const c = text[j];
+    const top = stack[stack.length - 1];
+    if (top === undefined) {
+      break;
+    }
+    if (top.kind === 'string') {
+      if (c === '\\') {
+        j += 1;
       } else if (c === '"') {
-        stack.push({ kind: 'string', depth: 0 });
-      } else if (c === '{') {
-        top.depth += 1;
-      } else if (c === '}') {
-        if (top.depth > 0) {
-          top.depth -= 1;
-        } else {
-          stack.pop();
-          if (stack.length === 0) {
-            break;
-          }
+        stack.pop();
+      } else if (c === '$' && text[j + 1] === '{') {
+        stack.push({ kind: 'expr', depth: 0 });
+        j += 1;
+      }
+    } else if (c === '"') {
+      stack.push({ kind: 'string', depth: 0 });
+    } else if (c === '{') {
+      top.depth += 1;
+    } else if (c === '}') {
+      if (top.depth > 0) {
+        top.depth -= 1;
+      } else {
+        stack.pop();
+        if (stack.length === 0) {
+          return j;
         }
       }
     }
-    if (stack.length > 0) {
-      throw new Error(`unterminated interpolation in ${JSON.stringify(text)}`);
+  }
+  throw new Error(`unterminated interpolation in ${JSON.stringify(text)}`);
+};
+
+const NAMED_HEADS = new Set(['var', 'local', 'data', 'module', 'each', 'count', 'path', 'terraform', 'self']);
+
+/**
+ * References found by scanning an expression's source text: `head.name...` traversals in code (not
+ * in string literals or comments, but inside `${...}` within string literals), whose head is a
+ * named value (`var`, `local`, `data`, `module`, `each`, `count`, ...), a dynamic-block iterator
+ * or a resource type (`provider_type`). cdktf's reference finder skips the bodies of `for`
+ * expressions; this scan does not.
+ */
+export const scanReferences = (expr: string, iterators: readonly string[] = []): string[] => {
+  let code = '';
+  const nested: string[] = [];
+  for (let i = 0; i < expr.length; i += 1) {
+    const c = expr[i];
+    if (c === '#' || (c === '/' && expr[i + 1] === '/')) {
+      while (i < expr.length && expr[i] !== '\n') {
+        i += 1;
+      }
+      code += '\n';
+    } else if (c === '/' && expr[i + 1] === '*') {
+      const end = expr.indexOf('*/', i + 2);
+      i = end === -1 ? expr.length : end + 1;
+      code += ' ';
+    } else if (c === '"') {
+      // A string literal: keep only its interpolations, scanned on their own.
+      let j = i + 1;
+      let literal = '';
+      for (; j < expr.length && expr[j] !== '"'; j += 1) {
+        if (expr[j] === '\\') {
+          literal += expr.slice(j, j + 2);
+          j += 1;
+        } else if (expr[j] === '$' && expr[j + 1] === '{') {
+          // An interpolation may hold quotes of its own: copy it whole.
+          const end = interpolationEnd(expr, j + 2);
+          literal += expr.slice(j, end + 1);
+          j = end;
+        } else {
+          literal += expr.charAt(j);
+        }
+      }
+      nested.push(...interpolations(literal));
+      i = j;
+      code += ' "" ';
+    } else {
+      code += expr.charAt(i);
     }
-    found.push(text.slice(start, j));
-    i = j + 1;
+  }
+  const bound = new Set([...code.matchAll(/\bfor\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*))?\s+in\b/g)].flatMap((m) => [m[1], m[2]]));
+  const found: string[] = [];
+  for (const match of code.matchAll(/(?<![\w.\]])([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[[^\]]*\]|\.\*)+)/g)) {
+    const [, head = '', rest = ''] = match;
+    if (bound.has(head)) {
+      continue;
+    }
+    for (const index of rest.matchAll(/\[([^\]]*)\]/g)) {
+      found.push(...scanReferences(index[1] ?? '', iterators).filter((r) => !bound.has(r.split('.')[0] ?? '')));
+    }
+    const names = rest.replace(/\[[^\]]*\]|\.\*/g, ' ').split(/[ .]+/).filter((n) => n !== '');
+    if (NAMED_HEADS.has(head) || iterators.includes(head) || (head.includes('_') && names.length > 0)) {
+      const depth = head === 'data' || head === 'module' ? 2 : 1;
+      found.push([head, ...names.slice(0, depth)].join('.'));
+    }
+  }
+  for (const inner of nested) {
+    found.push(...scanReferences(inner, iterators));
   }
   return found;
 };
@@ -222,8 +292,17 @@ export const referencesOf = async (where: string, body: Body): Promise<{ referen
   const refs: { reference: string; iterators: readonly string[] }[] = [];
   for (const { expr, iterators } of found) {
     for (const inner of interpolations(expr)) {
+      const seen = new Set<string>();
       for (const ref of await getReferencesInExpression(where, `\${${inner}}`)) {
+        seen.add(ref.value);
         refs.push({ reference: ref.value, iterators });
+      }
+      // cdktf's finder misses references in `for` bodies: add what the source scan finds.
+      for (const reference of scanReferences(inner, iterators)) {
+        if (![...seen].some((s) => s === reference || s.startsWith(`${reference}.`) || reference.startsWith(`${s}.`))) {
+          seen.add(reference);
+          refs.push({ reference, iterators });
+        }
       }
     }
   }

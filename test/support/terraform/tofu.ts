@@ -100,7 +100,8 @@ export const runTofu = (install: TofuInstall, args: readonly string[], cwd: stri
   });
 
 /**
- * A scratch copy of what the Terraform configuration reads (terraform/ and the findings schema), so
+ * A scratch copy of what the Terraform configuration reads (terraform/, the findings schema and
+ * k8s/rbac/), so
  * that `tofu init` lock files and zips never land in the repository, with small stand-in bundles
  * in terraform/modules/kernel-gossip/tests/fixtures/dist/<function>/ for the `tofu test` suite.
  * Returns the copy's root.
@@ -113,6 +114,7 @@ export const prepareWorkCopy = async (functions: readonly string[]): Promise<str
   });
   await mkdir(path.join(work, 'shared', 'findings'), { recursive: true });
   await cp(path.join(root, 'shared', 'findings', 'finding.avsc'), path.join(work, 'shared', 'findings', 'finding.avsc'));
+  await cp(path.join(root, 'k8s', 'rbac'), path.join(work, 'k8s', 'rbac'), { recursive: true });
   for (const name of functions) {
     const dir = path.join(work, 'terraform', 'modules', 'kernel-gossip', 'tests', 'fixtures', 'dist', name);
     await mkdir(dir, { recursive: true });

@@ -77,6 +77,19 @@ describe('terraform/ configuration', () => {
     expect(found.every((d) => d.reference.startsWith('var.region') || d.reference.startsWith('google_pubsub_topic.dead_letter.'))).toBe(true);
   });
 
+  it('finds references inside for expressions, index brackets and nested interpolations, but not in comments or literals', async () => {
+    const body = {
+      value:
+        '${{ for name, f in local.contract : name => merge(local.values, { T = f.timeout, K = var.keys[each.key] }) # see local.not_a_ref\n }}',
+      label: 'x-${google_service_account.sa["a"].email}-"literal.text"',
+    };
+    const refs = (await referencesOf('t', body)).map((r) => r.reference);
+    expect(refs).toEqual(expect.arrayContaining(['local.contract', 'local.values', 'var.keys', 'each.key']));
+    expect(refs.filter((r) => r.startsWith('google_service_account.sa.'))).toHaveLength(1);
+    expect(refs).not.toContain('local.not_a_ref');
+    expect(refs.some((r) => r.startsWith('f.') || r.startsWith('name.') || r.startsWith('literal.'))).toBe(false);
+  });
+
   it('gives every variable a type and a description, in the module and the example', () => {
     const problems: string[] = [];
     for (const m of [mod, example]) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../../shared/log.ts';
 import { parseDurationMs, hostPort, uuid, type ConfigSpec } from '../../../shared/config.ts';
+import { remediationSpec } from '../../../shared/kube/config.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES } from '../../../shared/kube/policy.ts';
 import { runtimeSpec } from '../../../shared/runtime.ts';
 import { loadModule, only, type Body, type TfModule } from '../../support/terraform/hcl.ts';
@@ -28,12 +29,19 @@ const FUNCTIONS = ['health', 'observe-births', 'observe-throttle', 'record', 're
 /** Variables Cloud Run sets itself; Terraform must not (and cannot) set them. */
 const PLATFORM_SET = new Set(['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'PORT', 'FUNCTION_TARGET', 'FUNCTION_SIGNATURE_TYPE']);
 
+/** Variables the code reads that Terraform leaves unset on purpose (each must be optional or defaulted). */
+const NOT_SET_BY_TERRAFORM = new Map([
+  ['KUBECONFIG', 'local development against a kubeconfig file, never in Cloud Run'],
+  ['GKE_USE_PRIVATE_ENDPOINT', 'the private IP endpoint needs VPC egress, which this module does not configure; use cluster.dns_endpoint'],
+]);
+
 /**
  * The config spec each function's entry parses, by function name. A function whose folder exists
  * must be listed here so that its environment is checked against what its code reads.
  */
 const SPECS: Record<string, ConfigSpec> = {
   health: runtimeSpec,
+  remediate: { ...runtimeSpec, ...remediationSpec },
 };
 
 const functionFolders = async (): Promise<string[]> => {
@@ -102,7 +110,7 @@ describe('function contract (local.function_contract)', () => {
       const entry = contract[name];
       set[name] = { env: [...(entry?.env ?? []), ...(entry?.secret_env ?? [])].sort(), secret: [...(entry?.secret_env ?? [])].sort() };
       read[name] = {
-        env: Object.keys(spec).filter((key) => !PLATFORM_SET.has(key)).sort(),
+        env: Object.keys(spec).filter((key) => !PLATFORM_SET.has(key) && !NOT_SET_BY_TERRAFORM.has(key)).sort(),
         secret: Object.entries(spec).filter(([, field]) => field.secret).map(([key]) => key).sort(),
       };
     }
@@ -110,9 +118,18 @@ describe('function contract (local.function_contract)', () => {
     expect(set).toEqual(read);
   });
 
+  it('leaves unset only variables the code can do without', () => {
+    const required = Object.values(SPECS).flatMap((spec) =>
+      Object.entries(spec).filter(([key, field]) => NOT_SET_BY_TERRAFORM.has(key) && !field.optional && field.fallback === undefined).map(([key]) => key),
+    );
+    expect(required).toEqual([]);
+  });
+
   it('has a value for every variable of the contract, and no value nothing reads', () => {
     const declared = new Set(Object.values(contract).flatMap((e) => e.env));
-    expect(Object.keys(envValues).sort()).toEqual([...declared].sort());
+    // FUNCTION_TIMEOUT_SECONDS differs per function: local.function_env_values adds it.
+    expect(String(mod.locals.get('function_env_values')?.body['value'])).toMatch(/FUNCTION_TIMEOUT_SECONDS = tostring\(local\.function_sizing\[name\]\.timeout\)/);
+    expect([...Object.keys(envValues), 'FUNCTION_TIMEOUT_SECONDS'].sort()).toEqual([...declared].sort());
     expect([...declared].filter((key) => PLATFORM_SET.has(key))).toEqual([]);
   });
 
@@ -123,7 +140,7 @@ describe('function contract (local.function_contract)', () => {
     expect(build).toMatchObject({ runtime: 'nodejs22', entry_point: '${each.value.entry_point}' });
     expect(build).not.toHaveProperty('environment_variables');
     const service = only(fn?.['service_config'], 'service_config');
-    expect(String(service['environment_variables'])).toMatch(/for key in each\.value\.env : key => local\.env_values\[key\]/);
+    expect(String(service['environment_variables'])).toMatch(/for key in each\.value\.env : key => local\.function_env_values\[each\.key\]\[key\]/);
     expect(service['ingress_settings']).toBe('ALLOW_INTERNAL_ONLY');
     const dynamic = service['dynamic'] as Body;
     const secretEnv = only(dynamic['secret_environment_variables'], 'secret_environment_variables');
@@ -155,6 +172,16 @@ describe('function contract (local.function_contract)', () => {
     expect(job?.['attempt_deadline']).toBe('${local.function_sizing[each.key].timeout + 30}s');
     const sub = mod.resources.get('google_pubsub_subscription.push')?.body;
     expect(sub?.['ack_deadline_seconds']).toBe('${local.function_sizing[each.key].timeout}');
+  });
+
+  it('finds the subject line it replaces in k8s/rbac/remediator.yaml, and the files it renders', async () => {
+    const placeholder = /rbac_subject_placeholder\s*=\s*"([^"]+)"/.exec(await readFile(path.join(moduleDir, 'kubernetes.tf'), 'utf8'))?.[1];
+    expect(placeholder).toBe('    name: kernel-gossip-remediator@PROJECT_ID.iam.gserviceaccount.com');
+    const rbac = await readFile(path.join(root, 'k8s', 'rbac', 'remediator.yaml'), 'utf8');
+    expect(rbac.split('\n').filter((line) => line === placeholder)).toHaveLength(1);
+    const rendered = [...(await readFile(path.join(moduleDir, 'kubernetes.tf'), 'utf8')).matchAll(/k8s_rbac_dir\}\/([a-z-]+\.yaml)/g)].map((m) => m[1]);
+    const present = (await readdir(path.join(root, 'k8s', 'rbac'))).filter((f) => f.endsWith('.yaml'));
+    expect([...new Set(rendered)].sort()).toEqual(present.sort());
   });
 
   it('accepts exactly the log levels the logger knows', () => {

@@ -154,6 +154,33 @@ run "iam_is_resource_scoped" {
   }
 }
 
+run "renders_rbac_for_the_real_identities" {
+  command = apply
+
+  variables {
+    remediation = { apply_namespaces = ["shop", "payments"] }
+  }
+
+  assert {
+    condition     = !strcontains(output.kubernetes_rbac, "@PROJECT_ID.") && strcontains(output.kubernetes_rbac, "name: ${google_service_account.function["remediate"].email}")
+    error_message = "the RBAC subjects must be the real service account e-mails"
+  }
+  assert {
+    condition     = length(regexall("\"kind\": \"RoleBinding\"", output.kubernetes_rbac)) == 2 && strcontains(output.kubernetes_rbac, "\"namespace\": \"payments\"")
+    error_message = "one apply RoleBinding per apply namespace"
+  }
+}
+
+run "rejects_apply_rights_in_kube_system" {
+  command = plan
+
+  variables {
+    remediation = { apply_namespaces = ["kube-system"] }
+  }
+
+  expect_failures = [var.remediation]
+}
+
 run "rejects_a_bad_remediation_mode" {
   command = plan
 
