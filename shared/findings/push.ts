@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Logger } from '../log.ts';
 import { decodeFinding, FindingDecodeError } from './codec.ts';
 import type { Finding } from './types.ts';
 
@@ -104,4 +105,21 @@ export const parsePushBody = (body: unknown): PushParseResult => {
       orderingKey: optionalString(message['orderingKey']) ?? optionalString(message['ordering_key']),
     },
   };
+};
+
+/**
+ * Logs a rejected push (event `push.rejected`, counted by a log-based metric) and returns the
+ * answer that acknowledges it: redelivering the same bytes could never succeed.
+ */
+export const acknowledgeRejected = (
+  log: Logger,
+  rejected: Extract<PushParseResult, { ok: false }>,
+): { readonly status: 200; readonly body: Readonly<Record<string, unknown>> } => {
+  log.error('push message rejected', {
+    event: 'push.rejected',
+    rejection: rejected.rejection,
+    reason: rejected.reason,
+    ...(rejected.messageId === undefined ? {} : { messageId: rejected.messageId }),
+  });
+  return { status: 200, body: { acknowledged: true, rejected: rejected.rejection } };
 };

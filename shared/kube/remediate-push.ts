@@ -14,7 +14,7 @@
  */
 import { stableId } from '../findings/codec.ts';
 import type { FindingPublisher } from '../findings/publisher.ts';
-import { parsePushBody } from '../findings/push.ts';
+import { acknowledgeRejected, parsePushBody } from '../findings/push.ts';
 import { FINDING_SCHEMA_VERSION } from '../findings/schema.ts';
 import type { RemediationFinding, ThrottleFinding } from '../findings/types.ts';
 import type { Logger } from '../log.ts';
@@ -70,13 +70,7 @@ export const resultFinding = (finding: ThrottleFinding, report: RemediationRepor
 export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps): Promise<HandlerResponse> => {
   const parsed = parsePushBody(body);
   if (!parsed.ok) {
-    deps.log.error('push message rejected', {
-      event: 'push.rejected',
-      rejection: parsed.rejection,
-      reason: parsed.reason,
-      ...(parsed.messageId === undefined ? {} : { messageId: parsed.messageId }),
-    });
-    return { status: 200, body: { acknowledged: true, rejected: parsed.rejection } };
+    return acknowledgeRejected(deps.log, parsed);
   }
   const { finding, messageId, deliveryAttempt } = parsed.delivery;
   const log = deps.log.child({ findingId: finding.id, namespace: finding.namespace, workload: `${finding.workload.kind}/${finding.workload.name}` }, {

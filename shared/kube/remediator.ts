@@ -233,7 +233,7 @@ export const createRemediator = (options: RemediatorOptions) => {
       await events.createNamespacedEvent({
         namespace: report.workload.namespace,
         body: {
-          metadata: { generateName: `${report.workload.name}.kernel-gossip.` },
+          metadata: { generateName: `${report.workload.name}.kernel-gossip-` },
           eventTime: new V1MicroTime(now().getTime()),
           reportingController: REPORTING_CONTROLLER,
           reportingInstance: options.reportingInstance,

@@ -301,6 +301,10 @@ export async function* executeScript(context: ExecuteContext, options: ExecuteSc
       if (code === GrpcCode.DEADLINE_EXCEEDED && deploying !== undefined) {
         throw deployingDeadline(error);
       }
+      if (statsSeen && isResumable(error) && [...tables.values()].every((table) => table.eos)) {
+        // The stream broke after the last message of a complete result: nothing is missing.
+        return;
+      }
       if (mutationPending !== undefined && (code === GrpcCode.UNAVAILABLE || code === GrpcCode.CANCELLED)) {
         // Tracepoints still deploying: handled below by resending the whole request.
       } else if (mutationPending === undefined && queryId !== '' && !statsSeen && isResumable(error) && resumes < context.retry.maxResumes) {

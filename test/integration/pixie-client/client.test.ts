@@ -140,6 +140,20 @@ describe('ExecuteScript streaming', () => {
     expect(pod.type === DataType.STRING && pod.get(3)).toBe('pod\uFFFD-3');
   });
 
+  it('sends exec_funcs with arguments and query_name', async () => {
+    const script = '# scenario: tables named=required\nimport px\ndef procs_for(rows: int):\n    return px.DataFrame("procs")';
+    await expect(client().runScript({ script })).rejects.toThrow(/needs query_name/);
+    const result = await client().runScript({
+      script,
+      queryName: 'kg/it',
+      execFuncs: [{ funcName: 'procs_for', args: { rows: '7' }, outputTablePrefix: 'by_func' }],
+    });
+    expect([...result.tables.keys()].sort()).toEqual(['by_func', 'summary']);
+    expect(result.tables.get('by_func')?.rows).toBe(7);
+    const bad = client().runScript({ script, queryName: 'kg/it', execFuncs: [{ funcName: 'procs_for', args: { rows: 'many' }, outputTablePrefix: 'x' }] });
+    await expect(bad).rejects.toThrow(/expected procs_for/);
+  });
+
   it('decrypts end-to-end encrypted batches (on by default)', async () => {
     const script = '# scenario: tables rows=12 batch=5 encrypted=required\nimport px';
     await expect(client().runScript({ script })).rejects.toThrow(/needs encryption_options/);

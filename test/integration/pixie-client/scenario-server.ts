@@ -13,7 +13,9 @@
  *   mutation-failed              one tracepoint FAILED
  *   slow delay=MS                waits, then tables
  *   large-batch                  metadata, then INTERNAL "Large data batch rejected..."
- * `encrypted=required` refuses a request without encryption_options.
+ * `encrypted=required` refuses a request without encryption_options; `named=required` one without
+ * query_name `kg/it`. exec_funcs may call `procs_for(rows)`: the procs table then has that many
+ * rows and is named by the output prefix.
  * The `#px:set max_output_rows_per_table=N` flag caps the procs table as Pixie does.
  *
  * Usage: node scenario-server.ts [--tls <dir with ca.pem server.pem server-key.pem>]
@@ -145,17 +147,22 @@ interface Query {
 const queries = new Map<string, Query>();
 const mutationRounds = new Map<string, number>();
 
-const planTables = (queryId: string, script: string, scenario: Scenario): Obj[] => {
+interface TablePlan {
+  readonly rows?: number;
+  readonly procsName?: string;
+}
+
+const planTables = (queryId: string, script: string, scenario: Scenario, plan: TablePlan = {}): Obj[] => {
   const procsId = crypto.randomUUID();
   const summaryId = crypto.randomUUID();
-  const rows = Math.min(numberArg(scenario, 'rows', 10), rowCap(script));
+  const rows = Math.min(plan.rows ?? numberArg(scenario, 'rows', 10), rowCap(script));
   const batchSize = Math.max(1, numberArg(scenario, 'batch', 4));
   const messages: Obj[] = [
     {
       query_id: queryId,
       meta_data: {
         id: procsId,
-        name: 'procs',
+        name: plan.procsName ?? 'procs',
         relation: { columns: PROCS_RELATION.map(([n, t, s]) => ({ column_name: n, column_type: t, column_semantic_type: s })) },
       },
     },
@@ -269,6 +276,22 @@ const executeScript = async (call: grpc.ServerWritableStream<Obj, Obj>): Promise
 
   const script = String(request.query_str);
   const scenario = parseScenario(script);
+  if (scenario.args.named === 'required' && request.query_name !== 'kg/it') {
+    endWith(call, fail(grpc.status.INVALID_ARGUMENT, 'this scenario needs query_name kg/it'));
+    return;
+  }
+  // exec_funcs: one function `procs_for(rows: int)` whose table is named by its output prefix.
+  const funcs = (request.exec_funcs ?? []) as { func_name: string; arg_values: { name: string; value: string }[]; output_table_prefix: string }[];
+  let plan: TablePlan = {};
+  if (funcs.length > 0) {
+    const func = funcs[0];
+    const rowsArg = func?.arg_values.find((arg) => arg.name === 'rows');
+    if (func?.func_name !== 'procs_for' || rowsArg === undefined || !/^\d+$/.test(rowsArg.value) || func.arg_values.length !== 1) {
+      endWith(call, fail(grpc.status.INVALID_ARGUMENT, 'exec_funcs: expected procs_for(rows: int)'));
+      return;
+    }
+    plan = { rows: Number(rowsArg.value), procsName: func.output_table_prefix };
+  }
   if (scenario.args.encrypted === 'required' && jwk === undefined) {
     endWith(call, fail(grpc.status.INVALID_ARGUMENT, 'this scenario needs encryption_options'));
     return;
@@ -340,7 +363,7 @@ const executeScript = async (call: grpc.ServerWritableStream<Obj, Obj>): Promise
       break;
   }
   const query: Query = {
-    messages: planTables(queryId, script, scenario),
+    messages: planTables(queryId, script, scenario, plan),
     next: 0,
     cutAfter: scenario.name === 'cut' ? numberArg(scenario, 'after', 2) : undefined,
     cutMode: scenario.args.mode ?? 'unavailable',
