@@ -54,11 +54,11 @@ output "dashboard_url" {
 }
 
 output "kubernetes_rbac" {
-  description = "The RBAC of k8s/rbac/ bound to this installation's remediate and record identities, plus the apply RoleBindings of remediation.apply_namespaces. Apply with: terraform output -raw kubernetes_rbac | kubectl apply -f -"
+  description = "Every manifest of k8s/rbac/ bound to this installation's remediate and record identities, plus the apply RoleBindings of remediation.apply_namespaces. Apply with: terraform output -raw kubernetes_rbac | kubectl apply -f -"
   value       = local.kubernetes_rbac
 
   precondition {
-    condition     = strcontains(local.rbac_remediator_yaml, local.rbac_subject_placeholder)
-    error_message = "k8s/rbac/remediator.yaml no longer has the subject line \"${trimspace(local.rbac_subject_placeholder)}\" that this module replaces with the real service account e-mails."
+    condition     = alltrue([for placeholder in keys(local.rbac_identities) : strcontains(join("\n", values(local.rbac_sources)), placeholder)])
+    error_message = "k8s/rbac/*.yaml no longer name the subjects this module replaces with the real service account e-mails (${join(", ", keys(local.rbac_identities))})."
   }
 }

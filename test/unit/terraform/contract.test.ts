@@ -8,7 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../../shared/log.ts';
 import { parseDurationMs, hostPort, uuid, type ConfigSpec } from '../../../shared/config.ts';
-import { remediationSpec } from '../../../shared/kube/config.ts';
+import { clusterSpec, remediationSpec } from '../../../shared/kube/config.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES } from '../../../shared/kube/policy.ts';
 import { runtimeSpec } from '../../../shared/runtime.ts';
 import { loadModule, only, type Body, type TfModule } from '../../support/terraform/hcl.ts';
@@ -42,6 +42,7 @@ const NOT_SET_BY_TERRAFORM = new Map([
 const SPECS: Record<string, ConfigSpec> = {
   health: runtimeSpec,
   remediate: { ...runtimeSpec, ...remediationSpec },
+  record: { ...runtimeSpec, ...clusterSpec },
 };
 
 const functionFolders = async (): Promise<string[]> => {
@@ -174,14 +175,16 @@ describe('function contract (local.function_contract)', () => {
     expect(sub?.['ack_deadline_seconds']).toBe('${local.function_sizing[each.key].timeout}');
   });
 
-  it('finds the subject line it replaces in k8s/rbac/remediator.yaml, and the files it renders', async () => {
-    const placeholder = /rbac_subject_placeholder\s*=\s*"([^"]+)"/.exec(await readFile(path.join(moduleDir, 'kubernetes.tf'), 'utf8'))?.[1];
-    expect(placeholder).toBe('    name: kernel-gossip-remediator@PROJECT_ID.iam.gserviceaccount.com');
-    const rbac = await readFile(path.join(root, 'k8s', 'rbac', 'remediator.yaml'), 'utf8');
-    expect(rbac.split('\n').filter((line) => line === placeholder)).toHaveLength(1);
-    const rendered = [...(await readFile(path.join(moduleDir, 'kubernetes.tf'), 'utf8')).matchAll(/k8s_rbac_dir\}\/([a-z-]+\.yaml)/g)].map((m) => m[1]);
-    const present = (await readdir(path.join(root, 'k8s', 'rbac'))).filter((f) => f.endsWith('.yaml'));
-    expect([...new Set(rendered)].sort()).toEqual(present.sort());
+  it('replaces exactly the placeholder subjects that k8s/rbac/ names', async () => {
+    const identities = mod.locals.get('rbac_identities')?.body['value'] as Record<string, unknown>;
+    const rbacDir = path.join(root, 'k8s', 'rbac');
+    const texts = await Promise.all((await readdir(rbacDir)).filter((f) => f.endsWith('.yaml')).map((f) => readFile(path.join(rbacDir, f), 'utf8')));
+    const named = new Set(texts.flatMap((t) => [...t.matchAll(/\bname: ([\w.-]+@PROJECT_ID\.iam\.gserviceaccount\.com)$/gm)].map((m) => m[1])));
+    expect(Object.keys(identities).sort()).toEqual([...named].sort());
+    const rendered = String(mod.locals.get('rbac_rendered')?.body['value']);
+    for (const placeholder of Object.keys(identities)) {
+      expect(rendered).toContain(`"${placeholder}", local.rbac_identities["${placeholder}"]`);
+    }
   });
 
   it('accepts exactly the log levels the logger knows', () => {

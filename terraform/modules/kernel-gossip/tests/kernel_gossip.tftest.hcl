@@ -162,7 +162,7 @@ run "renders_rbac_for_the_real_identities" {
   }
 
   assert {
-    condition     = !strcontains(output.kubernetes_rbac, "@PROJECT_ID.") && strcontains(output.kubernetes_rbac, "name: ${google_service_account.function["remediate"].email}")
+    condition     = !strcontains(output.kubernetes_rbac, "@PROJECT_ID.") && strcontains(output.kubernetes_rbac, "name: ${google_service_account.function["remediate"].email}") && strcontains(output.kubernetes_rbac, "name: kernel-gossip-recorder\n")
     error_message = "the RBAC subjects must be the real service account e-mails"
   }
   assert {
