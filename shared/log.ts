@@ -207,11 +207,12 @@ export const createLogger = (options: LoggerOptions = {}): Logger => {
     }
     const seen = new WeakSet<object>();
     const { error, ...rest } = { ...baseFields, ...fields };
+    // Fields never override the entry's own keys: a field named `severity` would change the level.
     const entry: Record<string, unknown> = {
+      ...(sanitize(rest, seen) as Record<string, unknown>),
       severity,
       message: redactText(message),
       time: new Date().toISOString(),
-      ...(sanitize(rest, seen) as Record<string, unknown>),
       ...options.trace,
     };
     if (Object.keys(labels).length > 0) {

@@ -98,7 +98,7 @@ export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps
     event: 'remediation.decided',
     outcome: report.outcome,
     kind: finding.kind,
-    severity: result.severity,
+    findingSeverity: result.severity,
     resultId: result.id,
     fromLimitMillicores: report.plan?.fromLimitMillicores,
     toLimitMillicores: report.plan?.toLimitMillicores,

@@ -190,3 +190,12 @@ describe('traceFromHeaders', () => {
     expect(traceFromHeaders({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, undefined)).toEqual({});
   });
 });
+
+describe('reserved keys', () => {
+  it('never lets a field override the severity, message or time of the entry', () => {
+    const lines: string[] = [];
+    createLogger({ write: (line) => lines.push(line) }).error('boom', { severity: 'info', message: 'other', time: 'then' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ severity: 'ERROR', message: 'boom' });
+    expect((JSON.parse(lines[0]!) as { time: string }).time).not.toBe('then');
+  });
+});
