@@ -156,3 +156,90 @@ export const runPxapi = async (address: string, script: string, args: readonly s
     );
   });
 };
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const hex64 = (v: bigint): string => v.toString(16).padStart(16, '0');
+
+/** A UInt128 as Pixie's clients print it: 16 big-endian bytes, high then low, as a UUID. */
+export const uint128Text = (high: bigint, low: bigint): string => {
+  const h = hex64(high) + hex64(low);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+
+/** The same canonical value form pxapi_run.py prints (see its docstring). */
+export const canonicalValue = (value: unknown, type: number): unknown => {
+  switch (type) {
+    case 2:
+    case 6:
+      return String(value);
+    case 3: {
+      const v = value as { high: string; low: string };
+      return uint128Text(BigInt(v.high), BigInt(v.low));
+    }
+    case 4: {
+      const buf = Buffer.alloc(8);
+      buf.writeDoubleBE(value as number);
+      return buf.toString('hex');
+    }
+    case 5: {
+      const bytes = value as Buffer;
+      try {
+        return UTF8.decode(bytes);
+      } catch {
+        return { base64: bytes.toString('base64') };
+      }
+    }
+    default:
+      return value;
+  }
+};
+
+const COLUMN_KEYS = ['boolean_data', 'int64_data', 'uint128_data', 'time64ns_data', 'float64_data', 'string_data'] as const;
+
+/** Table name -> canonical rows, from a raw (protobufjs-decoded) stream. */
+export const canonicalTables = (messages: readonly Record<string, unknown>[]): Map<string, unknown[][]> => {
+  const metas = new Map<string, { name: string; types: number[] }>();
+  const out = new Map<string, unknown[][]>();
+  for (const m of messages) {
+    const meta = m['meta_data'] as { id: string; name: string; relation: { columns: { column_type: number }[] } } | null;
+    if (meta !== null) {
+      metas.set(meta.id, { name: meta.name, types: meta.relation.columns.map((c) => c.column_type) });
+      out.set(meta.name, []);
+    }
+    const batch = batchOf(m);
+    if (batch === undefined) {
+      continue;
+    }
+    const info = metas.get(batch.table_id);
+    if (info === undefined) {
+      throw new Error(`batch for unknown table ${batch.table_id}`);
+    }
+    const columns = batch.cols.map((c) => {
+      const key = COLUMN_KEYS.find((k) => c[k] !== null && c[k] !== undefined);
+      return key === undefined ? [] : (c[key]?.data ?? []);
+    });
+    for (let r = 0; r < Number(batch.num_rows); r++) {
+      out.get(info.name)?.push(columns.map((col, i) => canonicalValue(col[r], info.types[i] ?? 0)));
+    }
+  }
+  return out;
+};
+
+/** Table name -> rows from pxapi_run.py output lines. */
+export const pxapiTables = (lines: readonly Record<string, unknown>[]): Map<string, unknown[][]> => {
+  const out = new Map<string, unknown[][]>();
+  for (const line of lines) {
+    const table = line['table'];
+    if (typeof table !== 'string') {
+      continue;
+    }
+    if (!out.has(table)) {
+      out.set(table, []);
+    }
+    if (Array.isArray(line['row'])) {
+      out.get(table)?.push(line['row'] as unknown[]);
+    }
+  }
+  return out;
+};

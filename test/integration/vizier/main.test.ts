@@ -1,0 +1,58 @@
+/**
+ * The command other programs use to start the local Vizier: it prints one ready line with its
+ * address, serves plaintext or TLS with a CA it generates (checked with Pixie's Python client
+ * dialling with that CA), and refuses bad arguments and datasets with a clear message.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startProcess } from '../../support/process.ts';
+import { API_KEY, CLUSTER, pxapiTables, requirePython, runPxapi, writeDataset } from './support.ts';
+
+const READY = /vizier listening on (127\.0\.0\.1:\d+) (plaintext|tls ca=(\S+)) cluster=(\S+)/;
+const args = (dir: string, extra: string[]): string[] => ['dev/vizier/main.ts', '--dataset', dir, '--api-key', API_KEY, '--cluster', `${CLUSTER}=cli-test`, ...extra];
+
+describe('node dev/vizier/main.ts', () => {
+  it('starts over TLS with its own CA and serves Pixie\'s Python client dialling with that CA', async () => {
+    requirePython();
+    const dir = writeDataset(50);
+    const vizier = await startProcess(process.execPath, args(dir, ['--tls', '--port', '0']), { ready: READY });
+    try {
+      const match = READY.exec(vizier.output());
+      expect(vizier.output().trim().split('\n')).toHaveLength(1);
+      const [, address = '', , ca = ''] = match ?? [];
+      const py = await runPxapi(address, "import px\npx.display(px.DataFrame('seq'), 'seq')\n", ['--tls-ca', ca]);
+      expect(py.exitCode, py.stderr).toBe(0);
+      expect(pxapiTables(py.lines).get('seq')).toHaveLength(50);
+      const plaintext = await runPxapi(address, "import px\npx.display(px.DataFrame('seq'), 'seq')\n");
+      expect(plaintext.exitCode).not.toBe(0);
+    } finally {
+      await vizier.stop();
+    }
+  });
+
+  it('starts plaintext on a requested port', async () => {
+    const dir = writeDataset(10);
+    const vizier = await startProcess(process.execPath, args(dir, ['--port', '0']), { ready: READY });
+    try {
+      expect(READY.exec(vizier.output())?.[2]).toBe('plaintext');
+      expect(READY.exec(vizier.output())?.[4]).toBe(CLUSTER);
+    } finally {
+      await vizier.stop();
+    }
+  });
+
+  it('refuses a malformed dataset with the file and column in the message', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vizier-bad-'));
+    writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ relation: [{ name: 'time_', type: 'TIME64NS' }, { name: 'n', type: 'INT64' }], columns: { time_: ['1'], n: ['x'] } }));
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, args(dir, []), (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : (error.code as number), stderr });
+      });
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/broken\.json: columns\.n\[0\]: expected an integer/);
+  });
+});
