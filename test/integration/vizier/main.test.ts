@@ -24,7 +24,7 @@ describe('node dev/vizier/main.ts', () => {
       expect(vizier.output().trim().split('\n')).toHaveLength(1);
       const [, address = '', , ca = ''] = match ?? [];
       const py = await runPxapi(address, "import px\npx.display(px.DataFrame('seq'), 'seq')\n", ['--tls-ca', ca]);
-      expect(py.exitCode, py.stderr).toBe(0);
+      expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
       expect(pxapiTables(py.lines).get('seq')).toHaveLength(50);
       const plaintext = await runPxapi(address, "import px\npx.display(px.DataFrame('seq'), 'seq')\n");
       expect(plaintext.exitCode).not.toBe(0);

@@ -27,7 +27,7 @@ afterAll(async () => {
 describe("Pixie's Python client (pxapi)", () => {
   it('receives the same tables, columns and values as a protobufjs decode of the stream', async () => {
     const [py, raw] = await Promise.all([runPxapi(vizier.address, SCRIPT), rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: SCRIPT })]);
-    expect(py.exitCode, py.stderr + JSON.stringify(py.lines.slice(-2))).toBe(0);
+    expect({ exit: py.exitCode, stderr: py.stderr, last: py.lines.at(-1) }).toMatchObject({ exit: 0 });
     const expected = canonicalTables(raw.messages);
     const got = pxapiTables(py.lines);
     // pxapi only announces a table once its first row arrives, so the empty table shows as count 0.
@@ -52,7 +52,7 @@ describe("Pixie's Python client (pxapi)", () => {
 
   it('decrypts encrypted batches (use_encryption=True) to the same rows, with no plaintext warning', async () => {
     const py = await runPxapi(vizier.address, SCRIPT, ['--encrypt']);
-    expect(py.exitCode, py.stderr).toBe(0);
+    expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
     expect(py.stderr).not.toMatch(/unencrypted/);
     const raw = await rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: SCRIPT });
     const expected = canonicalTables(raw.messages);
@@ -95,7 +95,7 @@ describe("Pixie's Python client (pxapi)", () => {
 
   it('stops at the row cap like Pixie: a capped table is shorter, not an error', async () => {
     const py = await runPxapi(vizier.address, `#px:set max_output_rows_per_table=700\n${SCRIPT}`, ['--mode', 'count']);
-    expect(py.exitCode, py.stderr).toBe(0);
+    expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
     expect(py.lines).toContainEqual({ table: 'seq', count: 700 });
   });
 });
