@@ -1,0 +1,319 @@
+/**
+ * Protobuf wire primitives: a cursor that reads varints, fixed64 and length-delimited fields
+ * straight from the received bytes, and a writer for the messages this client sends (and that
+ * tests and local servers send back). Hand-written so the hot path allocates nothing per value.
+ *
+ * @module
+ */
+
+/** Protobuf wire types. */
+export const WireType = { VARINT: 0, FIXED64: 1, LEN: 2, START_GROUP: 3, END_GROUP: 4, FIXED32: 5 } as const;
+
+/** Thrown when bytes are not a well-formed protobuf message of the expected shape. */
+export class WireFormatError extends Error {
+  override readonly name = 'WireFormatError';
+}
+
+const TWO_32 = 4_294_967_296;
+
+/** Whether this machine stores numbers little-endian, as protobuf's fixed64 is on the wire. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/** Decodes UTF-8 with U+FFFD for invalid sequences (Pixie string columns may hold any bytes). */
+export const decodeUtf8 = (bytes: Uint8Array, start: number, end: number): string => {
+  // Short ASCII strings are the common case (names, pods); building them directly beats the
+  // decoder call overhead.
+  if (end - start < 24) {
+    let out = '';
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i] as number;
+      if (byte >= 0x80) {
+        return utf8.decode(bytes.subarray(start, end));
+      }
+      out += String.fromCharCode(byte);
+    }
+    return out;
+  }
+  return utf8.decode(bytes.subarray(start, end));
+};
+
+/** A read cursor over one protobuf message (or a slice of one). */
+export class Reader {
+  readonly buf: Uint8Array;
+  pos: number;
+  end: number;
+  /** Low and high 32 bits of the last {@link varint64} read. */
+  lo = 0;
+  hi = 0;
+
+  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** Reads a varint of at most 32 significant bits (tags, lengths, enums, int32, bool). */
+  uint32(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let byte = buf[pos++] as number;
+    let value = byte & 0x7f;
+    if (byte >= 0x80) {
+      byte = buf[pos++] as number;
+      value |= (byte & 0x7f) << 7;
+      if (byte >= 0x80) {
+        byte = buf[pos++] as number;
+        value |= (byte & 0x7f) << 14;
+        if (byte >= 0x80) {
+          byte = buf[pos++] as number;
+          value |= (byte & 0x7f) << 21;
+          if (byte >= 0x80) {
+            byte = buf[pos++] as number;
+            value = (value | ((byte & 0x0f) << 28)) >>> 0;
+            // Negative int32 values are sign-extended to 10 bytes: skip the rest.
+            while (byte >= 0x80) {
+              byte = buf[pos++] as number;
+              if (pos > this.end) {
+                break;
+              }
+            }
+          }
+        }
+      }
+    }
+    if (pos > this.end) {
+      throw new WireFormatError('truncated varint');
+    }
+    this.pos = pos;
+    return value;
+  }
+
+  /** Reads a 64-bit varint into {@link lo}/{@link hi} (two's complement bits, no allocation). */
+  varint64(): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    let byte = 0;
+    let shift = 0;
+    for (; shift < 28; shift += 7) {
+      byte = buf[pos++] as number;
+      lo |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.finish64(pos, lo, hi);
+        return;
+      }
+    }
+    byte = buf[pos++] as number;
+    lo |= (byte & 0x7f) << 28;
+    hi = (byte & 0x7f) >> 4;
+    if (byte >= 0x80) {
+      for (shift = 3; shift < 32; shift += 7) {
+        byte = buf[pos++] as number;
+        hi |= (byte & 0x7f) << shift;
+        if (byte < 0x80) {
+          break;
+        }
+      }
+      if (byte >= 0x80) {
+        throw new WireFormatError('varint longer than 10 bytes');
+      }
+    }
+    this.finish64(pos, lo, hi);
+  }
+
+  private finish64(pos: number, lo: number, hi: number): void {
+    if (pos > this.end) {
+      throw new WireFormatError('truncated varint');
+    }
+    this.pos = pos;
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+  }
+
+  /** A 64-bit varint as a JS number; exact up to 2^53, approximate beyond (for counts and stats). */
+  int64Number(): number {
+    this.varint64();
+    return this.hi >= 0x80000000 ? -((~this.hi >>> 0) * TWO_32 + (~this.lo >>> 0) + 1) : this.hi * TWO_32 + this.lo;
+  }
+
+  /** A uint64 varint as a bigint. */
+  uint64BigInt(): bigint {
+    this.varint64();
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  /** Reads a length prefix and returns the end offset of the field, checked against the message end. */
+  lengthEnd(): number {
+    const length = this.uint32();
+    const end = this.pos + length;
+    if (end > this.end) {
+      throw new WireFormatError(`length ${length} runs past the end of the message`);
+    }
+    return end;
+  }
+
+  /** A length-delimited field as a view (no copy) into the received bytes. */
+  bytes(): Uint8Array {
+    const end = this.lengthEnd();
+    const out = this.buf.subarray(this.pos, end);
+    this.pos = end;
+    return out;
+  }
+
+  /** A length-delimited field decoded as UTF-8. */
+  string(): string {
+    const end = this.lengthEnd();
+    const out = decodeUtf8(this.buf, this.pos, end);
+    this.pos = end;
+    return out;
+  }
+
+  /** Reads an 8-byte little-endian double. */
+  double(): number {
+    if (this.pos + 8 > this.end) {
+      throw new WireFormatError('truncated double');
+    }
+    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8);
+    this.pos += 8;
+    return view.getFloat64(0, true);
+  }
+
+  /** Skips one field of the given wire type (unknown fields are ignored, as protobuf requires). */
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WireType.VARINT:
+        while ((this.buf[this.pos++] as number) >= 0x80) {
+          if (this.pos >= this.end) {
+            throw new WireFormatError('truncated varint');
+          }
+        }
+        break;
+      case WireType.FIXED64:
+        this.pos += 8;
+        break;
+      case WireType.LEN:
+        this.pos = this.lengthEnd();
+        break;
+      case WireType.FIXED32:
+        this.pos += 4;
+        break;
+      case WireType.START_GROUP: {
+        for (;;) {
+          const tag = this.uint32();
+          if ((tag & 7) === WireType.END_GROUP) {
+            break;
+          }
+          this.skip(tag & 7);
+        }
+        break;
+      }
+      default:
+        throw new WireFormatError(`invalid wire type ${wireType}`);
+    }
+    if (this.pos > this.end) {
+      throw new WireFormatError('field runs past the end of the message');
+    }
+  }
+}
+
+/** Builds one protobuf message. Nested messages are built by their own writer and embedded. */
+export class Writer {
+  private buf = new Uint8Array(256);
+  private len = 0;
+
+  private ensure(extra: number): void {
+    if (this.len + extra > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + extra));
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+    }
+  }
+
+  /** Appends a varint of up to 32 bits (unsigned). */
+  rawUint32(value: number): this {
+    this.ensure(5);
+    let v = value >>> 0;
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[this.len++] = v;
+    return this;
+  }
+
+  /** Appends a 64-bit varint from a bigint (negative values as 10-byte two's complement). */
+  rawVarint64(value: bigint): this {
+    this.ensure(10);
+    let v = BigInt.asUintN(64, value);
+    while (v >= 0x80n) {
+      this.buf[this.len++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.len++] = Number(v);
+    return this;
+  }
+
+  /** Appends raw bytes. */
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    return this;
+  }
+
+  tag(field: number, wireType: number): this {
+    return this.rawUint32((field << 3) | wireType);
+  }
+
+  /** A varint field; skipped when zero unless `always` (proto3 default omission). */
+  uint32(field: number, value: number, always = false): this {
+    return value === 0 && !always ? this : this.tag(field, WireType.VARINT).rawUint32(value);
+  }
+
+  /** An int32 field (negative values take 10 bytes on the wire, as protobuf requires). */
+  int32(field: number, value: number): this {
+    if (value === 0) {
+      return this;
+    }
+    return value < 0 ? this.tag(field, WireType.VARINT).rawVarint64(BigInt(value)) : this.uint32(field, value);
+  }
+
+  int64(field: number, value: bigint | number): this {
+    const v = BigInt(value);
+    return v === 0n ? this : this.tag(field, WireType.VARINT).rawVarint64(v);
+  }
+
+  bool(field: number, value: boolean): this {
+    return value ? this.tag(field, WireType.VARINT).rawUint32(1) : this;
+  }
+
+  double(field: number, value: number): this {
+    this.tag(field, WireType.FIXED64);
+    this.ensure(8);
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 8).setFloat64(0, value, true);
+    this.len += 8;
+    return this;
+  }
+
+  /** A length-delimited field from bytes; skipped when empty unless `always` (repeated elements). */
+  bytes(field: number, value: Uint8Array, always = false): this {
+    return value.length === 0 && !always ? this : this.tag(field, WireType.LEN).rawUint32(value.length).raw(value);
+  }
+
+  string(field: number, value: string, always = false): this {
+    return this.bytes(field, new TextEncoder().encode(value), always);
+  }
+
+  /** An embedded message; always written (presence matters for message fields). */
+  message(field: number, inner: Writer): this {
+    return this.bytes(field, inner.finish(), true);
+  }
+
+  /** The message bytes written so far. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
