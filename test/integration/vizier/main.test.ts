@@ -33,12 +33,15 @@ describe('node dev/vizier/main.ts', () => {
     }
   });
 
-  it('starts plaintext on a requested port', async () => {
-    const dir = writeDataset(10);
-    const vizier = await startProcess(process.execPath, args(dir, ['--port', '0']), { ready: READY });
+  it('starts plaintext with the checked-in demo dataset, which pxapi can read', async () => {
+    const vizier = await startProcess(process.execPath, args('dev/vizier/datasets/demo', ['--port', '0']), { ready: READY });
     try {
-      expect(READY.exec(vizier.output())?.[2]).toBe('plaintext');
-      expect(READY.exec(vizier.output())?.[4]).toBe(CLUSTER);
+      const match = READY.exec(vizier.output());
+      expect(match?.[2]).toBe('plaintext');
+      expect(match?.[4]).toBe(CLUSTER);
+      const py = await runPxapi(match?.[1] ?? '', "import px\npx.display(px.DataFrame('process_stats'), 'ps')\npx.display(px.DataFrame('pod_cpu'), 'pod_cpu')\n", ['--mode', 'count']);
+      expect(py.lines).toContainEqual({ table: 'ps', count: 20 });
+      expect(py.lines).toContainEqual({ table: 'pod_cpu', count: 100 });
     } finally {
       await vizier.stop();
     }
