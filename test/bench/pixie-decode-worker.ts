@@ -3,6 +3,7 @@
  * Prints one JSON line: {mode, rows, seconds, cpuSeconds, maxRssKiB, bytes}.
  *
  * Modes:
+ * - baseline: load the same modules and make no call (idle RSS of this process);
  * - transport: grpc-js delivers each ExecuteScriptResponse as raw bytes; nothing is decoded
  *   (the cost of receiving the stream at all);
  * - protobufjs: the same bytes fully decoded by protobufjs (reflection decoder, int64 as Long),
@@ -106,6 +107,10 @@ const started = performance.now();
 const cpuStart = process.cpuUsage();
 let result: { rows: number; bytes: number };
 switch (mode) {
+  case 'baseline':
+    // Same modules loaded, no call: the idle RSS the other modes' peaks should be read against.
+    result = { rows: 0, bytes: 0 };
+    break;
   case 'transport':
     result = await raw(() => 0);
     break;

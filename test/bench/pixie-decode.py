@@ -50,7 +50,12 @@ def main():
     parser.add_argument("--cluster", required=True)
     parser.add_argument("--script", required=True)
     parser.add_argument("--encrypt", action="store_true")
+    parser.add_argument("--baseline", action="store_true", help="import pxapi, make no call (idle RSS)")
     args = parser.parse_args()
+    if args.baseline:
+        print(json.dumps({"mode": "python-baseline", "rows": 0, "seconds": 0, "cpuSeconds": 0,
+                          "maxRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+        return
     with open(args.script) as f:
         script = f.read()
     started = time.perf_counter()

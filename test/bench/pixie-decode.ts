@@ -6,7 +6,7 @@
  * and every run must receive exactly the expected row count.
  *
  * Usage: node test/bench/pixie-decode.ts [--rows 1000000] [--reps 3] [--batch-rows 1024]
- *          [--modes transport,protobufjs,ts,ts-values,ts-encrypted,python,python-encrypted]
+ *          [--modes baseline,transport,protobufjs,ts,ts-values,ts-encrypted,python-baseline,python,python-encrypted]
  * Needs dev/setup/20-pixie-clients.sh (pxapi venv under $KG_CACHE). The dataset is generated once
  * into $KG_CACHE/bench/.
  */
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     reps: { type: 'string', default: '3' },
     'batch-rows': { type: 'string', default: '1024' },
-    modes: { type: 'string', default: 'transport,protobufjs,ts,ts-values,ts-encrypted,python,python-encrypted' },
+    modes: { type: 'string', default: 'baseline,transport,protobufjs,ts,ts-values,ts-encrypted,python-baseline,python,python-encrypted' },
   },
 });
 const rows = Number(values.rows);
@@ -64,7 +64,7 @@ interface Measurement {
 
 const measure = async (mode: string): Promise<Measurement> => {
   const [command, args] = mode.startsWith('python')
-    ? [python, ['test/bench/pixie-decode.py', '--addr', address, '--cluster', CLUSTER, '--script', scriptFile, ...(mode === 'python-encrypted' ? ['--encrypt'] : [])]]
+    ? [python, ['test/bench/pixie-decode.py', '--addr', address, '--cluster', CLUSTER, '--script', scriptFile, ...(mode === 'python-encrypted' ? ['--encrypt'] : []), ...(mode === 'python-baseline' ? ['--baseline'] : [])]]
     : [process.execPath, ['test/bench/pixie-decode-worker.ts', '--mode', mode, '--addr', address, '--cluster', CLUSTER, '--script', scriptFile]];
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(command, args, { env: { ...process.env, PX_BENCH_API_KEY: API_KEY }, maxBuffer: 1024 * 1024, timeout: 900_000 }, (error, out, err) => {
@@ -76,8 +76,9 @@ const measure = async (mode: string): Promise<Measurement> => {
     });
   });
   const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measurement;
-  // Transport mode decodes nothing, so it cannot count rows; every other mode must see them all.
-  if (mode !== 'transport' && result.rows !== rows) {
+  // Transport decodes nothing, so it cannot count rows; baselines make no call; every other mode
+  // must receive them all.
+  if (!['transport', 'baseline', 'python-baseline'].includes(mode) && result.rows !== rows) {
     throw new Error(`${mode} received ${result.rows} rows, expected ${rows}`);
   }
   return { ...result, mode };
@@ -100,6 +101,7 @@ try {
   };
   const rate = (mode: string): number => median((results.get(mode) ?? []).map((m) => rows / m.seconds));
   const cpuRate = (mode: string): number => median((results.get(mode) ?? []).map((m) => rows / m.cpuSeconds));
+  const shown = (mode: string, value: number): string => (mode.includes('baseline') ? '-' : value.toFixed(0));
   console.log(`\n${rows} rows, batch ${values['batch-rows']} rows, ${reps} reps (median), ${cpus().length} CPUs, node ${process.version}\n`);
   console.log('| consumer | rows/s wall (median) | wall s (median) | rows per CPU-second (median) | CPU s (median) | peak RSS MiB (max) |');
   console.log('|---|---:|---:|---:|---:|---:|');
@@ -108,7 +110,7 @@ try {
     const seconds = median(ms.map((m) => m.seconds));
     const cpu = median(ms.map((m) => m.cpuSeconds));
     const rss = Math.max(...ms.map((m) => m.maxRssKiB)) / 1024;
-    console.log(`| ${mode} | ${rate(mode).toFixed(0)} | ${seconds.toFixed(2)} | ${cpuRate(mode).toFixed(0)} | ${cpu.toFixed(2)} | ${rss.toFixed(0)} |`);
+    console.log(`| ${mode} | ${shown(mode, rate(mode))} | ${seconds.toFixed(2)} | ${shown(mode, cpuRate(mode))} | ${cpu.toFixed(2)} | ${rss.toFixed(0)} |`);
   }
   const ratio = (a: string, b: string): string =>
     results.has(a) && results.has(b) ? `${(rate(a) / rate(b)).toFixed(2)}x wall, ${(cpuRate(a) / cpuRate(b)).toFixed(2)}x per CPU-second` : 'n/a';
