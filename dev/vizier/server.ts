@@ -7,7 +7,6 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { constants as http2constants, type Http2Stream } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
@@ -332,10 +331,22 @@ export class LocalVizier {
     }
   }
 
+  /** Writes with backpressure; gives up waiting if the client goes away (cancel or close). */
   private async write(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, message: Buffer): Promise<void> {
-    if (!call.write(message)) {
-      await once(call, 'drain');
+    if (call.write(message)) {
+      return;
     }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        call.off('drain', done);
+        call.off('cancelled', done);
+        call.off('close', done);
+        resolve();
+      };
+      call.once('drain', done);
+      call.once('cancelled', done);
+      call.once('close', done);
+    });
   }
 
   private async runNewQuery(
@@ -470,6 +481,8 @@ export class LocalVizier {
           continue;
         }
         if (signal.aborted) {
+          // The client went away mid-stream: keep the query resumable for a while, like a cut.
+          this.keepForResume(query);
           return;
         }
         if (cut !== undefined && sent >= cut.afterBatches) {

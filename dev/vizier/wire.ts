@@ -10,7 +10,6 @@
 import type { Table } from './dataset.ts';
 
 const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
 
 /** Growable byte buffer with the protobuf primitives the batch encoder needs. */
@@ -202,5 +201,3 @@ export const encodeDataResponse = (queryId: string, payload: { batch: Buffer } |
   out.lenField(3, data.finish());
   return out.finish();
 };
-
-export const WIRE = { VARINT: WIRE_VARINT, FIXED64: WIRE_FIXED64, LEN: WIRE_LEN } as const;
