@@ -62,19 +62,75 @@ const countValues = (reader: Reader, start: number, end: number, scalarWire: num
   return count;
 };
 
-/** Fills int64 values as (lo, hi) word pairs; `words` views the BigInt64Array's memory. */
-const decodeInt64Values = (reader: Reader, start: number, end: number, out: BigInt64Array): void => {
-  const words = LITTLE_ENDIAN ? new Uint32Array(out.buffer, out.byteOffset, out.length * 2) : undefined;
-  let index = 0;
-  const put = (): void => {
-    if (words) {
-      words[2 * index] = reader.lo;
-      words[2 * index + 1] = reader.hi;
-    } else {
-      out[index] = BigInt.asIntN(64, (BigInt(reader.hi) << 32n) | BigInt(reader.lo));
+/**
+ * Decodes the varints of `buf[pos, end)` as int64 two's complement bits into `words` (lo, hi pairs
+ * from value `index` on). Returns the next index. The tight loop is the decoder's hot spot.
+ */
+const decodeVarintRun = (buf: Uint8Array, start: number, end: number, words: Uint32Array, first: number): number => {
+  let pos = start;
+  let index = first;
+  while (pos < end) {
+    let byte = buf[pos++] as number;
+    let lo = byte & 0x7f;
+    let hi = 0;
+    if (byte >= 0x80) {
+      let shift = 7;
+      do {
+        byte = buf[pos++] as number;
+        if (shift < 28) {
+          lo |= (byte & 0x7f) << shift;
+        } else if (shift === 28) {
+          lo |= (byte & 0x7f) << 28;
+          hi = (byte & 0x7f) >>> 4;
+        } else {
+          hi |= (byte & 0x7f) << (shift - 32);
+        }
+        shift += 7;
+      } while (byte >= 0x80 && shift < 70);
+      if (byte >= 0x80) {
+        throw new WireFormatError('varint longer than 10 bytes');
+      }
     }
+    words[2 * index] = lo;
+    words[2 * index + 1] = hi;
     index++;
-  };
+  }
+  if (pos > end) {
+    throw new WireFormatError('truncated varint');
+  }
+  return index;
+};
+
+/**
+ * Scratch words reused by every column decode (single-threaded, never held across calls): values
+ * are decoded once into scratch and copied out at their final count, instead of counting first.
+ */
+let scratch: Uint32Array = new Uint32Array(16_384);
+
+const ensureScratch = (words: number): Uint32Array => {
+  if (scratch.length < words) {
+    scratch = new Uint32Array(Math.max(words, scratch.length * 2));
+  }
+  return scratch;
+};
+
+/** Copies `count` int64 values decoded as (lo, hi) word pairs out of scratch. */
+const int64sFromScratch = (words: Uint32Array, count: number): BigInt64Array => {
+  const out = new BigInt64Array(count);
+  if (LITTLE_ENDIAN) {
+    new Uint32Array(out.buffer).set(words.subarray(0, 2 * count));
+  } else {
+    for (let i = 0; i < count; i++) {
+      out[i] = BigInt.asIntN(64, (BigInt(words[2 * i + 1] as number) << 32n) | BigInt(words[2 * i] as number));
+    }
+  }
+  return out;
+};
+
+/** Decodes the int64 values (packed runs and single unpacked values) of one column message. */
+const decodeInt64Values = (reader: Reader, start: number, end: number): BigInt64Array => {
+  let words: Uint32Array = scratch;
+  let index = 0;
   reader.pos = start;
   while (reader.pos < end) {
     const tag = reader.uint32();
@@ -82,18 +138,19 @@ const decodeInt64Values = (reader: Reader, start: number, end: number, out: BigI
       reader.skip(tag & 7);
     } else if ((tag & 7) === WireType.LEN) {
       const runEnd = reader.lengthEnd();
-      const saved = reader.end;
-      reader.end = runEnd;
-      while (reader.pos < runEnd) {
-        reader.varint64();
-        put();
-      }
-      reader.end = saved;
+      // A run of n bytes holds at most n varints.
+      words = ensureScratch(2 * (index + runEnd - reader.pos));
+      index = decodeVarintRun(reader.buf, reader.pos, runEnd, words, index);
+      reader.pos = runEnd;
     } else {
       reader.varint64();
-      put();
+      words = ensureScratch(2 * (index + 1));
+      words[2 * index] = reader.lo;
+      words[2 * index + 1] = reader.hi;
+      index++;
     }
   }
+  return int64sFromScratch(words, index);
 };
 
 const decodeBooleans = (reader: Reader, start: number, end: number): BooleanColumn => {
@@ -150,61 +207,126 @@ const decodeDoubles = (reader: Reader, start: number, end: number): Float64Colum
 };
 
 const decodeStrings = (reader: Reader, start: number, end: number): StringColumn => {
-  const count = countValues(reader, start, end, WireType.LEN);
-  const starts = new Uint32Array(count);
-  const ends = new Uint32Array(count);
-  let index = 0;
-  reader.pos = start;
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag >>> 3 !== 1) {
-      reader.skip(tag & 7);
+  const buf = reader.buf;
+  // Each value takes at least 2 bytes (tag and length), so (end - start) / 2 bounds the count.
+  const words = ensureScratch(end - start + 2);
+  let count = 0;
+  let pos = start;
+  while (pos < end) {
+    const length = buf[pos + 1] as number;
+    if (buf[pos] === 0x0a && length < 0x80) {
+      // Fast path: tag of field 1 (bytes) and a one-byte length.
+      const valueEnd = pos + 2 + length;
+      if (valueEnd > end) {
+        throw new WireFormatError('string value runs past the end of its column');
+      }
+      words[2 * count] = pos + 2;
+      words[2 * count + 1] = valueEnd;
+      count++;
+      pos = valueEnd;
       continue;
     }
-    const valueEnd = reader.lengthEnd();
-    starts[index] = reader.pos;
-    ends[index] = valueEnd;
-    index++;
-    reader.pos = valueEnd;
+    reader.pos = pos;
+    const tag = reader.uint32();
+    if (tag >>> 3 !== 1 || (tag & 7) !== WireType.LEN) {
+      reader.skip(tag & 7);
+    } else {
+      const valueEnd = reader.lengthEnd();
+      words[2 * count] = reader.pos;
+      words[2 * count + 1] = valueEnd;
+      count++;
+      reader.pos = valueEnd;
+    }
+    pos = reader.pos;
   }
-  return new StringColumn(reader.buf, starts, ends);
+  const starts = new Uint32Array(count);
+  const ends = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    starts[i] = words[2 * i] as number;
+    ends[i] = words[2 * i + 1] as number;
+  }
+  return new StringColumn(buf, starts, ends);
+};
+
+/** Decodes one varint at `pos` into words[at], words[at + 1] (lo, hi); returns the next position. */
+const varintInto = (buf: Uint8Array, start: number, words: Uint32Array, at: number): number => {
+  let pos = start;
+  let byte = buf[pos++] as number;
+  let lo = byte & 0x7f;
+  let hi = 0;
+  let shift = 7;
+  while (byte >= 0x80 && shift < 70) {
+    byte = buf[pos++] as number;
+    if (shift < 28) {
+      lo |= (byte & 0x7f) << shift;
+    } else if (shift === 28) {
+      lo |= (byte & 0x7f) << 28;
+      hi = (byte & 0x7f) >>> 4;
+    } else {
+      hi |= (byte & 0x7f) << (shift - 32);
+    }
+    shift += 7;
+  }
+  if (byte >= 0x80) {
+    throw new WireFormatError('varint longer than 10 bytes');
+  }
+  words[at] = lo;
+  words[at + 1] = hi;
+  return pos;
 };
 
 const decodeUInt128s = (reader: Reader, start: number, end: number): UInt128Column => {
-  const count = countValues(reader, start, end, WireType.LEN);
-  const high = new BigUint64Array(count);
-  const low = new BigUint64Array(count);
-  const highWords = LITTLE_ENDIAN ? new Uint32Array(high.buffer) : undefined;
-  const lowWords = LITTLE_ENDIAN ? new Uint32Array(low.buffer) : undefined;
-  let index = 0;
-  reader.pos = start;
-  while (reader.pos < end) {
+  const buf = reader.buf;
+  // Each value takes at least 2 bytes: low words go to [0, bound), high words to [bound, 2 * bound).
+  const bound = end - start + 2;
+  const words = ensureScratch(2 * bound);
+  let count = 0;
+  let pos = start;
+  while (pos < end) {
+    reader.pos = pos;
     const tag = reader.uint32();
-    if (tag >>> 3 !== 1) {
+    if (tag >>> 3 !== 1 || (tag & 7) !== WireType.LEN) {
       reader.skip(tag & 7);
+      pos = reader.pos;
       continue;
     }
     const valueEnd = reader.lengthEnd();
-    const saved = reader.end;
-    reader.end = valueEnd;
-    while (reader.pos < valueEnd) {
-      const inner = reader.uint32();
-      const field = inner >>> 3;
-      if ((field === 1 || field === 2) && (inner & 7) === WireType.VARINT) {
-        reader.varint64();
-        const words = field === 1 ? lowWords : highWords;
-        if (words) {
-          words[2 * index] = reader.lo;
-          words[2 * index + 1] = reader.hi;
-        } else {
-          (field === 1 ? low : high)[index] = (BigInt(reader.hi) << 32n) | BigInt(reader.lo);
-        }
+    const lowAt = 2 * count;
+    const highAt = bound + 2 * count;
+    words[lowAt] = 0;
+    words[lowAt + 1] = 0;
+    words[highAt] = 0;
+    words[highAt + 1] = 0;
+    pos = reader.pos;
+    while (pos < valueEnd) {
+      const inner = buf[pos] as number;
+      if (inner === 0x08) {
+        pos = varintInto(buf, pos + 1, words, lowAt);
+      } else if (inner === 0x10) {
+        pos = varintInto(buf, pos + 1, words, highAt);
       } else {
-        reader.skip(inner & 7);
+        reader.pos = pos;
+        reader.end = valueEnd;
+        reader.skip(reader.uint32() & 7);
+        reader.end = end;
+        pos = reader.pos;
       }
     }
-    reader.end = saved;
-    index++;
+    if (pos > valueEnd) {
+      throw new WireFormatError('UInt128 value runs past its length');
+    }
+    count++;
+  }
+  const high = new BigUint64Array(count);
+  const low = new BigUint64Array(count);
+  if (LITTLE_ENDIAN) {
+    new Uint32Array(low.buffer).set(words.subarray(0, 2 * count));
+    new Uint32Array(high.buffer).set(words.subarray(bound, bound + 2 * count));
+  } else {
+    for (let i = 0; i < count; i++) {
+      low[i] = (BigInt(words[2 * i + 1] as number) << 32n) | BigInt(words[2 * i] as number);
+      high[i] = (BigInt(words[bound + 2 * i + 1] as number) << 32n) | BigInt(words[bound + 2 * i] as number);
+    }
   }
   return new UInt128Column(high, low);
 };
@@ -233,8 +355,7 @@ const decodeColumn = (reader: Reader, start: number, end: number): Column => {
         break;
       case COLUMN_FIELD.INT64:
       case COLUMN_FIELD.TIME64NS: {
-        const values = new BigInt64Array(countValues(reader, dataStart, dataEnd, WireType.VARINT));
-        decodeInt64Values(reader, dataStart, dataEnd, values);
+        const values = decodeInt64Values(reader, dataStart, dataEnd);
         column = field === COLUMN_FIELD.INT64 ? new Int64Column(values) : new Time64NSColumn(values);
         break;
       }

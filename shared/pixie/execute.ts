@@ -185,8 +185,22 @@ export async function* executeScript(context: ExecuteContext, options: ExecuteSc
   let resumes = 0;
   let mutationAttempt = 1;
   let statsSeen = false;
+  /** Tracepoints not yet RUNNING as last reported: named if the deadline passes while they deploy. */
+  let deploying: readonly MutationState[] | undefined;
+  const deployingDeadline = (cause?: unknown): PixieDeadlineError => {
+    const waiting = (deploying ?? [])
+      .filter((state) => state.state !== LifeCycleState.RUNNING_STATE)
+      .map((state) => `${state.name} (${enumName(LifeCycleState, state.state)})`);
+    return new PixieDeadlineError(
+      `deadline exceeded while tracepoints deploy: ${waiting.length > 0 ? waiting.join(', ') : 'schema not ready yet'}`,
+      { code: GrpcCode.DEADLINE_EXCEEDED, queryId, cause },
+    );
+  };
 
   for (;;) {
+    if (deploying !== undefined && Date.now() >= deadline) {
+      throw deployingDeadline();
+    }
     checkLimits(deadline, signal, queryId);
     const call = context.transport.serverStream(Method.EXECUTE_SCRIPT, encodeExecuteScriptRequest(request), { deadline, signal });
     let mutationPending: readonly MutationState[] | undefined;
@@ -218,6 +232,7 @@ export async function* executeScript(context: ExecuteContext, options: ExecuteSc
             throw errorFromStatus(status, script, queryId);
           }
           mutationPending = ready ? undefined : states;
+          deploying = mutationPending;
           yield { kind: 'mutation', queryId, states, ready, attempt: mutationAttempt };
         }
         if (message.status && message.status.code !== GrpcCode.OK) {
@@ -283,6 +298,13 @@ export async function* executeScript(context: ExecuteContext, options: ExecuteSc
         throw new PixieCancelledError('call cancelled by its AbortSignal', { cause: signal.reason, queryId });
       }
       const code = grpcCodeOf(error);
+      if (code === GrpcCode.DEADLINE_EXCEEDED && deploying !== undefined) {
+        throw deployingDeadline(error);
+      }
+      if (statsSeen && isResumable(error) && [...tables.values()].every((table) => table.eos)) {
+        // The stream broke after the last message of a complete result: nothing is missing.
+        return;
+      }
       if (mutationPending !== undefined && (code === GrpcCode.UNAVAILABLE || code === GrpcCode.CANCELLED)) {
         // Tracepoints still deploying: handled below by resending the whole request.
       } else if (mutationPending === undefined && queryId !== '' && !statsSeen && isResumable(error) && resumes < context.retry.maxResumes) {
@@ -302,15 +324,9 @@ export async function* executeScript(context: ExecuteContext, options: ExecuteSc
     }
 
     if (mutationPending !== undefined) {
-      const waiting = mutationPending
-        .filter((state) => state.state !== LifeCycleState.RUNNING_STATE)
-        .map((state) => `${state.name} (${enumName(LifeCycleState, state.state)})`);
       await waitWithin(context.retry.mutationRetryDelayMs, deadline, signal);
       if (Date.now() >= deadline) {
-        throw new PixieDeadlineError(
-          `deadline exceeded while tracepoints deploy: ${waiting.length > 0 ? waiting.join(', ') : 'schema not ready yet'}`,
-          { code: GrpcCode.DEADLINE_EXCEEDED, queryId },
-        );
+        throw deployingDeadline();
       }
       mutationAttempt++;
       tables.clear();

@@ -86,10 +86,10 @@ export class PixieTransport implements StreamingTransport {
   constructor(options: TransportOptions = {}) {
     this.address = options.address ?? DEFAULT_CLOUD_ADDR;
     const security = options.security ?? { kind: 'tls' };
+    // No client keepalive pings: Go gRPC servers (Pixie Cloud) answer pings more often than every
+    // 5 minutes with GOAWAY "too_many_pings", which would break long result streams.
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': options.maxReceiveBytes ?? 256 * 1024 * 1024,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
     };
     if (security.kind === 'tls-ca' && security.serverName !== undefined) {
       channelOptions['grpc.ssl_target_name_override'] = security.serverName;

@@ -21,23 +21,20 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 
 
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
+type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
+
+/**
+ * Node's native UTF-8 slice (what `Buffer#toString('utf8')` calls), usable on any Uint8Array: about
+ * twice as fast as TextDecoder for the short strings Pixie tables are full of. Not part of Node's
+ * documented API, so TextDecoder remains the fallback.
+ */
+const nativeUtf8Slice = ((globalThis as { Buffer?: { prototype: unknown } }).Buffer?.prototype as { utf8Slice?: Utf8Slice } | undefined)?.utf8Slice;
+
 /** Decodes UTF-8 with U+FFFD for invalid sequences (Pixie string columns may hold any bytes). */
-export const decodeUtf8 = (bytes: Uint8Array, start: number, end: number): string => {
-  // Short ASCII strings are the common case (names, pods); building them directly beats the
-  // decoder call overhead.
-  if (end - start < 24) {
-    let out = '';
-    for (let i = start; i < end; i++) {
-      const byte = bytes[i] as number;
-      if (byte >= 0x80) {
-        return utf8.decode(bytes.subarray(start, end));
-      }
-      out += String.fromCharCode(byte);
-    }
-    return out;
-  }
-  return utf8.decode(bytes.subarray(start, end));
-};
+export const decodeUtf8: (bytes: Uint8Array, start: number, end: number) => string =
+  nativeUtf8Slice === undefined
+    ? (bytes, start, end) => utf8.decode(bytes.subarray(start, end))
+    : (bytes, start, end) => nativeUtf8Slice.call(bytes, start, end);
 
 /** A read cursor over one protobuf message (or a slice of one). */
 export class Reader {

@@ -94,6 +94,49 @@ describe('RowBatchData codec', () => {
     expect(Array.from((decoded.cols[0] as Int64Column).values)).toEqual([1n, -2n, 3n, 2n ** 40n, -(2n ** 62n)]);
   });
 
+  it('handles long strings, empty values and batches larger than the scratch buffer', () => {
+    // 12 000 int64 values need 24 000 scratch words, more than the initial 16 384.
+    const rows = 12_000;
+    const long = 'x'.repeat(300);
+    const text = (i: number): string => (i % 3 === 0 ? long : i % 3 === 1 ? '' : `s${i}`);
+    const batch: RowBatch = {
+      tableId: 't',
+      numRows: rows,
+      eow: false,
+      eos: false,
+      cols: [
+        StringColumn.from(Array.from({ length: rows }, (_, i) => text(i))),
+        new Int64Column(BigInt64Array.from({ length: rows }, (_, i) => BigInt(i) * -(2n ** 40n))),
+        new UInt128Column(
+          BigUint64Array.from({ length: rows }, (_, i) => BigInt(i)),
+          BigUint64Array.from({ length: rows }, (_, i) => 2n ** 64n - 1n - BigInt(i)),
+        ),
+      ],
+    };
+    for (const packed of [true, false]) {
+      const decoded = decodeRowBatch(encodeRowBatch(batch, { packed }));
+      const [strings, ints, wide] = decoded.cols as [StringColumn, Int64Column, UInt128Column];
+      const wrong: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        if (strings.get(i) !== text(i) || ints.get(i) !== BigInt(i) * -(2n ** 40n) || wide.high[i] !== BigInt(i) || wide.low[i] !== 2n ** 64n - 1n - BigInt(i)) {
+          wrong.push(i);
+        }
+      }
+      expect(wrong).toEqual([]);
+      expect([strings.length, ints.length, wide.length]).toEqual([rows, rows, rows]);
+    }
+  });
+
+  it('skips unknown fields inside UInt128 values and columns', () => {
+    // UInt128 { low=1: 5, unknown 3 (string "zz"), high=2: 9 } inside one UInt128Column inside a Column.
+    const value = [0x08, 5, 0x1a, 2, 0x7a, 0x7a, 0x10, 9];
+    const uint128Column = [0x0a, value.length, ...value, 0x12, 1, 0x41];
+    const column = [0x1a, uint128Column.length, ...uint128Column];
+    const decoded = decodeRowBatch(new Uint8Array([0x0a, column.length, ...column, 0x10, 1, 0x30, 7]));
+    const col = decoded.cols[0] as UInt128Column;
+    expect([col.high[0], col.low[0]]).toEqual([9n, 5n]);
+  });
+
   it('rejects a batch whose columns disagree with num_rows', () => {
     const batch = sampleBatch();
     const bytes = encodeRowBatch({ ...batch, numRows: batch.numRows + 1 });

@@ -6,23 +6,31 @@ import { encodeExecuteScriptResponse, type ExecuteScriptResponseInit } from '../
 import { PixieProtocolError, PxlCompileError } from '../../../shared/pixie/errors.ts';
 import { DEFAULT_RETRY_POLICY, type ExecuteEvent, executeScript } from '../../../shared/pixie/execute.ts';
 import type { OpenStream, StreamingTransport } from '../../../shared/pixie/transport.ts';
+import { loadPixieRoot } from './proto-root.ts';
 import { DataType, SemanticType, type TableMetadata } from '../../../shared/pixie/types.ts';
 
 const CLUSTER = '5b27f024-eccb-4d07-b28d-84ab8d88e6a3';
 
 /** Feeds prepared responses to the executor in process (the network path is the integration tier's). */
-const scriptedTransport = (replies: readonly (readonly ExecuteScriptResponseInit[])[]): StreamingTransport & { requests: Uint8Array[] } => {
+const scriptedTransport = (
+  replies: readonly (readonly ExecuteScriptResponseInit[])[],
+  endings: readonly (Error | undefined)[] = [],
+): StreamingTransport & { requests: Uint8Array[] } => {
   const requests: Uint8Array[] = [];
   return {
     requests,
     serverStream(_path, request): OpenStream {
       requests.push(request);
       const reply = replies[requests.length - 1] ?? [];
+      const ending = endings[requests.length - 1];
       return {
         messages: (async function* () {
           await Promise.resolve();
           for (const message of reply) {
             yield encodeExecuteScriptResponse(message);
+          }
+          if (ending) {
+            throw ending;
           }
         })(),
         cancel: () => undefined,
@@ -77,7 +85,7 @@ describe('executeScript stream handling', () => {
   it('sends the capped script and the mutation flag', async () => {
     const transport = scriptedTransport([[{ queryId: 'q', metaData: table }, batch(0, 1, true)]]);
     await collectTables(run(transport, 'import pxtrace\nimport px', 10));
-    const sent = decodeRequest(transport.requests[0]!);
+    const sent = await decodeRequest(transport.requests[0]!);
     expect(sent).toEqual({ queryStr: '#px:set max_output_rows_per_table=10\nimport pxtrace\nimport px', mutation: true });
   });
 
@@ -94,6 +102,34 @@ describe('executeScript stream handling', () => {
     await expect(collectTables(run(scriptedTransport([reply]), 'import px'))).rejects.toThrow(PixieProtocolError);
   });
 
+  it('resumes only resumable failures after a query id, a bounded number of times in a row', async () => {
+    const grpcError = (code: number, details: string): Error => Object.assign(new Error(details), { code, details });
+    const head = [{ queryId: 'q', metaData: table }];
+
+    const internal = scriptedTransport([head], [grpcError(13, 'boom')]);
+    await expect(collectTables(run(internal, 'import px'))).rejects.toMatchObject({ name: 'PixieError', code: 13, queryId: 'q' });
+    expect(internal.requests).toHaveLength(1);
+
+    const early = scriptedTransport([[]], [grpcError(14, 'connection refused')]);
+    await expect(collectTables(run(early, 'import px'))).rejects.toMatchObject({ code: 14 });
+    expect(early.requests).toHaveLength(1);
+
+    const flapping = scriptedTransport([head], Array.from({ length: 10 }, () => grpcError(14, 'transport is closing')));
+    await expect(collectTables(run(flapping, 'import px'))).rejects.toMatchObject({ code: 14 });
+    expect(flapping.requests).toHaveLength(1 + DEFAULT_RETRY_POLICY.maxResumes);
+    const resumed = await decodeRequest(flapping.requests[1]!);
+    expect(resumed).toEqual({ queryStr: '', mutation: false });
+
+    const stats = { queryId: 'q', executionStats: { executionTimeNs: 1, compilationTimeNs: 1, bytesProcessed: 1, recordsProcessed: 1 } };
+    const brokenAfterEnd = scriptedTransport([[...head, batch(0, 1, true), stats]], [grpcError(14, 'transport is closing')]);
+    await expect(collectTables(run(brokenAfterEnd, 'import px'))).resolves.toMatchObject({ truncatedTables: [] });
+    expect(brokenAfterEnd.requests).toHaveLength(1);
+
+    const healed = scriptedTransport([head, [batch(0, 2, true)]], [grpcError(13, 'Received RST_STREAM with code 2')]);
+    const result = await collectTables(run(healed, 'import px'));
+    expect(result.tables.get('output')).toMatchObject({ rows: 2, complete: true });
+  });
+
   it('refuses a batch whose columns disagree with the relation', async () => {
     const wrong: ExecuteScriptResponseInit = {
       queryId: 'q',
@@ -103,40 +139,11 @@ describe('executeScript stream handling', () => {
   });
 });
 
-/** Reads back the two request fields this test cares about, through the response decoder's reader. */
-const decodeRequest = (bytes: Uint8Array): { queryStr: string; mutation: boolean } => {
-  // ExecuteScriptRequest field 1 (query_str) and 5 (mutation); reuse the wire reader via a tiny walk.
-  let queryStr = '';
-  let mutation = false;
-  let pos = 0;
-  const varint = (): number => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = bytes[pos++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) {
-        return value;
-      }
-      shift += 7;
-    }
-  };
-  while (pos < bytes.length) {
-    const tag = varint();
-    if ((tag & 7) === 2) {
-      const length = varint();
-      if (tag >>> 3 === 1) {
-        queryStr = new TextDecoder().decode(bytes.subarray(pos, pos + length));
-      }
-      pos += length;
-    } else {
-      const value = varint();
-      if (tag >>> 3 === 5) {
-        mutation = value === 1;
-      }
-    }
-  }
-  return { queryStr, mutation };
+/** Reads the request back with protobufjs (an independent decoder of the same proto text). */
+const decodeRequest = async (bytes: Uint8Array): Promise<{ queryStr: string; mutation: boolean }> => {
+  const type = (await loadPixieRoot()).lookupType('px.api.vizierpb.ExecuteScriptRequest');
+  const request = type.toObject(type.decode(bytes), { defaults: true }) as { query_str: string; mutation: boolean };
+  return { queryStr: request.query_str, mutation: request.mutation };
 };
 
 // Keep the decoder import meaningful: responses the scripted transport sends are valid wire bytes.

@@ -1,0 +1,38 @@
+/**
+ * The rows the scenario server serves and the tests expect, as functions of the row index, so the
+ * expectation is computed independently of the bytes that carried it.
+ */
+export const API_KEY = 'px-api-0d1f-scenario-key';
+export const HEALTHY_CLUSTER = '5b27f024-eccb-4d07-b28d-84ab8d88e6a3';
+export const UNHEALTHY_CLUSTER = '0f0e0d0c-0b0a-4908-8706-050403020100';
+export const UNKNOWN_CLUSTER = '99999999-9999-4999-8999-999999999999';
+
+export const BASE_TIME_NS = 1_764_000_000_000_000_000n;
+
+/** One row of the `procs` table. */
+export interface ProcRow {
+  readonly time: bigint;
+  readonly asid: number;
+  readonly pid: number;
+  readonly startTicks: bigint;
+  readonly counter: bigint;
+  readonly ratio: number;
+  /** Bytes of the pod column (row 3 of every 7 is not valid UTF-8). */
+  readonly pod: Uint8Array;
+  readonly alive: boolean;
+}
+
+export const procRow = (i: number): ProcRow => ({
+  time: BASE_TIME_NS + BigInt(i) * 1_000_000_000n,
+  asid: (i % 3) + 1,
+  pid: 1000 + i,
+  startTicks: 4_000_000_000_000n + BigInt(i),
+  // Crosses 2^53 and goes negative, so exact int64 handling is exercised.
+  counter: (i % 2 === 0 ? 1n : -1n) * (2n ** 55n + BigInt(i) * 977n),
+  ratio: i / 8 - 3.5,
+  pod: i % 7 === 3 ? new Uint8Array([0x70, 0x6f, 0x64, 0xff, 0x2d, 0x30 + (i % 10)]) : new TextEncoder().encode(`default/pod-${i % 11}`),
+  alive: i % 3 !== 0,
+});
+
+/** The one row of the `summary` table for a run of `rows` procs rows. */
+export const summaryRow = (rows: number): { name: string; total: bigint } => ({ name: 'procs', total: BigInt(rows) });
