@@ -5,7 +5,8 @@
  * Usage: node dev/vizier/main.ts --dataset <dir> [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
- * `--faults` is a JSON object of cluster id -> Faults (see server.ts), applied at start.
+ * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
+ * (e.g. "CS_UNHEALTHY"), applied at start.
  *
  * @module
  */
@@ -14,13 +15,30 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDataset } from './dataset.ts';
-import { startVizier, type ClusterConfig, type Faults } from './server.ts';
+import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
 
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
 export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
 const usage = 'usage: node dev/vizier/main.ts --dataset <dir> [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+
+type ClusterFaults = Faults & { readonly status?: ClusterStatus };
+
+/** The `--faults` file: cluster id -> faults (+ status). Shapes inside are the server's to use. */
+const readFaults = (file: string): Record<string, ClusterFaults> => {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new Error(`--faults ${file}: expected a JSON object of cluster id -> faults`);
+  }
+  for (const [id, value] of Object.entries(doc as Record<string, unknown>)) {
+    const status = (value as { status?: unknown } | null)?.status;
+    if (typeof value !== 'object' || value === null || (status !== undefined && !(CLUSTER_STATUSES as readonly unknown[]).includes(status))) {
+      throw new Error(`--faults ${file}: cluster ${id} needs an object with an optional status in ${CLUSTER_STATUSES.join(', ')}`);
+    }
+  }
+  return doc as Record<string, ClusterFaults>;
+};
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -48,10 +66,11 @@ const main = async (): Promise<void> => {
   if (!Number.isInteger(batchRows) || batchRows < 1) {
     throw new Error(`--batch-rows must be a positive integer, got ${values['batch-rows']}`);
   }
-  const faults = values.faults === undefined ? {} : (JSON.parse(readFileSync(values.faults, 'utf8')) as Record<string, Faults>);
+  const faults = values.faults === undefined ? {} : readFaults(values.faults);
   const clusters: ClusterConfig[] = (values.cluster ?? [DEFAULT_CLUSTER_ID]).map((spec, i) => {
     const [id = '', name = `local-vizier-${i}`] = spec.split('=');
-    return { id, name, status: 'CS_HEALTHY', faults: faults[id] ?? {} };
+    const { status = 'CS_HEALTHY', ...clusterFaults } = faults[id] ?? {};
+    return { id, name, status, faults: clusterFaults };
   });
   const tls = values.tls ? createTlsMaterial(values['tls-dir'] ?? mkdtempSync(path.join(tmpdir(), 'vizier-tls-'))) : undefined;
   const running = await startVizier({

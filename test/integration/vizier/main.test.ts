@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startProcess } from '../../support/process.ts';
-import { API_KEY, CLUSTER, pxapiTables, requirePython, runPxapi, writeDataset } from './support.ts';
+import { API_KEY, CLUSTER, pxapiTables, rawExecute, requirePython, runPxapi, writeDataset } from './support.ts';
 
 const READY = /vizier listening on (127\.0\.0\.1:\d+) (plaintext|tls ca=(\S+)) cluster=(\S+)/;
 const args = (dir: string, extra: string[]): string[] => ['dev/vizier/main.ts', '--dataset', dir, '--api-key', API_KEY, '--cluster', `${CLUSTER}=cli-test`, ...extra];
@@ -42,6 +42,23 @@ describe('node dev/vizier/main.ts', () => {
       const py = await runPxapi(match?.[1] ?? '', "import px\npx.display(px.DataFrame('process_stats'), 'ps')\npx.display(px.DataFrame('pod_cpu'), 'pod_cpu')\n", ['--mode', 'count']);
       expect(py.lines).toContainEqual({ table: 'ps', count: 20 });
       expect(py.lines).toContainEqual({ table: 'pod_cpu', count: 100 });
+    } finally {
+      await vizier.stop();
+    }
+  });
+
+  it('applies a --faults file (per-cluster faults and status) at start', async () => {
+    const dir = writeDataset(3000);
+    const faults = path.join(mkdtempSync(path.join(tmpdir(), 'vizier-faults-')), 'faults.json');
+    const sick = '22222222-2222-4333-8444-555555555555';
+    writeFileSync(faults, JSON.stringify({ [CLUSTER]: { largeBatchRejectedAfter: 1 }, [sick]: { status: 'CS_UNHEALTHY' } }));
+    const vizier = await startProcess(process.execPath, [...args(dir, ['--faults', faults]), '--cluster', sick], { ready: READY });
+    try {
+      const address = READY.exec(vizier.output())?.[1] ?? '';
+      const py = await runPxapi(address, "import px\npx.display(px.DataFrame('seq'), 'seq')\n", ['--mode', 'count']);
+      expect(py.lines.at(-1)?.['error']).toMatchObject({ grpc_code: 'INTERNAL', grpc_details: expect.stringMatching(/^Large data batch rejected/) as unknown });
+      const raw = await rawExecute(address, { cluster_id: sick, query_str: "import px\npx.display(px.DataFrame('seq'), 'seq')\n" });
+      expect(raw.status).toEqual({ code: 14, details: 'cluster is not in a healthy state' });
     } finally {
       await vizier.stop();
     }
