@@ -10,6 +10,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // No metadata server exists off Google Cloud; stop google-auth-library from probing for one.
+    env: { METADATA_SERVER_DETECTION: 'none' },
     projects: [
       {
         extends: true,
@@ -20,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/support/build-once.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
@@ -40,6 +43,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['./test/support/build-once.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

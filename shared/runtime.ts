@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type ConfigOf, oneOf, optional, string } from './config.ts';
+import { type ConfigOf, integer, oneOf, optional, string } from './config.ts';
 import { SEVERITIES } from './log.ts';
 
 /** Variables every kernel-gossip function reads. */
@@ -16,6 +16,8 @@ export const runtimeSpec = {
   K_REVISION: optional(string()),
   /** Lowest log severity written. */
   LOG_LEVEL: oneOf(SEVERITIES, { default: 'INFO' }),
+  /** The function's timeout as deployed (Terraform sets it with the service timeout); requests plan their deadline from it. */
+  FUNCTION_TIMEOUT_SECONDS: integer({ min: 1, max: 3600, default: 60 }),
 } as const;
 
 export type RuntimeConfig = ConfigOf<typeof runtimeSpec>;

@@ -8,7 +8,7 @@
  * devDependency ends up inside a bundle.
  */
 import { build, type Metafile } from 'esbuild';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -18,23 +18,46 @@ const outRoot = path.join(root, 'dist', 'functions');
 interface PackageJson {
   version: string;
   dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
 }
+
+/**
+ * Packages dependencies load only if present, inside try/catch (`debug` tries `supports-color`):
+ * left out so a devDependency that happens to be installed never slips into a bundle.
+ */
+const OPTIONAL_REQUIRES = ['supports-color'];
 
 /** The host package: provided to the bundle at run time, never inlined. */
 const HOST_PACKAGE = '@google-cloud/functions-framework';
 
-/** Names of the npm packages a bundle inlined, from esbuild's metafile. */
-const inlinedPackages = (metafile: Metafile): Set<string> => {
-  const names = new Set<string>();
+/** Install paths (`node_modules/a/node_modules/b`) of the npm packages a bundle inlined. */
+const inlinedPackagePaths = (metafile: Metafile): Set<string> => {
+  const paths = new Set<string>();
   for (const input of Object.keys(metafile.inputs)) {
-    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    const match = /^(?:.*\/)?((?:node_modules\/(?:@[^/]+\/)?[^/]+\/)+)/.exec(input);
     if (match?.[1]) {
-      names.add(match[1]);
+      paths.add(match[1].slice(0, -1));
     }
   }
-  return names;
+  return paths;
 };
+
+/**
+ * Packages npm installs only for development (`"dev": true` in package-lock.json): a package that
+ * is both a devDependency and needed by a runtime dependency (protobufjs through google-gax) is not
+ * dev-only and may be bundled.
+ */
+const devOnlyPackages = async (): Promise<Set<string>> => {
+  const lock = JSON.parse(await readFile(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  return new Set(Object.entries(lock.packages).filter(([, entry]) => entry.dev === true).map(([installPath]) => installPath));
+};
+
+/**
+ * CommonJS dependencies (grpc-js, google-gax, google-auth-library) call `require()` and read
+ * `__dirname`; an ESM bundle has neither, so the banner defines them from `import.meta.url`.
+ */
+const CJS_SHIM =
+  "import { createRequire as __kgCreateRequire } from 'node:module'; import { fileURLToPath as __kgFileURLToPath } from 'node:url'; import { dirname as __kgDirname } from 'node:path';" +
+  ' const require = __kgCreateRequire(import.meta.url); const __filename = __kgFileURLToPath(import.meta.url); const __dirname = __kgDirname(__filename);';
 
 const formatSize = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
@@ -56,7 +79,7 @@ export const functionNames = async (): Promise<string[]> => {
   return names.sort();
 };
 
-const bundleOne = async (name: string, pkg: PackageJson): Promise<{ name: string; bytes: number }> => {
+const bundleOne = async (name: string, pkg: PackageJson, devOnly: Set<string>): Promise<{ name: string; bytes: number }> => {
   const outDir = path.join(outRoot, name);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
@@ -71,14 +94,11 @@ const bundleOne = async (name: string, pkg: PackageJson): Promise<{ name: string
     sourcemap: false,
     legalComments: 'none',
     metafile: true,
-    external: [HOST_PACKAGE],
-    // CommonJS dependencies (grpc-js, google-auth-library) call require(); give ESM one.
-    banner: {
-      js: "import { createRequire as __kgCreateRequire } from 'node:module'; const require = __kgCreateRequire(import.meta.url);",
-    },
+    external: [HOST_PACKAGE, ...OPTIONAL_REQUIRES],
+    banner: { js: CJS_SHIM },
     logLevel: 'warning',
   });
-  const devInside = [...inlinedPackages(result.metafile)].filter((dep) => dep in pkg.devDependencies);
+  const devInside = [...inlinedPackagePaths(result.metafile)].filter((installPath) => devOnly.has(installPath));
   if (devInside.length > 0) {
     throw new Error(`bundle ${name} contains devDependencies: ${devInside.join(', ')}`);
   }
@@ -105,18 +125,40 @@ const bundleOne = async (name: string, pkg: PackageJson): Promise<{ name: string
   return { name, bytes: size };
 };
 
+/** The `kernel-gossip` command line as one executable ESM file (the package's `bin`). */
+const bundleCli = async (): Promise<{ name: string; bytes: number }> => {
+  const outfile = path.join(root, 'dist', 'cli', 'kernel-gossip.js');
+  await build({
+    entryPoints: [path.join(root, 'dev', 'cli', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    legalComments: 'none',
+    banner: { js: `#!/usr/bin/env node\n${CJS_SHIM}` },
+    logLevel: 'warning',
+  });
+  await chmod(outfile, 0o755);
+  return { name: 'dist/cli/kernel-gossip.js', bytes: (await stat(outfile)).size };
+};
+
 const main = async (): Promise<void> => {
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as PackageJson;
   const names = await functionNames();
   if (names.length === 0) {
     throw new Error('no functions found under functions/');
   }
+  const devOnly = await devOnlyPackages();
   const results = [];
   for (const name of names) {
-    results.push(await bundleOne(name, pkg));
+    const { bytes } = await bundleOne(name, pkg, devOnly);
+    results.push({ name: `dist/functions/${name}/index.js`, bytes });
   }
+  results.push(await bundleCli());
   for (const { name, bytes } of results) {
-    console.log(`${`dist/functions/${name}/index.js`.padEnd(44)} ${formatSize(bytes).padStart(10)}`);
+    console.log(`${name.padEnd(44)} ${formatSize(bytes).padStart(10)}`);
   }
 };
 

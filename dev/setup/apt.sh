@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the demo need. Installs only what is missing, so a warm machine
 # pays nothing. bpftrace/runc/busybox-static: the kernel lab; etcd-server: the local Kubernetes API;
-# chromium: rendering the HTML report in tests; python3-venv: Pixie's Python client.
+# chromium: rendering the HTML report in tests; python3-venv: Pixie's Python client; gcc, libc6-dev:
+# the kernel lab's static CPU burner.
 set -euo pipefail
-packages=(bpftrace runc busybox-static etcd-server chromium python3-venv ca-certificates openssl)
+packages=(bpftrace runc busybox-static etcd-server chromium python3-venv ca-certificates openssl gcc libc6-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

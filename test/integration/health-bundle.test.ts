@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type StartedProcess, startProcess } from '../support/process.ts';
 
@@ -14,7 +12,6 @@ describe('health bundle under functions-framework', () => {
   let port = 0;
 
   beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [path.join(root, 'dev', 'build', 'bundle.ts')], { cwd: root });
     port = await freePort();
     // Run from an empty folder with the bundle's own package.json, as Cloud Run does.
     server = await startProcess(process.execPath, [frameworkBin, '--source', bundleDir, '--target', 'health', '--port', String(port)], {

@@ -1,0 +1,139 @@
+/**
+ * Runs a bpftrace program with the local bpftrace, the way a Pixie agent runs a deployed one: ready
+ * once bpftrace reports its probes attached, every printf turned into a typed row by Pixie's column
+ * rules. bpftrace's harmless `couldn't set RLIMIT_MEMLOCK` line on stderr is ignored.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { type ProgramOutput, programOutput } from '../../shared/pxl/bpftrace-program.ts';
+import { parseOutputLine, type Row, rowParser } from './bpftrace-output.ts';
+import { monotonicToWallOffsetNs } from './clock.ts';
+
+export class BpftraceRunError extends Error {
+  override readonly name = 'BpftraceRunError';
+}
+
+export interface RunningProbe {
+  /** Pid of the bpftrace process (its fds hold the loaded BPF programs). */
+  readonly pid: number;
+  readonly output: ProgramOutput;
+  /** Probes bpftrace attached. */
+  readonly attachedProbes: number;
+  /** Rows so far (time_ converted to wall-clock ns). */
+  rows(): readonly Row[];
+  /** Raw printf texts so far, in arrival order (what fixtures record). */
+  texts(): readonly string[];
+  /** Stops bpftrace (SIGINT, so END runs), waits for its output to drain, returns all rows. */
+  stop(): Promise<readonly Row[]>;
+  /** Offset added to bpftrace's monotonic `nsecs` to make `time_` wall-clock. */
+  readonly clockOffsetNs: bigint;
+}
+
+export interface StartProbeOptions {
+  readonly bpftrace?: string;
+  readonly readyTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+const STDERR_NOISE = /couldn't set RLIMIT_MEMLOCK/;
+
+/** Starts `program`; resolves once its probes are attached. Rejects with bpftrace's stderr otherwise. */
+export const startProbe = async (program: string, options: StartProbeOptions = {}): Promise<RunningProbe> => {
+  const output = programOutput(program);
+  const clockOffsetNs = monotonicToWallOffsetNs();
+  const parse = rowParser(output, clockOffsetNs);
+  const dir = await mkdtemp(path.join(tmpdir(), 'kg-bpftrace-'));
+  const file = path.join(dir, 'program.bt');
+  await writeFile(file, program);
+  const child = spawn(options.bpftrace ?? 'bpftrace', ['-f', 'json', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BPFTRACE_STRLEN: '64' },
+  });
+  const rows: Row[] = [];
+  const texts: string[] = [];
+  let stderr = '';
+  let parseError: Error | undefined;
+  const exited = new Promise<void>((resolve) => child.once('close', () => { resolve(); }));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const attached = new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (line.trim() === '') {
+        return;
+      }
+      try {
+        const event = parseOutputLine(line);
+        if (event.kind === 'attached') {
+          resolve(event.probes);
+        } else if (event.kind === 'printf') {
+          texts.push(event.text);
+          rows.push(parse(event.text));
+        }
+      } catch (error) {
+        parseError ??= error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    child.once('close', (code, signal) => {
+      reject(new BpftraceRunError(`bpftrace exited (${code ?? signal}) before attaching:\n${stderrWithoutNoise(stderr)}`));
+    });
+    child.once('error', reject);
+  });
+  const cleanup = async (): Promise<void> => {
+    await rm(dir, { recursive: true, force: true });
+  };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await cleanup();
+  };
+  const onAbort = (): void => {
+    void kill();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new BpftraceRunError(`bpftrace did not attach within ${options.readyTimeoutMs ?? 60_000} ms:\n${stderrWithoutNoise(stderr)}`));
+    }, options.readyTimeoutMs ?? 60_000);
+  });
+  let attachedProbes: number;
+  try {
+    attachedProbes = await Promise.race([attached, timeout]);
+  } catch (error) {
+    await kill();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    pid: child.pid ?? 0,
+    output,
+    attachedProbes,
+    clockOffsetNs,
+    rows: () => rows,
+    texts: () => texts,
+    stop: async () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      await kill();
+      if (parseError !== undefined) {
+        throw new BpftraceRunError('bpftrace printed output the program format does not explain', { cause: parseError });
+      }
+      return rows;
+    },
+  };
+};
+
+const stderrWithoutNoise = (stderr: string): string =>
+  stderr
+    .split('\n')
+    .filter((line) => !STDERR_NOISE.test(line))
+    .join('\n');

@@ -1,0 +1,75 @@
+/*
+ * kernel-gossip lab workload: burns CPU in a chosen shape, then exits.
+ *   burner steady <threads> <duration_ms>
+ *   burner bursty <threads> <duration_ms> <burst_ms> <every_ms>
+ *   burner idle   <duration_ms>
+ * Static (gcc -static -pthread) so it runs in a busybox rootfs.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static long long duration_ms, burst_ms, every_ms;
+static int bursty;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void spin_until(long long deadline) {
+  volatile unsigned long x = 0;
+  while (now_ms() < deadline) {
+    for (int i = 0; i < 10000; i++) x += i;
+  }
+}
+
+static void sleep_ms(long long ms) {
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+  nanosleep(&ts, NULL);
+}
+
+static void *work(void *arg) {
+  long long start = *(long long *)arg, end = start + duration_ms;
+  if (!bursty) {
+    spin_until(end);
+    return NULL;
+  }
+  for (long long t = start; t < end; t += every_ms) {
+    long long stop = t + burst_ms < end ? t + burst_ms : end;
+    spin_until(stop);
+    long long next = t + every_ms;
+    if (next > now_ms()) sleep_ms(next - now_ms());
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "idle") == 0) {
+    sleep_ms(atoll(argv[2]));
+    return 0;
+  }
+  bursty = argc == 6 && strcmp(argv[1], "bursty") == 0;
+  if (!(bursty || (argc == 4 && strcmp(argv[1], "steady") == 0))) {
+    fprintf(stderr, "usage: burner steady T MS | bursty T MS BURST_MS EVERY_MS | idle MS\n");
+    return 2;
+  }
+  int threads = atoi(argv[2]);
+  duration_ms = atoll(argv[3]);
+  if (bursty) {
+    burst_ms = atoll(argv[4]);
+    every_ms = atoll(argv[5]);
+  }
+  if (threads < 1 || threads > 64 || duration_ms < 0 || (bursty && (burst_ms < 1 || every_ms < burst_ms))) {
+    fprintf(stderr, "burner: bad arguments\n");
+    return 2;
+  }
+  long long start = now_ms();
+  pthread_t ids[64];
+  for (int i = 0; i < threads; i++) pthread_create(&ids[i], NULL, work, &start);
+  for (int i = 0; i < threads; i++) pthread_join(ids[i], NULL);
+  return 0;
+}

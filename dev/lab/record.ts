@@ -1,0 +1,59 @@
+/**
+ * `node dev/lab/record.ts [throttle|birth]...`: runs the standard lab scenarios on this kernel and
+ * writes each {@link Recording} (probe output plus the lab's ground truth) to
+ * `test/fixtures/lab/<scenario>.json`, then prints how closely cpu.stat brackets the throttle rows.
+ * Needs root, bpftrace and runc.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkThrottleRows } from './compare.ts';
+import { Lab } from './lab.ts';
+import { type Recording, runBirthScenario, runThrottleScenario } from './scenarios.ts';
+import { BIRTH_PODS, THROTTLE_PODS } from './standard-scenarios.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/lab');
+const SCENARIOS = ['throttle', 'birth'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const isScenario = (name: string): name is Scenario => (SCENARIOS as readonly string[]).includes(name);
+
+/** How far apart the cpu.stat reads that bracket each throttle row are, and how much cpu.stat moved in between. */
+export const skewSummary = (recording: Recording): Record<string, string> => {
+  const checks = checkThrottleRows(recording).filter((c) => c.bracketNs >= 0n);
+  const max = (values: bigint[]): bigint => values.reduce((a, b) => (b > a ? b : a), 0n);
+  return {
+    rowsChecked: String(checkThrottleRows(recording).length),
+    rowsOutsideBracket: String(checkThrottleRows(recording).filter((c) => c.mismatches.length > 0).length),
+    maxBracketMs: (Number(max(checks.map((c) => c.bracketNs))) / 1e6).toFixed(2),
+    maxThrottledTimeSpreadMs: (Number(max(checks.map((c) => c.spread['throttled_time_ns'] ?? 0n))) / 1e6).toFixed(2),
+    maxPeriodsSpread: String(max(checks.map((c) => c.spread['nr_periods'] ?? 0n))),
+    rowsPinnedExactly: String(checks.filter((c) => Object.values(c.spread).every((v) => v === 0n)).length),
+  };
+};
+
+const main = async (): Promise<void> => {
+  const asked = process.argv.slice(2);
+  const wanted = asked.length === 0 ? [...SCENARIOS] : asked;
+  const unknown = wanted.filter((name) => !isScenario(name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  }
+  const lab = await Lab.open();
+  try {
+    for (const name of wanted.filter(isScenario)) {
+      const recording =
+        name === 'throttle'
+          ? await runThrottleScenario(lab, { pods: THROTTLE_PODS, cpuStatEveryMs: 50 })
+          : await runBirthScenario(lab, { pods: BIRTH_PODS });
+      const file = path.join(FIXTURES, `${name}.json`);
+      await writeFile(file, `${JSON.stringify(recording)}\n`);
+      console.log(JSON.stringify({ recorded: path.relative(process.cwd(), file), printfs: recording.printfs.length, ...(name === 'throttle' ? skewSummary(recording) : {}) }));
+    }
+  } finally {
+    await lab.close();
+  }
+};
+
+if (import.meta.main) {
+  await main();
+}

@@ -1,0 +1,205 @@
+/**
+ * Lab scenarios: run a script's bpftrace program while real pods do real work, and keep the lab's
+ * own ground truth beside what the probe saw. The result is a {@link Recording}: plain JSON (big
+ * integers as decimal strings) that tests assert on and that `dev/lab/record.ts` saves as fixtures.
+ */
+import type { ScriptName } from '../../shared/pxl/scripts.ts';
+import type { Column } from '../../shared/pxl/bpftrace-program.ts';
+import { startProbe } from './bpftrace-runner.ts';
+import { readCpuStat } from './cgroupfs.ts';
+import type { CpuStat } from './cpu-stat.ts';
+import { cpuHierarchy, type Lab, type LabContainer, type LabPod, type PodSpec } from './lab.ts';
+import { sampleCpuStat, sampleProcessStats } from './samplers.ts';
+import { loadRepoScript } from './scripts.ts';
+
+/** cpu.stat with bigints as decimal strings. */
+export type CpuStatJson = { readonly [K in keyof CpuStat]: string };
+
+export interface ContainerTruth {
+  readonly pod: string;
+  readonly namespace: string;
+  readonly podUid: string;
+  readonly owner: { readonly kind: string; readonly name: string } | null;
+  readonly layout: string;
+  readonly qos: string;
+  readonly container: string;
+  readonly containerId: string;
+  readonly sandbox: boolean;
+  readonly cgroupPath: string;
+  /** `(hierarchy id, kernfs id)` of the container cgroup in every hierarchy (what probes print as cgroup ids). */
+  readonly cgroupIds: readonly { readonly hierarchy: number; readonly id: number }[];
+  /** The same for the pod cgroup and its kubepods parents. */
+  readonly podCgroupIds: readonly { readonly hierarchy: number; readonly id: number }[];
+  readonly pid: number;
+  readonly ociConfig: Record<string, unknown>;
+  /** cpu.stat when the lab first saw the cgroup, and after the workload ended (app containers only). */
+  readonly cpuStatBefore: CpuStatJson | null;
+  readonly cpuStatAfter: CpuStatJson | null;
+}
+
+export interface Recording {
+  readonly schemaVersion: 1;
+  readonly script: ScriptName;
+  readonly recordedAt: string;
+  readonly kernel: string;
+  readonly program: string;
+  readonly format: string;
+  readonly columns: readonly Column[];
+  /** Add to bpftrace's monotonic `nsecs` to get wall-clock ns (what Pixie shows as time_). */
+  readonly clockOffsetNs: string;
+  /** Monotonic ns when the probe was attached and when it was stopped. */
+  readonly windowMonoNs: { readonly start: string; readonly end: string };
+  /** Every printf of the probe, as bpftrace formatted it. */
+  readonly printfs: readonly string[];
+  readonly containers: readonly ContainerTruth[];
+  /** cpu.stat samples of each app container's cgroup, on the monotonic clock. */
+  readonly cpuStatSamples: readonly { readonly cgroupPath: string; readonly startNs: string; readonly endNs: string; readonly stat: CpuStatJson }[];
+  /** process_stats columns sampled from /proc every second (bigints as strings). */
+  readonly processStats: readonly { readonly monoNs: string; readonly cgroupPath: string; readonly stats: Record<string, string | number> }[];
+}
+
+const statJson = (stat: CpuStat): CpuStatJson => ({
+  nrPeriods: stat.nrPeriods.toString(),
+  nrThrottled: stat.nrThrottled.toString(),
+  throttledTimeNs: stat.throttledTimeNs.toString(),
+  nrBursts: stat.nrBursts.toString(),
+  burstTimeNs: stat.burstTimeNs.toString(),
+});
+
+const stringify = (record: object): Record<string, string | number> =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : (v as string | number)]));
+
+const kernelRelease = async (): Promise<string> => {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim();
+};
+
+const truthOf = (container: LabContainer, before: CpuStat | undefined, after: CpuStat | undefined): ContainerTruth => ({
+  pod: container.pod.spec.name,
+  namespace: container.pod.spec.namespace,
+  podUid: container.pod.uid,
+  owner: container.pod.spec.owner ?? null,
+  layout: container.pod.spec.layout,
+  qos: container.pod.spec.qos,
+  container: container.name,
+  containerId: container.id,
+  sandbox: container.sandbox,
+  cgroupPath: container.cgroupPath,
+  cgroupIds: container.cgroupIds,
+  podCgroupIds: container.pod.cgroupIds,
+  pid: container.pid,
+  ociConfig: container.ociConfig,
+  cpuStatBefore: before === undefined ? null : statJson(before),
+  cpuStatAfter: after === undefined ? null : statJson(after),
+});
+
+export interface ScenarioOptions {
+  readonly pods: readonly PodSpec[];
+  /** Extra time the probe keeps running after the workloads end. */
+  readonly settleMs?: number;
+  readonly cpuStatEveryMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * CPU throttling: starts the throttle program, creates the pods, starts every app container, samples
+ * cpu.stat (every 20 ms) and /proc (every second) until the workloads end, then stops the probe.
+ */
+export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): Promise<Recording> => {
+  const script = await loadRepoScript('cpu_throttle');
+  const cpuRoot = await cpuHierarchy();
+  const probe = await startProbe(script.program, { bpftrace: lab.host.bpftrace, ...(options.signal ? { signal: options.signal } : {}) });
+  const windowStart = process.hrtime.bigint();
+  const apps: LabContainer[] = [];
+  const before = new Map<string, CpuStat>();
+  const paths = (): string[] => apps.map((c) => c.cgroupPath);
+  const cpuStats = sampleCpuStat(cpuRoot, paths, options.cpuStatEveryMs ?? 20);
+  const procStats = sampleProcessStats(cpuRoot, paths);
+  let pods: LabPod[] = [];
+  try {
+    pods = [];
+    for (const spec of options.pods) {
+      pods.push(await lab.createPod(spec));
+    }
+    for (const pod of pods) {
+      for (const container of pod.containers) {
+        await lab.startContainer(container);
+        apps.push(container);
+        before.set(container.id, await readCpuStat(container.cgroupPath, cpuRoot));
+      }
+    }
+    for (const container of apps) {
+      await lab.waitExited(container);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 200));
+  } finally {
+    await cpuStats.stop();
+    await procStats.stop();
+  }
+  const after = new Map<string, CpuStat>();
+  for (const container of apps) {
+    after.set(container.id, await readCpuStat(container.cgroupPath, cpuRoot));
+  }
+  await probe.stop();
+  const windowEnd = process.hrtime.bigint();
+  return {
+    schemaVersion: 1,
+    script: 'cpu_throttle',
+    recordedAt: new Date().toISOString(),
+    kernel: await kernelRelease(),
+    program: script.program,
+    format: script.output.format,
+    columns: script.output.columns,
+    clockOffsetNs: probe.clockOffsetNs.toString(),
+    windowMonoNs: { start: windowStart.toString(), end: windowEnd.toString() },
+    printfs: [...probe.texts()],
+    containers: pods.flatMap((pod) => [pod.sandbox, ...pod.containers].map((c) => truthOf(c, before.get(c.id), after.get(c.id)))),
+    cpuStatSamples: cpuStats.samples().map((s) => ({ cgroupPath: s.cgroupPath, startNs: s.startNs.toString(), endNs: s.endNs.toString(), stat: statJson(s.stat) })),
+    processStats: procStats.samples().map((s) => ({ monoNs: s.monoNs.toString(), cgroupPath: s.cgroupPath, stats: stringify(s.stats) })),
+  };
+};
+
+/**
+ * Pod birth: starts the birth program, creates the pods (sandbox first, then each app container
+ * joining the sandbox's namespaces), waits for the workloads to end, then stops the probe. `noise`
+ * runs while the probe is attached, to prove unrelated processes leave no event.
+ */
+export const runBirthScenario = async (lab: Lab, options: ScenarioOptions & { readonly noise?: () => Promise<void> }): Promise<Recording> => {
+  const script = await loadRepoScript('pod_birth');
+  const probe = await startProbe(script.program, { bpftrace: lab.host.bpftrace, ...(options.signal ? { signal: options.signal } : {}) });
+  const windowStart = process.hrtime.bigint();
+  const pods: LabPod[] = [];
+  try {
+    const noise = options.noise?.();
+    for (const spec of options.pods) {
+      const pod = await lab.createPod(spec);
+      pods.push(pod);
+      await lab.startPod(pod);
+    }
+    for (const pod of pods) {
+      for (const container of pod.containers) {
+        await lab.waitExited(container);
+      }
+    }
+    await noise;
+    await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 200));
+  } finally {
+    await probe.stop();
+  }
+  const windowEnd = process.hrtime.bigint();
+  return {
+    schemaVersion: 1,
+    script: 'pod_birth',
+    recordedAt: new Date().toISOString(),
+    kernel: await kernelRelease(),
+    program: script.program,
+    format: script.output.format,
+    columns: script.output.columns,
+    clockOffsetNs: probe.clockOffsetNs.toString(),
+    windowMonoNs: { start: windowStart.toString(), end: windowEnd.toString() },
+    printfs: [...probe.texts()],
+    containers: pods.flatMap((pod) => [pod.sandbox, ...pod.containers].map((c) => truthOf(c, undefined, undefined))),
+    cpuStatSamples: [],
+    processStats: [],
+  };
+};

@@ -1,0 +1,59 @@
+/**
+ * Creates on a Pub/Sub endpoint (the emulator) what Terraform creates in a project: the finding
+ * schema, the findings topic enforcing it with JSON encoding, the dead-letter topic with its
+ * subscription, and subscriptions (pull, or push to local function URLs with dead letters and a
+ * retry policy). Names are prefixed so parallel tests never share resources.
+ */
+import { Encodings, type PubSub, SchemaTypes, type Subscription, type Topic } from '@google-cloud/pubsub';
+import { FINDING_SCHEMA } from '../../shared/findings/schema.ts';
+
+export interface FindingsTopology {
+  readonly schemaName: string;
+  readonly topic: Topic;
+  readonly deadLetterTopic: Topic;
+  readonly deadLetterSubscription: Subscription;
+}
+
+export interface PushTarget {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly maxDeliveryAttempts?: number;
+  readonly ackDeadlineSeconds?: number;
+}
+
+/** Creates the schema-enforced findings topic and its dead-letter topic and subscription. */
+export const provisionFindingsTopic = async (pubsub: PubSub, prefix: string): Promise<FindingsTopology> => {
+  const schema = await pubsub.createSchema(`${prefix}-finding`, SchemaTypes.Avro, JSON.stringify(FINDING_SCHEMA));
+  const schemaName = await schema.getName();
+  const [topic] = await pubsub.createTopic({
+    name: `${prefix}-kernel-findings`,
+    schemaSettings: { schema: schemaName, encoding: Encodings.Json },
+    messageRetentionDuration: { seconds: 7 * 24 * 3600 },
+  });
+  const [deadLetterTopic] = await pubsub.createTopic({ name: `${prefix}-kernel-findings-dead-letter` });
+  const [deadLetterSubscription] = await deadLetterTopic.createSubscription(`${prefix}-kernel-findings-dead-letter`, {
+    ackDeadlineSeconds: 60,
+  });
+  return { schemaName, topic, deadLetterTopic, deadLetterSubscription };
+};
+
+/** A pull subscription on the findings topic with message ordering, for tests and `kernel-gossip tail`. */
+export const pullSubscription = async (topology: FindingsTopology, name: string): Promise<Subscription> => {
+  const [subscription] = await topology.topic.createSubscription(name, { enableMessageOrdering: true, ackDeadlineSeconds: 30 });
+  return subscription;
+};
+
+/** A push subscription like Terraform's: ordered, dead letters after N attempts, exponential retry. */
+export const pushSubscription = async (topology: FindingsTopology, target: PushTarget): Promise<Subscription> => {
+  const [subscription] = await topology.topic.createSubscription(target.name, {
+    pushConfig: { pushEndpoint: target.endpoint },
+    ackDeadlineSeconds: target.ackDeadlineSeconds ?? 60,
+    enableMessageOrdering: true,
+    deadLetterPolicy: {
+      deadLetterTopic: topology.deadLetterTopic.name,
+      maxDeliveryAttempts: target.maxDeliveryAttempts ?? 5,
+    },
+    retryPolicy: { minimumBackoff: { seconds: 10 }, maximumBackoff: { seconds: 600 } },
+  });
+  return subscription;
+};

@@ -1,0 +1,74 @@
+/**
+ * Environment of the functions that talk to the cluster (`remediate`, `record`).
+ *
+ * @module
+ */
+import { boolean, ConfigError, type ConfigOf, duration, type Env, integer, list, number, oneOf, optional, parseConfig, string } from '../config.ts';
+import { DEFAULT_POLICY, REMEDIATION_MODES, type RemediationPolicy } from './policy.ts';
+
+/** Where the cluster is: GKE (name + location, optional DNS endpoint) or a kubeconfig file for local use. */
+export const clusterSpec = {
+  /** Cluster name in findings and objects. */
+  KG_CLUSTER_NAME: string(),
+  GKE_CLUSTER_NAME: optional(string()),
+  GKE_CLUSTER_LOCATION: optional(string()),
+  /** DNS endpoint of the control plane (`gke-….gke.goog`); skips the Container API lookup. */
+  GKE_ENDPOINT: optional(string({ pattern: /^[A-Za-z0-9.-]+(:\d+)?$/, expected: 'a host name such as gke-123.us-central1.gke.goog' })),
+  GKE_USE_PRIVATE_ENDPOINT: boolean({ default: false }),
+  /** A kubeconfig file instead of GKE (local API server, development). */
+  KUBECONFIG: optional(string()),
+} as const;
+
+export const remediationSpec = {
+  ...clusterSpec,
+  FINDINGS_TOPIC: string(),
+  REMEDIATION_MODE: oneOf(REMEDIATION_MODES, { default: DEFAULT_POLICY.mode }),
+  REMEDIATION_MAX_STEP: number({ min: 1.01, max: 10, default: DEFAULT_POLICY.maxStepFactor }),
+  REMEDIATION_CEILING_MILLICORES: integer({ min: 10, max: 256_000, default: DEFAULT_POLICY.ceilingMillicores }),
+  REMEDIATION_COOLDOWN: duration({ default: DEFAULT_POLICY.cooldownMs }),
+  REMEDIATION_MIN_WINDOWS: integer({ min: 1, max: 1000, default: DEFAULT_POLICY.minConsecutiveWindows }),
+  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({ min: 0, max: 10_000, default: DEFAULT_POLICY.maxActionsPerRun }),
+  REMEDIATION_RESIZE_IN_PLACE: boolean({ default: DEFAULT_POLICY.resizeInPlace }),
+  REMEDIATION_DENIED_NAMESPACES: list({ default: DEFAULT_POLICY.deniedNamespaces }),
+} as const;
+
+export type ClusterConfig = ConfigOf<typeof clusterSpec>;
+export type RemediationConfig = ConfigOf<typeof remediationSpec>;
+
+/** The operator's policy from the environment. */
+export const policyFromConfig = (config: RemediationConfig): RemediationPolicy => ({
+  mode: config.REMEDIATION_MODE,
+  maxStepFactor: config.REMEDIATION_MAX_STEP,
+  ceilingMillicores: config.REMEDIATION_CEILING_MILLICORES,
+  cooldownMs: config.REMEDIATION_COOLDOWN,
+  minConsecutiveWindows: config.REMEDIATION_MIN_WINDOWS,
+  maxActionsPerRun: config.REMEDIATION_MAX_ACTIONS_PER_RUN,
+  resizeInPlace: config.REMEDIATION_RESIZE_IN_PLACE,
+  deniedNamespaces: config.REMEDIATION_DENIED_NAMESPACES,
+});
+
+/**
+ * Parses a cluster-facing spec and checks that it names a cluster: a kubeconfig, a DNS endpoint,
+ * or a GKE cluster name and location.
+ */
+export const parseClusterConfig = <S extends typeof clusterSpec>(spec: S, env: Env): ConfigOf<S> => {
+  const set = (name: string): boolean => (env[name] ?? '').trim() !== '';
+  const named = set('KUBECONFIG') || set('GKE_ENDPOINT') || (set('GKE_CLUSTER_NAME') && set('GKE_CLUSTER_LOCATION'));
+  const targetIssue = {
+    variable: 'GKE_CLUSTER_NAME',
+    problem: 'missing',
+    expected: 'the GKE cluster name with GKE_CLUSTER_LOCATION (or GKE_ENDPOINT, or KUBECONFIG for local use)',
+  } as const;
+  try {
+    const config = parseConfig(spec, env);
+    if (!named) {
+      throw new ConfigError([targetIssue]);
+    }
+    return config;
+  } catch (error) {
+    if (error instanceof ConfigError && !named && !error.issues.includes(targetIssue)) {
+      throw new ConfigError([...error.issues, targetIssue]);
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,355 @@
+/**
+ * The remediator's I/O: resolve the pod's owning workload, read what the planner needs, apply the
+ * plan with server-side apply under our own field manager, optionally resize running pods in
+ * place, and record an Event on the workload.
+ *
+ * Failures are sorted by what a retry can change: the API server unreachable or answering 5xx/429
+ * is transient (the push is answered 5xx so Pub/Sub redelivers); 403, 404 and field-manager
+ * conflicts are final decisions, reported and acknowledged so they never become retry storms.
+ *
+ * @module
+ */
+import {
+  ApiException,
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  EventsV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+  V1MicroTime,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { ThrottleFinding } from '../findings/types.ts';
+import { applyBody, type Plan, planRemediation, STATE_KEYS, windowLabel, type WorkloadState } from './planner.ts';
+import { parseCpuMillicores, type RemediationPolicy } from './policy.ts';
+
+export const FIELD_MANAGER = 'kernel-gossip-remediator';
+export const REPORTING_CONTROLLER = 'kernel.gossip.io/remediator';
+
+/** What the remediator did with one finding. */
+export interface RemediationReport {
+  readonly outcome: 'applied' | 'recommended' | 'skipped' | 'conflict' | 'failed';
+  readonly reason: string;
+  readonly plan: Plan | undefined;
+  readonly workload: { readonly kind: string; readonly name: string; readonly namespace: string };
+  readonly conflictingManager?: string;
+  readonly podsResized: number;
+  readonly notes: readonly string[];
+}
+
+/** The API server could not answer now (unreachable, 5xx, 429): worth a redelivery. */
+export class TransientKubeError extends Error {
+  override readonly name = 'TransientKubeError';
+  readonly status: number | undefined;
+
+  constructor(message: string, status: number | undefined, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+export interface RemediatorOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly operator: RemediationPolicy;
+  readonly now?: () => Date;
+  /** Identifies this instance in Events (e.g. the Cloud Run revision). */
+  readonly reportingInstance: string;
+  /** Re-reads after a resourceVersion conflict before giving up. */
+  readonly maxConflictRetries?: number;
+}
+
+interface KubeStatus {
+  readonly reason?: string;
+  readonly message?: string;
+  readonly details?: { readonly causes?: readonly { readonly type?: string; readonly message?: string; readonly field?: string }[] };
+}
+
+/** The Status body of an ApiException (client-node leaves it as text for most errors). */
+const statusOf = (error: ApiException<unknown>): KubeStatus => {
+  const body: unknown = error.body;
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as KubeStatus;
+    } catch {
+      return { message: body.slice(0, 300) };
+    }
+  }
+  return (body ?? {});
+};
+
+const httpStatus = (error: unknown): number | undefined => (error instanceof ApiException ? error.code : undefined);
+
+/** Rethrows anything a retry might fix as {@link TransientKubeError}; returns final API errors. */
+const classify = (error: unknown, what: string): ApiException<unknown> => {
+  const status = httpStatus(error);
+  if (status === undefined || status >= 500 || status === 429) {
+    throw new TransientKubeError(`${what}: ${status === undefined ? 'API server unreachable' : `HTTP ${status}`}`, status, { cause: error });
+  }
+  return error as ApiException<unknown>;
+};
+
+/** The manager named in a server-side apply conflict message: `conflict with "argocd-controller" ...`. */
+export const conflictingManagerOf = (status: KubeStatus): string | undefined => {
+  const texts = [status.message ?? '', ...(status.details?.causes ?? []).map((cause) => cause.message ?? '')];
+  for (const text of texts) {
+    const match = /conflicts? with "([^"]+)"/.exec(text);
+    if (match?.[1]) {
+      return match[1];
+    }
+  }
+  return undefined;
+};
+
+type Workload = V1Deployment | V1StatefulSet;
+
+export const createRemediator = (options: RemediatorOptions) => {
+  const apps = options.kubeConfig.makeApiClient(AppsV1Api);
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  const autoscaling = options.kubeConfig.makeApiClient(AutoscalingV2Api);
+  const events = options.kubeConfig.makeApiClient(EventsV1Api);
+  const now = options.now ?? (() => new Date());
+  const maxRetries = options.maxConflictRetries ?? 3;
+
+  /** Follows controller owner references from a pod or ReplicaSet to the Deployment or StatefulSet. */
+  const resolveOwner = async (namespace: string, kind: string, name: string): Promise<{ kind: string; name: string }> => {
+    let current = { kind, name };
+    for (let hop = 0; hop < 3; hop += 1) {
+      let owners: readonly { kind: string; name: string; controller?: boolean }[] | undefined;
+      if (current.kind === 'Pod') {
+        owners = (await core.readNamespacedPod({ name: current.name, namespace })).metadata?.ownerReferences;
+      } else if (current.kind === 'ReplicaSet') {
+        owners = (await apps.readNamespacedReplicaSet({ name: current.name, namespace })).metadata?.ownerReferences;
+      } else {
+        return current;
+      }
+      const controller = owners?.find((owner) => owner.controller === true);
+      if (controller === undefined) {
+        return current;
+      }
+      current = { kind: controller.kind, name: controller.name };
+    }
+    return current;
+  };
+
+  const readWorkload = async (namespace: string, kind: string, name: string): Promise<Workload | undefined> => {
+    if (kind === 'Deployment') {
+      return apps.readNamespacedDeployment({ name, namespace });
+    }
+    if (kind === 'StatefulSet') {
+      return apps.readNamespacedStatefulSet({ name, namespace });
+    }
+    return undefined;
+  };
+
+  const hpaOnCpu = async (namespace: string, kind: string, name: string): Promise<boolean> => {
+    const list = await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace });
+    return list.items.some(
+      (hpa) =>
+        hpa.spec.scaleTargetRef.kind === kind &&
+        hpa.spec.scaleTargetRef.name === name &&
+        (hpa.spec.metrics ?? []).some((metric) => metric.resource?.name === 'cpu' || metric.containerResource?.name === 'cpu'),
+    );
+  };
+
+  /** Changes already applied for this window, counted server-side by the label we set. */
+  const actionsThisRun = async (finding: ThrottleFinding): Promise<number> => {
+    const labelSelector = `${STATE_KEYS.lastWindow}=${windowLabel(finding)}`;
+    const [deployments, statefulSets] = await Promise.all([
+      apps.listDeploymentForAllNamespaces({ labelSelector }),
+      apps.listStatefulSetForAllNamespaces({ labelSelector }),
+    ]);
+    return deployments.items.length + statefulSets.items.length;
+  };
+
+  const stateOf = (workload: Workload, kind: string, hpa: boolean): WorkloadState => ({
+    kind,
+    apiVersion: 'apps/v1',
+    name: workload.metadata?.name ?? '',
+    namespace: workload.metadata?.namespace ?? '',
+    resourceVersion: workload.metadata?.resourceVersion ?? '',
+    annotations: workload.metadata?.annotations ?? {},
+    labels: workload.metadata?.labels ?? {},
+    containers: (workload.spec?.template.spec?.containers ?? []).map((container) => {
+      const limit = container.resources?.limits?.['cpu'];
+      const request = container.resources?.requests?.['cpu'];
+      const limitMillicores = limit === undefined ? undefined : parseCpuMillicores(limit);
+      const requestMillicores = request === undefined ? undefined : parseCpuMillicores(request);
+      return {
+        name: container.name,
+        ...(limitMillicores === undefined ? {} : { cpuLimitMillicores: limitMillicores }),
+        ...(requestMillicores === undefined ? {} : { cpuRequestMillicores: requestMillicores }),
+      };
+    }),
+    hpaOnCpu: hpa,
+  });
+
+  const apply = async (kind: string, body: Record<string, unknown>, plan: Plan): Promise<void> => {
+    const metadata = body['metadata'] as { name: string; namespace: string };
+    const request = { name: metadata.name, namespace: metadata.namespace, body, fieldManager: FIELD_MANAGER, force: plan.forceOwnership };
+    const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+    if (kind === 'Deployment') {
+      await apps.patchNamespacedDeployment(request, ssa);
+    } else {
+      await apps.patchNamespacedStatefulSet(request, ssa);
+    }
+  };
+
+  /** Raises the limit of running pods in place, so relief does not wait for a rollout. */
+  const resizePods = async (workload: Workload, plan: Plan, notes: string[]): Promise<number> => {
+    const namespace = workload.metadata?.namespace ?? '';
+    const selector = Object.entries(workload.spec?.selector.matchLabels ?? {})
+      .map(([key, value]) => `${key}=${value}`)
+      .join(',');
+    if (selector === '' || plan.toLimitMillicores === undefined) {
+      return 0;
+    }
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
+    let resized = 0;
+    const body = { spec: { containers: [{ name: plan.container, resources: { limits: { cpu: `${plan.toLimitMillicores}m` } } }] } };
+    for (const pod of pods.items) {
+      try {
+        await core.patchNamespacedPodResize(
+          { name: pod.metadata?.name ?? '', namespace, body, fieldManager: FIELD_MANAGER },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
+        resized += 1;
+      } catch (error) {
+        const status = httpStatus(error);
+        notes.push(`in-place resize of pod ${pod.metadata?.name ?? '?'} failed${status === undefined ? '' : ` (HTTP ${status})`}; the rollout will apply the new limit`);
+      }
+    }
+    return resized;
+  };
+
+  const recordEvent = async (report: RemediationReport, workload: Workload | undefined): Promise<void> => {
+    if (workload?.metadata?.name === undefined) {
+      return;
+    }
+    const warning = report.outcome === 'conflict' || report.outcome === 'failed';
+    try {
+      await events.createNamespacedEvent({
+        namespace: report.workload.namespace,
+        body: {
+          metadata: { generateName: `${report.workload.name}.kernel-gossip-` },
+          eventTime: new V1MicroTime(now().getTime()),
+          reportingController: REPORTING_CONTROLLER,
+          reportingInstance: options.reportingInstance,
+          action: report.outcome === 'applied' ? 'RaiseCPULimit' : 'Evaluate',
+          reason: `CPULimit${report.outcome.charAt(0).toUpperCase()}${report.outcome.slice(1)}`,
+          note: report.reason.slice(0, 1000),
+          type: warning ? 'Warning' : 'Normal',
+          regarding: {
+            apiVersion: 'apps/v1',
+            kind: report.workload.kind,
+            name: workload.metadata.name,
+            namespace: report.workload.namespace,
+            ...(workload.metadata.uid === undefined ? {} : { uid: workload.metadata.uid }),
+          },
+        },
+      });
+    } catch (error) {
+      // An Event is a courtesy: its failure must not turn a decision into a retry.
+      (report.notes as string[]).push(`recording the Event failed${httpStatus(error) === undefined ? '' : ` (HTTP ${httpStatus(error)})`}`);
+    }
+  };
+
+  /** Decides and, where the policy allows, acts on one throttle finding. */
+  const remediate = async (finding: ThrottleFinding): Promise<RemediationReport> => {
+    const namespace = finding.namespace;
+    const notes: string[] = [];
+    let owner: { kind: string; name: string };
+    try {
+      owner = await resolveOwner(namespace, finding.workload.kind, finding.workload.name);
+    } catch (error) {
+      const api = classify(error, 'resolving the workload');
+      const outcome = api.code === 404 ? 'skipped' : 'failed';
+      return { outcome, reason: `${finding.workload.kind} ${finding.workload.name}: HTTP ${api.code} ${statusOf(api).message ?? ''}`.trim(), plan: undefined, workload: { ...finding.workload, namespace }, podsResized: 0, notes };
+    }
+    const ref = { kind: owner.kind, name: owner.name, namespace };
+    for (let attempt = 0; ; attempt += 1) {
+      let workload: Workload | undefined;
+      let plan: Plan;
+      try {
+        workload = await readWorkload(namespace, owner.kind, owner.name);
+        if (workload === undefined) {
+          const report: RemediationReport = { outcome: 'skipped', reason: `${owner.kind} is not remediated (only Deployment and StatefulSet)`, plan: undefined, workload: ref, podsResized: 0, notes };
+          return report;
+        }
+        const [ns, hpa, actions] = await Promise.all([core.readNamespace({ name: namespace }), hpaOnCpu(namespace, owner.kind, owner.name), actionsThisRun(finding)]);
+        plan = planRemediation({
+          finding,
+          workload: stateOf(workload, owner.kind, hpa),
+          namespaceLabels: ns.metadata?.labels ?? {},
+          namespaceAnnotations: ns.metadata?.annotations ?? {},
+          operator: options.operator,
+          now: now(),
+          actionsThisRun: actions,
+        });
+      } catch (error) {
+        const api = classify(error, 'reading the workload');
+        const report: RemediationReport = {
+          outcome: api.code === 404 ? 'skipped' : 'failed',
+          reason: `reading ${owner.kind} ${owner.name}: HTTP ${api.code} ${statusOf(api).message ?? ''}`.trim(),
+          plan: undefined,
+          workload: ref,
+          podsResized: 0,
+          notes,
+        };
+        await recordEvent(report, workload);
+        return report;
+      }
+      notes.push(...plan.notes);
+      if (plan.action !== 'apply') {
+        const report: RemediationReport = { outcome: plan.action === 'recommend' ? 'recommended' : 'skipped', reason: plan.reason, plan, workload: ref, podsResized: 0, notes };
+        await recordEvent(report, workload);
+        return report;
+      }
+      try {
+        await apply(owner.kind, applyBody(plan, { finding, workload: stateOf(workload, owner.kind, false), namespaceLabels: {}, operator: options.operator, now: now(), actionsThisRun: 0 }), plan);
+      } catch (error) {
+        const api = classify(error, 'applying the new limit');
+        const status = statusOf(api);
+        if (api.code === 409) {
+          const manager = conflictingManagerOf(status);
+          if (manager !== undefined) {
+            const report: RemediationReport = {
+              outcome: 'conflict',
+              reason: `the CPU limit is owned by field manager "${manager}" (GitOps or another tool); commit the patch instead, or annotate ${STATE_KEYS.takeOwnership}=cpu-limit to let kernel-gossip own it`,
+              plan,
+              workload: ref,
+              conflictingManager: manager,
+              podsResized: 0,
+              notes,
+            };
+            await recordEvent(report, workload);
+            return report;
+          }
+          if (attempt < maxRetries) {
+            continue; // resourceVersion changed under us: re-read and decide again.
+          }
+        }
+        const report: RemediationReport = {
+          outcome: 'failed',
+          reason: `applying the new limit: HTTP ${api.code} ${status.message ?? ''}`.trim(),
+          plan,
+          workload: ref,
+          podsResized: 0,
+          notes,
+        };
+        await recordEvent(report, workload);
+        return report;
+      }
+      const resized = options.operator.resizeInPlace ? await resizePods(workload, plan, notes) : 0;
+      const report: RemediationReport = { outcome: 'applied', reason: plan.reason, plan, workload: ref, podsResized: resized, notes };
+      await recordEvent(report, workload);
+      return report;
+    }
+  };
+
+  return { remediate };
+};
+
+export type Remediator = ReturnType<typeof createRemediator>;

@@ -1,0 +1,139 @@
+/**
+ * The birth program on the real kernel: for lab pods (both cgroup layouts) the events it reports
+ * match the OCI configs the lab gave runc (namespaces created and joined, CPU limit values written,
+ * entrypoint), and unrelated processes that make namespaces and mounts meanwhile leave no event.
+ * Needs root, bpftrace and runc: fails (never skips) without them.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupMounts } from '../../dev/lab/cgroupfs.ts';
+import { type AttributedEvent, attributeBirthRows } from '../../dev/lab/compare.ts';
+import { Lab } from '../../dev/lab/lab.ts';
+import { namespacesInFlags, type OciNamespace } from '../../dev/lab/oci.ts';
+import { type ContainerTruth, type Recording, runBirthScenario } from '../../dev/lab/scenarios.ts';
+import { BIRTH_PODS } from '../../dev/lab/standard-scenarios.ts';
+
+const exec = promisify(execFile);
+
+let lab: Lab | undefined;
+let recording: Recording;
+let events: AttributedEvent[];
+
+/** Unrelated processes of the machine making namespaces, mounts and execs while the probe runs. */
+const noise = async (): Promise<void> => {
+  for (let i = 0; i < 5; i += 1) {
+    await exec('unshare', ['--mount', '--uts', '--ipc', '--fork', 'sh', '-c', 'mount -t tmpfs none /mnt && true']);
+  }
+};
+
+beforeAll(async () => {
+  lab = await Lab.open();
+  recording = await runBirthScenario(lab, { pods: BIRTH_PODS, noise });
+  events = attributeBirthRows(recording);
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+const of = (container: ContainerTruth, event: string): AttributedEvent[] =>
+  events.filter((e) => e.container?.containerId === container.containerId && e.row['event'] === event);
+
+const ociNamespaces = (container: ContainerTruth): OciNamespace[] => (container.ociConfig['linux'] as { namespaces: OciNamespace[] }).namespaces;
+
+const sorted = (values: readonly string[]): string[] => [...values].sort();
+
+const label = (container: ContainerTruth): string => `${container.pod}/${container.container}`;
+
+const cpuOf = (container: ContainerTruth): { quota?: number; period?: number; shares?: number } =>
+  (container.ociConfig['linux'] as { resources: { cpu?: { quota?: number; period?: number; shares?: number } } }).resources.cpu ?? {};
+
+const written = (container: ContainerTruth, file: string): string[] =>
+  of(container, 'cgroup_write')
+    .filter((e) => e.row['detail'] === file)
+    .map((e) => String(e.row['value']).trim());
+
+describe('pod_birth program vs the OCI configs', () => {
+  it('sees every container of both layouts born: its cgroup made and entered in every hierarchy, pivot_root', async () => {
+    const hierarchies = (await cgroupMounts()).length;
+    expect(sorted([...new Set(recording.containers.map((c) => c.layout))])).toEqual(['cgroupfs', 'systemd']);
+    const idsOf = (container: ContainerTruth, event: string): string[] =>
+      sorted(of(container, event).map((e) => `${String(e.row['hierarchy'])}:${String(e.row['cgroup_id'])}`));
+    const observed = recording.containers.map((c) => ({
+      container: label(c),
+      hierarchies: c.cgroupIds.length,
+      mkdir: idsOf(c, 'cgroup_mkdir'),
+      attach: idsOf(c, 'cgroup_attach'),
+      pivotRoots: of(c, 'pivot_root').length,
+    }));
+    const expected = recording.containers.map((c) => {
+      const ids = sorted(c.cgroupIds.map((x) => `${x.hierarchy}:${x.id}`));
+      return { container: label(c), hierarchies, mkdir: ids, attach: ids, pivotRoots: 1 };
+    });
+    expect(observed).toEqual(expected);
+  });
+
+  it("attributes by names (as the PxL does) exactly as by the lab's own cgroup ids", () => {
+    const disagreements = events.filter((e) => e.container?.containerId !== e.containerById?.containerId);
+    expect(disagreements.map((e) => e.row)).toEqual([]);
+  });
+
+  it('reports the namespaces each container created (unshare) and joined (setns)', () => {
+    const observed = recording.containers.map((c) => ({
+      container: label(c),
+      created: sorted(of(c, 'unshare').flatMap((e) => namespacesInFlags(e.row['flags'] as bigint))),
+      joined: sorted(of(c, 'setns').flatMap((e) => namespacesInFlags(e.row['flags'] as bigint))),
+    }));
+    const expected = recording.containers.map((c) => ({
+      container: label(c),
+      created: sorted(ociNamespaces(c).filter((n) => n.path === undefined).map((n) => n.type)),
+      joined: sorted(ociNamespaces(c).filter((n) => n.path !== undefined).map((n) => n.type)),
+    }));
+    expect(observed).toEqual(expected);
+    // App containers do join the sandbox's namespaces: the comparison above is not vacuous.
+    expect(observed.some((o) => o.joined.length === 3)).toBe(true);
+  });
+
+  it('reports the CPU limit values written to each container cgroup', () => {
+    const observed = recording.containers.map((c) => ({
+      container: label(c),
+      quota: written(c, 'cpu.cfs_quota_us').filter((v) => v !== '-1'),
+      period: cpuOf(c).quota === undefined ? [] : written(c, 'cpu.cfs_period_us'),
+      shares: written(c, 'cpu.shares'),
+    }));
+    const expected = recording.containers.map((c) => {
+      const cpu = cpuOf(c);
+      return {
+        container: label(c),
+        quota: cpu.quota === undefined ? [] : [String(cpu.quota)],
+        period: cpu.quota === undefined ? [] : [String(cpu.period)],
+        shares: cpu.shares === undefined ? [] : [String(cpu.shares)],
+      };
+    });
+    expect(observed).toEqual(expected);
+    expect(expected.filter((e) => e.quota.length > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports the entrypoint exec with the syscalls made until then', () => {
+    const observed = recording.containers.map((c) => ({
+      container: label(c),
+      entrypoint: of(c, 'entrypoint_exec').map((e) => e.row['detail']),
+      countedSyscalls: of(c, 'entrypoint_exec').every((e) => (e.row['syscalls'] as bigint) > 100n),
+    }));
+    const expected = recording.containers.map((c) => ({
+      container: label(c),
+      entrypoint: [(c.ociConfig['process'] as { args: string[] }).args[0]],
+      countedSyscalls: true,
+    }));
+    expect(observed).toEqual(expected);
+  });
+
+  it('reports nothing from unrelated processes', () => {
+    // Every event is about a lab container's cgroup, or the pod / kubepods cgroups the lab (as a
+    // kubelet) and runc made for the lab's pods.
+    const unrelated = events.filter((e) => e.containerById === undefined && !e.podLevel);
+    expect(unrelated.map((e) => e.row)).toEqual([]);
+    expect(events.filter((e) => ['unshare', 'sh', 'mount', 'true'].includes(String(e.row['comm'])) && e.container === undefined)).toEqual([]);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The throttle program on the real kernel: for lab containers with a CPU limit its counters equal
+ * cpu.stat of the same cgroups at the same moments, and containers without a limit get no row.
+ * Needs root, bpftrace and runc: fails (never skips) without them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkThrottleRows, containerOfNames, recordingRows } from '../../dev/lab/compare.ts';
+import { Lab } from '../../dev/lab/lab.ts';
+import { type Recording, runThrottleScenario } from '../../dev/lab/scenarios.ts';
+import { THROTTLE_PODS } from '../../dev/lab/standard-scenarios.ts';
+
+let lab: Lab | undefined;
+let recording: Recording;
+
+beforeAll(async () => {
+  lab = await Lab.open();
+  recording = await runThrottleScenario(lab, { pods: THROTTLE_PODS });
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+describe('cpu_throttle program vs cpu.stat', () => {
+  it('reports every limited container, in both cgroup layouts', () => {
+    const rows = recordingRows(recording);
+    const limited = recording.containers.filter((c) => !c.sandbox && c.cpuStatAfter !== null && hasQuota(c.ociConfig));
+    expect(limited.map((c) => c.layout).sort()).toEqual(['cgroupfs', 'systemd']);
+    const observed = limited.map((container) => {
+      const own = rows.filter((r) => containerOfNames([container], String(r['container_cgroup']), String(r['pod_cgroup'])) !== undefined);
+      return {
+        container: container.container,
+        hasRows: own.length > 0,
+        limits: [...new Set(own.map((r) => `${String(r['quota_ns'])}/${String(r['period_ns'])}`))],
+      };
+    });
+    const expected = limited.map((container) => {
+      const cpu = (container.ociConfig['linux'] as { resources: { cpu: { quota: number; period: number } } }).resources.cpu;
+      return { container: container.container, hasRows: true, limits: [`${cpu.quota * 1000}/${cpu.period * 1000}`] };
+    });
+    expect(observed).toEqual(expected);
+  });
+
+  it('gives counters that cpu.stat brackets at the same moment (all five counters)', () => {
+    const checks = checkThrottleRows(recording);
+    expect(checks.length).toBeGreaterThanOrEqual(2);
+    expect(checks.filter((c) => c.mismatches.length > 0)).toEqual([]);
+    // The steady container wants a whole CPU under a 0.1 CPU limit: the kernel throttles it, and the
+    // probe's last row shows throttling too.
+    const steady = recording.containers.find((c) => c.container === 'app');
+    expect(BigInt(steady?.cpuStatAfter?.nrThrottled ?? '0')).toBeGreaterThan(0n);
+    const steadyRows = recordingRows(recording).filter((r) => steady !== undefined && containerOfNames([steady], String(r['container_cgroup']), String(r['pod_cgroup'])) !== undefined);
+    expect(steadyRows.at(-1)?.['nr_throttled']).toBeGreaterThan(0n);
+  });
+
+  it('emits at most one row per container per second', () => {
+    const byCgroup = new Map<bigint, bigint[]>();
+    for (const row of recordingRows(recording)) {
+      const id = row['cgroup_id'] as bigint;
+      byCgroup.set(id, [...(byCgroup.get(id) ?? []), row['time_'] as bigint]);
+    }
+    const gaps = [...byCgroup.values()].flatMap((times) => times.slice(1).map((t, i) => t - times[i]!));
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps.filter((gap) => gap < 1_000_000_000n)).toEqual([]);
+  });
+
+  it('gives no row for containers without a CPU limit (sandboxes, unlimited app containers)', () => {
+    const rows = recordingRows(recording);
+    const free = recording.containers.filter((c) => !hasQuota(c.ociConfig));
+    expect(free.some((c) => !c.sandbox)).toBe(true);
+    const ownRows = free.flatMap((container) =>
+      rows.filter((r) => containerOfNames([container], String(r['container_cgroup']), String(r['pod_cgroup'])) !== undefined),
+    );
+    expect(ownRows).toEqual([]);
+    // The unlimited container did run: cpu.stat of a cgroup without quota counts no periods.
+    const unlimitedApp = free.find((c) => !c.sandbox);
+    expect(recording.processStats.some((s) => s.cgroupPath === unlimitedApp?.cgroupPath)).toBe(true);
+  });
+});
+
+const hasQuota = (config: Record<string, unknown>): boolean =>
+  (config['linux'] as { resources: { cpu?: { quota?: number } } }).resources.cpu?.quota !== undefined;

@@ -1,0 +1,125 @@
+/**
+ * Finds the OpenTofu CLI that dev/setup/40-terraform-tools.sh builds and runs it offline, with
+ * providers only from the local filesystem mirror.
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { access, constants, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+/** Where the setup script caches its builds. */
+export const kgCache = (): string => process.env['KG_CACHE'] ?? path.join(homedir(), '.cache', 'kernel-gossip');
+
+/** The OpenTofu version the wrapper module pins, e.g. `v1.12.6`. */
+export const tofuVersion = async (): Promise<string> => {
+  const goMod = await readFile(path.join(root, 'dev', 'terraform', 'tofu', 'go.mod'), 'utf8');
+  const match = /^require github\.com\/opentofu\/opentofu (v\d+\.\d+\.\d+)$/m.exec(goMod);
+  if (!match?.[1]) {
+    throw new Error('dev/terraform/tofu/go.mod does not pin github.com/opentofu/opentofu');
+  }
+  return match[1];
+};
+
+/** Paths of the cached CLI, its CLI config and the provider mirror. */
+export interface TofuInstall {
+  readonly bin: string;
+  readonly cliConfig: string;
+  readonly mirror: string;
+  readonly version: string;
+}
+
+/**
+ * The same CLI pointed at the mirror of schema-only stand-in providers
+ * (dev/terraform/schema-provider); rejects with what to run when they are missing.
+ */
+export const findTofuWithStandIns = async (): Promise<TofuInstall> => {
+  const tofu = await findTofu();
+  const cliConfig = path.join(kgCache(), 'tofu', 'tofurc-standin');
+  const mirror = path.join(kgCache(), 'tf-mirror-schema-standin');
+  for (const file of [cliConfig, path.join(mirror, 'registry.opentofu.org', 'hashicorp', 'google')]) {
+    await access(file, constants.R_OK).catch((cause: unknown) => {
+      throw new Error(`the schema stand-in providers are not installed (${file} is missing): run \`bash dev/setup/40-terraform-tools.sh\``, { cause });
+    });
+  }
+  return { ...tofu, cliConfig, mirror };
+};
+
+/** The cached OpenTofu install; rejects with what to run when it is missing. */
+export const findTofu = async (): Promise<TofuInstall> => {
+  const version = await tofuVersion();
+  const bin = path.join(kgCache(), 'tofu', version, 'tofu');
+  const cliConfig = path.join(kgCache(), 'tofu', 'tofurc');
+  for (const file of [bin, cliConfig]) {
+    await access(file, constants.R_OK).catch((cause: unknown) => {
+      throw new Error(`OpenTofu ${version} is not installed (${file} is missing): run \`bash dev/setup/40-terraform-tools.sh\` (KG_CACHE=${kgCache()})`, { cause });
+    });
+  }
+  return { bin, cliConfig, mirror: path.join(kgCache(), 'tf-mirror'), version };
+};
+
+/** What one tofu run printed and how it ended. */
+export interface TofuResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs tofu in `cwd` offline: no color, no prompts, no update checks, providers from the mirror. */
+export const runTofu = (install: TofuInstall, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<TofuResult> =>
+  new Promise((resolve, reject) => {
+    execFile(
+      install.bin,
+      [...args],
+      {
+        cwd,
+        timeout: 300_000,
+        maxBuffer: 16 * 1024 * 1024,
+        env: {
+          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+          HOME: process.env['HOME'] ?? homedir(),
+          TF_CLI_CONFIG_FILE: install.cliConfig,
+          TF_IN_AUTOMATION: '1',
+          TF_INPUT: '0',
+          CHECKPOINT_DISABLE: '1',
+          NO_COLOR: '1',
+          ...env,
+        },
+      },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`tofu ${args.join(' ')} could not run`, { cause: error }));
+          return;
+        }
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+
+/**
+ * A scratch copy of what the Terraform configuration reads (terraform/, the findings schema and
+ * k8s/rbac/), so
+ * that `tofu init` lock files and zips never land in the repository, with small stand-in bundles
+ * in terraform/modules/kernel-gossip/tests/fixtures/dist/<function>/ for the `tofu test` suite.
+ * Returns the copy's root.
+ */
+export const prepareWorkCopy = async (functions: readonly string[]): Promise<string> => {
+  const work = await mkdtemp(path.join(tmpdir(), 'kg-tofu-'));
+  await cp(path.join(root, 'terraform'), path.join(work, 'terraform'), {
+    recursive: true,
+    filter: (src) => !src.split(path.sep).includes('.terraform') && !src.endsWith('.terraform.lock.hcl'),
+  });
+  await mkdir(path.join(work, 'shared', 'findings'), { recursive: true });
+  await cp(path.join(root, 'shared', 'findings', 'finding.avsc'), path.join(work, 'shared', 'findings', 'finding.avsc'));
+  await cp(path.join(root, 'k8s', 'rbac'), path.join(work, 'k8s', 'rbac'), { recursive: true });
+  for (const name of functions) {
+    const dir = path.join(work, 'terraform', 'modules', 'kernel-gossip', 'tests', 'fixtures', 'dist', name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'index.js'), '// Stand-in bundle for tofu test: only zipped and hashed, never run.\n');
+    await writeFile(path.join(dir, 'package.json'), `${JSON.stringify({ name: `kernel-gossip-${name}-fixture`, private: true, main: 'index.js' })}\n`);
+  }
+  return work;
+};
