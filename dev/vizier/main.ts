@@ -1,0 +1,98 @@
+/**
+ * Starts the local Vizier for other programs and prints ONE line when it is ready:
+ *   vizier listening on 127.0.0.1:PORT plaintext|tls ca=<path> cluster=<id> api-key-count=<n>
+ *
+ * Usage: node dev/vizier/main.ts --dataset <dir> [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
+ *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024]
+ * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
+ * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
+ * (e.g. "CS_UNHEALTHY"), applied at start.
+ *
+ * @module
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadDataset } from './dataset.ts';
+import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
+import { createTlsMaterial } from './tls.ts';
+
+export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
+export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
+
+const usage = 'usage: node dev/vizier/main.ts --dataset <dir> [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+
+type ClusterFaults = Faults & { readonly status?: ClusterStatus };
+
+/** The `--faults` file: cluster id -> faults (+ status). Shapes inside are the server's to use. */
+const readFaults = (file: string): Record<string, ClusterFaults> => {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new Error(`--faults ${file}: expected a JSON object of cluster id -> faults`);
+  }
+  for (const [id, value] of Object.entries(doc as Record<string, unknown>)) {
+    const status = (value as { status?: unknown } | null)?.status;
+    if (typeof value !== 'object' || value === null || (status !== undefined && !(CLUSTER_STATUSES as readonly unknown[]).includes(status))) {
+      throw new Error(`--faults ${file}: cluster ${id} needs an object with an optional status in ${CLUSTER_STATUSES.join(', ')}`);
+    }
+  }
+  return doc as Record<string, ClusterFaults>;
+};
+
+const main = async (): Promise<void> => {
+  const { values } = parseArgs({
+    options: {
+      dataset: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      tls: { type: 'boolean', default: false },
+      'tls-dir': { type: 'string' },
+      'api-key': { type: 'string', multiple: true },
+      cluster: { type: 'string', multiple: true },
+      faults: { type: 'string' },
+      'batch-rows': { type: 'string', default: '1024' },
+    },
+    strict: true,
+  });
+  if (values.dataset === undefined) {
+    throw new Error(`--dataset is required\n${usage}`);
+  }
+  const port = Number(values.port);
+  const batchRows = Number(values['batch-rows']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be 0-65535, got ${values.port}`);
+  }
+  if (!Number.isInteger(batchRows) || batchRows < 1) {
+    throw new Error(`--batch-rows must be a positive integer, got ${values['batch-rows']}`);
+  }
+  const faults = values.faults === undefined ? {} : readFaults(values.faults);
+  const clusters: ClusterConfig[] = (values.cluster ?? [DEFAULT_CLUSTER_ID]).map((spec, i) => {
+    const [id = '', name = `local-vizier-${i}`] = spec.split('=');
+    const { status = 'CS_HEALTHY', ...clusterFaults } = faults[id] ?? {};
+    return { id, name, status, faults: clusterFaults };
+  });
+  const tls = values.tls ? createTlsMaterial(values['tls-dir'] ?? mkdtempSync(path.join(tmpdir(), 'vizier-tls-'))) : undefined;
+  const running = await startVizier({
+    dataset: loadDataset(values.dataset),
+    apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
+    clusters,
+    batchRows,
+    host: values.host,
+    port,
+    ...(tls === undefined ? {} : { tls }),
+  });
+  const shutdown = (): void => {
+    void running.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  console.log(
+    `vizier listening on ${running.address} ${tls === undefined ? 'plaintext' : `tls ca=${tls.caPath}`} cluster=${clusters.map((c) => c.id).join(',')} api-keys=${values['api-key']?.length ?? 1}`,
+  );
+};
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,620 @@
+/**
+ * The local Vizier: one gRPC port serving `px.api.vizierpb.VizierService` (ExecuteScript,
+ * HealthCheck) and `px.cloudapi.VizierClusterInfo/GetClusterInfo` the way Pixie Cloud's passthrough
+ * proxy and Vizier's query broker answer them (see /work/shared/pixie/api-facts.md §3-§5, §10 and
+ * docs/vizier.md), over a dataset of recorded tables, with per-cluster fault injection.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { constants as http2constants, type Http2Stream } from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
+import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
+import { decode, encode, pb } from './proto.ts';
+import { compileScript, type CompileError, type FuncToExecute, type Plan } from './script.ts';
+import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults } from './tracepoints.ts';
+import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
+
+export const CLUSTER_STATUSES = ['CS_UNKNOWN', 'CS_HEALTHY', 'CS_UNHEALTHY', 'CS_DISCONNECTED', 'CS_UPDATING', 'CS_CONNECTED', 'CS_UPDATE_FAILED', 'CS_DEGRADED'] as const;
+export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
+
+/** Faults a test chooses per cluster; all off by default. */
+export interface Faults {
+  /** Wait before answering each ExecuteScript (ms). */
+  readonly delayMs?: number;
+  /** Wait between data messages (ms). */
+  readonly batchDelayMs?: number;
+  /**
+   * Cut the stream after this many data batches: `rst` resets the HTTP/2 stream (client sees
+   * INTERNAL "RST_STREAM"), `disconnect` drops the connection (UNAVAILABLE). Only the first `times`
+   * streams are cut (default 1), so a resume can finish.
+   */
+  readonly cut?: { readonly afterBatches: number; readonly mode: 'rst' | 'disconnect'; readonly times?: number };
+  /** End with INTERNAL "Large data batch rejected ..." after this many data batches. */
+  readonly largeBatchRejectedAfter?: number;
+  /** A status message with `code` then that gRPC error, after `afterBatches` data batches. */
+  readonly executionError?: { readonly afterBatches: number; readonly code: number; readonly message: string };
+  readonly tracepoints?: TracepointFaults;
+}
+
+export interface ClusterConfig {
+  readonly id: string;
+  readonly name: string;
+  status: ClusterStatus;
+  faults: Faults;
+}
+
+export interface VizierOptions {
+  readonly dataset: Dataset;
+  readonly apiKeys: readonly string[];
+  readonly clusters: readonly ClusterConfig[];
+  /** Rows per data batch (default 1024). */
+  readonly batchRows?: number;
+  /** HealthCheck interval (Pixie: 5 s). */
+  readonly healthIntervalMs?: number;
+  /** How long a cut query can be resumed (Pixie's idle timeout: 180 s). */
+  readonly resumeWindowMs?: number;
+}
+
+const STATUS = grpc.status;
+export const MESSAGES = {
+  auth: 'Auth middleware failed: failed to fetch token - unauthenticated',
+  badCluster: 'missing/malformed cluster_id',
+  unknownCluster: 'failed to fetch creds for cluster',
+  unhealthy: 'cluster is not in a healthy state',
+  probesPending: 'probe installation in progress',
+  largeBatch: 'Large data batch rejected by passthrough proxy limits, please add a head() to your query',
+} as const;
+
+/** The Go error text the cloud returns as a gRPC status message (§3 "Terminal status"). */
+const goErrorText = (code: number, desc: string): string => {
+  const names: Record<number, string> = { 3: 'InvalidArgument', 13: 'Internal', 14: 'Unavailable', 2: 'Unknown', 5: 'NotFound', 9: 'FailedPrecondition', 8: 'ResourceExhausted' };
+  return `rpc error: code = ${names[code] ?? `Code(${code})`} desc = ${desc}`;
+};
+
+class CallError extends Error {
+  readonly code: grpc.status;
+  constructor(code: grpc.status, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Stream position of a query, kept so a cut stream can be resumed by query_id. */
+interface QueryState {
+  readonly id: string;
+  readonly tables: readonly { readonly name: string; readonly source: Table; readonly id: string; readonly rows: number; next: number; done: boolean }[];
+  readonly cluster: ClusterConfig;
+  readonly compileNs: bigint;
+  readonly startedAt: bigint;
+  bytes: number;
+  records: number;
+  expires: NodeJS.Timeout | undefined;
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+const service = (name: string, methods: Record<string, { request: (b: Buffer) => unknown; stream: boolean }>): grpc.ServiceDefinition =>
+  Object.fromEntries(
+    Object.entries(methods).map(([method, spec]) => [
+      method,
+      {
+        path: `/${name}/${method}`,
+        requestStream: false,
+        responseStream: spec.stream,
+        requestSerialize: identity,
+        requestDeserialize: spec.request,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+        originalName: method,
+      },
+    ]),
+  );
+
+const VIZIER_SERVICE = service('px.api.vizierpb.VizierService', {
+  ExecuteScript: { request: (b) => decode(pb.ExecuteScriptRequest, b), stream: true },
+  HealthCheck: { request: (b) => decode(pb.HealthCheckRequest, b), stream: true },
+});
+const CLUSTER_INFO_SERVICE = service('px.cloudapi.VizierClusterInfo', {
+  GetClusterInfo: { request: (b) => decode(pb.GetClusterInfoRequest, b), stream: false },
+});
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** The HTTP/2 stream under a grpc-js server call (internal field; checked at runtime). */
+const http2StreamOf = (call: object): Http2Stream => {
+  const inner = (call as { call?: { stream?: unknown } }).call;
+  const stream = inner?.stream;
+  if (typeof stream !== 'object' || stream === null || typeof (stream as Http2Stream).close !== 'function') {
+    throw new Error('cannot reach the HTTP/2 stream of this call (grpc-js internals changed)');
+  }
+  return stream as Http2Stream;
+};
+
+const sleep = async (ms: number, signal: AbortSignal): Promise<void> => {
+  if (ms <= 0) {
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+};
+
+/** The local Vizier's handlers and state; `register` adds its services to a grpc-js server. */
+export class LocalVizier {
+  private readonly options: VizierOptions;
+  private readonly clusters: Map<string, ClusterConfig>;
+  private readonly queries = new Map<string, QueryState>();
+  private readonly tracepoints = new Map<string, TracepointRegistry>();
+  private readonly batchCache = new Map<string, Buffer>();
+  /** How many streams each `cut` fault object has cut so far. */
+  private readonly cutCounts = new WeakMap<object, number>();
+  private readonly healthTimers = new Set<NodeJS.Timeout>();
+
+  constructor(options: VizierOptions) {
+    if (options.apiKeys.length === 0) {
+      throw new Error('the local Vizier needs at least one API key');
+    }
+    for (const cluster of options.clusters) {
+      if (!UUID_TEXT.test(cluster.id)) {
+        throw new Error(`cluster id ${JSON.stringify(cluster.id)} is not a UUID`);
+      }
+    }
+    this.options = options;
+    this.clusters = new Map(options.clusters.map((c) => [c.id.toLowerCase(), c]));
+  }
+
+  /** A configured cluster, for tests to change its status or faults between calls. */
+  cluster(id: string): ClusterConfig {
+    const cluster = this.clusters.get(id.toLowerCase());
+    if (cluster === undefined) {
+      throw new Error(`no cluster ${id}`);
+    }
+    return cluster;
+  }
+
+  register(server: grpc.Server): void {
+    server.addService(VIZIER_SERVICE, {
+      ExecuteScript: (call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>) => {
+        void this.executeScript(call);
+      },
+      HealthCheck: (call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>) => {
+        this.healthCheck(call);
+      },
+    });
+    server.addService(CLUSTER_INFO_SERVICE, {
+      GetClusterInfo: (call: grpc.ServerUnaryCall<Record<string, unknown>, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        try {
+          callback(null, this.getClusterInfo(call));
+        } catch (error) {
+          callback(error instanceof CallError ? { code: error.code, details: error.message } : { code: STATUS.INTERNAL, details: String(error) });
+        }
+      },
+    });
+  }
+
+  /** Stops HealthCheck timers and forgets resumable queries. */
+  close(): void {
+    for (const timer of this.healthTimers) {
+      clearInterval(timer);
+    }
+    for (const query of this.queries.values()) {
+      clearTimeout(query.expires);
+    }
+    this.queries.clear();
+  }
+
+  private authenticate(metadata: grpc.Metadata): void {
+    const key = metadata.get('pixie-api-key')[0];
+    const auth = metadata.get('authorization')[0];
+    const bearer = typeof auth === 'string' ? /^bearer\s+(.+)$/i.exec(auth)?.[1] : undefined;
+    const accepted = this.options.apiKeys;
+    if ((typeof key === 'string' && accepted.includes(key)) || (bearer !== undefined && accepted.includes(bearer))) {
+      return;
+    }
+    throw new CallError(STATUS.INTERNAL, MESSAGES.auth);
+  }
+
+  /** The passthrough proxy's gate: cluster_id must parse, exist, and be HEALTHY or DEGRADED. */
+  private gate(clusterId: string): ClusterConfig {
+    if (!UUID_TEXT.test(clusterId)) {
+      throw new CallError(STATUS.INVALID_ARGUMENT, MESSAGES.badCluster);
+    }
+    const cluster = this.clusters.get(clusterId.toLowerCase());
+    if (cluster === undefined) {
+      throw new CallError(STATUS.INTERNAL, MESSAGES.unknownCluster);
+    }
+    if (cluster.status !== 'CS_HEALTHY' && cluster.status !== 'CS_DEGRADED') {
+      throw new CallError(STATUS.UNAVAILABLE, MESSAGES.unhealthy);
+    }
+    return cluster;
+  }
+
+  private getClusterInfo(call: grpc.ServerUnaryCall<Record<string, unknown>, Buffer>): Buffer {
+    this.authenticate(call.metadata);
+    const id = call.request['id'] as { high_bits?: string; low_bits?: string } | null | undefined;
+    let clusters = [...this.clusters.values()];
+    if (id !== null && id !== undefined) {
+      const wanted = uuidFromBits(BigInt(id.high_bits ?? '0'), BigInt(id.low_bits ?? '0'));
+      clusters = clusters.filter((c) => c.id.toLowerCase() === wanted);
+      if (clusters.length === 0) {
+        throw new CallError(STATUS.NOT_FOUND, 'cluster not found');
+      }
+    }
+    return encode(pb.GetClusterInfoResponse, {
+      clusters: clusters.map((c) => {
+        const bits = uuidToUint128(c.id);
+        return {
+          id: { high_bits: bits.high.toString(), low_bits: bits.low.toString() },
+          status: CLUSTER_STATUSES.indexOf(c.status),
+          lastHeartbeatNs: '1000000000',
+          config: { passthrough_enabled: true },
+          cluster_uid: c.id,
+          cluster_name: c.name,
+          pretty_cluster_name: c.name,
+          cluster_version: 'local',
+          vizier_version: '0.14.15-local',
+          operator_version: '0.0.0-local',
+          num_nodes: 1,
+          num_instrumented_nodes: 1,
+          status_message: c.status === 'CS_HEALTHY' ? '' : 'fault injected by the local Vizier',
+        };
+      }),
+    });
+  }
+
+  private healthCheck(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>): void {
+    try {
+      this.authenticate(call.metadata);
+      this.gate(str(call.request['cluster_id']));
+    } catch (error) {
+      call.emit('error', toStatus(error));
+      return;
+    }
+    const beat = (): void => {
+      call.write(encode(pb.HealthCheckResponse, { status: { code: 0 } }));
+    };
+    beat();
+    const timer = setInterval(beat, this.options.healthIntervalMs ?? 5_000);
+    this.healthTimers.add(timer);
+    const stop = (): void => {
+      clearInterval(timer);
+      this.healthTimers.delete(timer);
+    };
+    call.once('cancelled', stop);
+    call.once('close', stop);
+  }
+
+  private async executeScript(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>): Promise<void> {
+    const abort = new AbortController();
+    call.once('cancelled', () => {
+      abort.abort();
+    });
+    try {
+      this.authenticate(call.metadata);
+      const request = call.request;
+      const cluster = this.gate(str(request['cluster_id']));
+      await sleep(cluster.faults.delayMs ?? 0, abort.signal);
+      const encryption = request['encryption_options'] as Record<string, unknown> | null | undefined;
+      let encrypter: BatchEncrypter | undefined;
+      if (encryption !== null && encryption !== undefined) {
+        encrypter = await createBatchEncrypter({
+          jwkKey: str(encryption['jwk_key']),
+          keyAlg: str(encryption['key_alg']),
+          contentAlg: str(encryption['content_alg']),
+          compressionAlg: str(encryption['compression_alg']),
+        });
+      }
+      const queryId = str(request['query_id']);
+      if (queryId !== '') {
+        const query = this.queries.get(queryId);
+        if (query === undefined) {
+          throw new CallError(STATUS.INTERNAL, `Query ${queryId} not registered in query forwarder`);
+        }
+        clearTimeout(query.expires);
+        query.expires = undefined;
+        await this.streamData(call, query, encrypter, abort.signal);
+        return;
+      }
+      await this.runNewQuery(call, request, cluster, encrypter, abort.signal);
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        call.emit('error', toStatus(error));
+      }
+    }
+  }
+
+  /** Writes with backpressure; gives up waiting if the client goes away (cancel or close). */
+  private async write(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, message: Buffer): Promise<void> {
+    if (call.write(message)) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        call.off('drain', done);
+        call.off('cancelled', done);
+        call.off('close', done);
+        resolve();
+      };
+      call.once('drain', done);
+      call.once('cancelled', done);
+      call.once('close', done);
+    });
+  }
+
+  private async runNewQuery(
+    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    request: Record<string, unknown>,
+    cluster: ClusterConfig,
+    encrypter: BatchEncrypter | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const id = randomUUID();
+    const started = process.hrtime.bigint();
+    const execFuncs: FuncToExecute[] = ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
+      funcName: str(f['func_name']),
+      outputTablePrefix: str(f['output_table_prefix']),
+    }));
+    const compiled = compileScript(str(request['query_str']), new Set(this.options.dataset.keys()), execFuncs);
+    if (!compiled.ok) {
+      await this.compileFailure(call, id, compiled.errors);
+      return;
+    }
+    const plan = compiled.plan;
+    if (request['mutation'] === true && plan.usesPxtrace) {
+      const ready = await this.mutation(call, id, cluster, plan);
+      if (!ready) {
+        return;
+      }
+    }
+    const missing = plan.outputs.find((o) => !this.options.dataset.has(o.source));
+    if (missing !== undefined) {
+      await this.compileFailure(call, id, [{ line: 1, column: 1, message: `Table '${missing.source}' has no data in this local Vizier's dataset` }]);
+      return;
+    }
+    const query: QueryState = {
+      id,
+      cluster,
+      startedAt: started,
+      compileNs: process.hrtime.bigint() - started,
+      bytes: 0,
+      records: 0,
+      expires: undefined,
+      tables: plan.outputs.map((o) => {
+        const table = this.options.dataset.get(o.source) as Table;
+        return { name: o.name, source: table, id: randomUUID(), rows: Math.min(table.numRows, plan.maxRowsPerTable), next: 0, done: false };
+      }),
+    };
+    this.queries.set(id, query);
+    // All metadata before any data (api-facts §4.3).
+    for (const t of query.tables) {
+      await this.write(
+        call,
+        encode(pb.ExecuteScriptResponse, {
+          query_id: id,
+          meta_data: {
+            name: t.name,
+            id: t.id,
+            relation: {
+              columns: t.source.columns.map((c) => ({ column_name: c.name, column_type: dataTypeNumber(c.type), column_desc: c.desc, column_semantic_type: c.semantic })),
+            },
+          },
+        }),
+      );
+    }
+    await this.streamData(call, query, encrypter, signal);
+  }
+
+  private async compileFailure(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, errors: readonly CompileError[]): Promise<void> {
+    const message = errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('\n');
+    await this.write(
+      call,
+      encode(pb.ExecuteScriptResponse, {
+        query_id: queryId,
+        status: {
+          code: STATUS.INVALID_ARGUMENT,
+          message,
+          error_details: errors.map((e) => ({ compiler_error: { line: e.line, column: e.column, message: e.message } })),
+        },
+      }),
+    );
+    call.emit('error', { code: STATUS.INVALID_ARGUMENT, details: goErrorText(STATUS.INVALID_ARGUMENT, message) });
+  }
+
+  /** Mutation lifecycle (§5): returns whether the query may run now. */
+  private async mutation(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, cluster: ClusterConfig, plan: Plan): Promise<boolean> {
+    let registry = this.tracepoints.get(cluster.id);
+    if (registry === undefined) {
+      registry = new TracepointRegistry();
+      this.tracepoints.set(cluster.id, registry);
+    }
+    const states = registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
+    const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
+    await this.write(
+      call,
+      encode(pb.ExecuteScriptResponse, {
+        query_id: queryId,
+        mutation_info: {
+          status: ready ? { code: 0 } : { code: STATUS.UNAVAILABLE, message: MESSAGES.probesPending },
+          states: states.map((s) => ({ id: s.id, state: s.state, name: s.name })),
+        },
+      }),
+    );
+    if (!ready) {
+      call.emit('error', { code: STATUS.UNAVAILABLE, details: goErrorText(STATUS.UNAVAILABLE, MESSAGES.probesPending) });
+    }
+    return ready;
+  }
+
+  private batch(table: Table, start: number, end: number): Buffer {
+    const key = `${table.name}\u0000${start}\u0000${end}`;
+    let cols = this.batchCache.get(key);
+    if (cols === undefined) {
+      cols = encodeBatchColumns(table, start, end);
+      this.batchCache.set(key, cols);
+    }
+    return cols;
+  }
+
+  private async streamData(
+    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    query: QueryState,
+    encrypter: BatchEncrypter | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const faults = query.cluster.faults;
+    const batchRows = this.options.batchRows ?? 1024;
+    let sent = 0;
+    const cutsSoFar = faults.cut === undefined ? 0 : (this.cutCounts.get(faults.cut) ?? 0);
+    const cut = faults.cut !== undefined && cutsSoFar < (faults.cut.times ?? 1) ? faults.cut : undefined;
+    // Interleave tables round-robin, one batch each, until every table has sent its eos batch.
+    while (query.tables.some((t) => !t.done)) {
+      for (const t of query.tables) {
+        if (t.done) {
+          continue;
+        }
+        if (signal.aborted) {
+          // The client went away mid-stream: keep the query resumable for a while, like a cut.
+          this.keepForResume(query);
+          return;
+        }
+        if (cut !== undefined && sent >= cut.afterBatches) {
+          this.cutCounts.set(cut, cutsSoFar + 1);
+          this.keepForResume(query);
+          await this.cutStream(call, cut.mode);
+          return;
+        }
+        if (faults.largeBatchRejectedAfter !== undefined && sent >= faults.largeBatchRejectedAfter) {
+          this.queries.delete(query.id);
+          call.emit('error', { code: STATUS.INTERNAL, details: MESSAGES.largeBatch });
+          return;
+        }
+        const error = faults.executionError;
+        if (error !== undefined && sent >= error.afterBatches) {
+          this.queries.delete(query.id);
+          await this.write(call, encode(pb.ExecuteScriptResponse, { query_id: query.id, status: { code: error.code, message: error.message } }));
+          call.emit('error', { code: error.code, details: goErrorText(error.code, error.message) });
+          return;
+        }
+        const start = t.next;
+        const end = Math.min(t.rows, start + batchRows);
+        const eos = end >= t.rows;
+        const cols = this.batch(t.source, start, end);
+        const rowBatch = encodeRowBatch(cols, end - start, eos, t.id);
+        const message = encrypter === undefined ? encodeDataResponse(query.id, { batch: rowBatch }) : encodeDataResponse(query.id, { encrypted: await encrypter(rowBatch) });
+        await this.write(call, message);
+        t.next = end;
+        t.done = eos;
+        query.bytes += rowBatch.length;
+        query.records += end - start;
+        sent++;
+        await sleep(faults.batchDelayMs ?? 0, signal);
+      }
+    }
+    this.queries.delete(query.id);
+    const now = process.hrtime.bigint();
+    // execution_stats last (§4.5), then OK.
+    await this.write(
+      call,
+      encode(pb.ExecuteScriptResponse, {
+        query_id: query.id,
+        data: {
+          execution_stats: {
+            timing: { execution_time_ns: String(now - query.startedAt), compilation_time_ns: String(query.compileNs) },
+            bytes_processed: String(query.bytes),
+            records_processed: String(query.records),
+          },
+        },
+      }),
+    );
+    call.end();
+  }
+
+  private keepForResume(query: QueryState): void {
+    query.expires = setTimeout(() => this.queries.delete(query.id), this.options.resumeWindowMs ?? 180_000);
+    query.expires.unref();
+  }
+
+  /** Cuts the call like a broken proxy would, once what was written has left grpc-js. */
+  private async cutStream(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, mode: 'rst' | 'disconnect'): Promise<void> {
+    const stream = http2StreamOf(call);
+    // Let what was written reach the client first (bounded: a stalled client must not hang us).
+    for (let waited = 0; call.writableLength > 0 && waited < 1_000; waited += 10) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    if (mode === 'rst') {
+      stream.close(http2constants.NGHTTP2_INTERNAL_ERROR);
+    } else {
+      stream.session?.destroy();
+    }
+  }
+}
+
+const uuidFromBits = (high: bigint, low: bigint): string => {
+  const hex = high.toString(16).padStart(16, '0') + low.toString(16).padStart(16, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
+
+const toStatus = (error: unknown): Partial<grpc.StatusObject> => {
+  if (error instanceof CallError) {
+    return { code: error.code, details: error.message };
+  }
+  if (error instanceof EncryptionOptionsError) {
+    return { code: STATUS.INVALID_ARGUMENT, details: `invalid encryption_options: ${error.message}` };
+  }
+  return { code: STATUS.INTERNAL, details: error instanceof Error ? error.message : String(error) };
+};
+
+export interface RunningVizier {
+  readonly vizier: LocalVizier;
+  readonly server: grpc.Server;
+  readonly port: number;
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a gRPC server with the local Vizier on `host:port` (port 0 picks one). */
+export const startVizier = async (
+  options: VizierOptions & { readonly host?: string; readonly port?: number; readonly tls?: { readonly key: Buffer; readonly cert: Buffer } },
+): Promise<RunningVizier> => {
+  const vizier = new LocalVizier(options);
+  const server = new grpc.Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  vizier.register(server);
+  const host = options.host ?? '127.0.0.1';
+  const credentials = options.tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], false);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${options.port ?? 0}`, credentials, (error, bound) => {
+      if (error === null) {
+        resolve(bound);
+      } else {
+        reject(error);
+      }
+    });
+  });
+  return {
+    vizier,
+    server,
+    port,
+    address: `${host}:${port}`,
+    stop: async () => {
+      vizier.close();
+      await new Promise<void>((resolve) => {
+        server.tryShutdown(() => {
+          resolve();
+        });
+        setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2_000).unref();
+      });
+    },
+  };
+};

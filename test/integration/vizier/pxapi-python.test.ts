@@ -1,0 +1,101 @@
+/**
+ * Pixie's official Python client (pxapi 0.9.0 from PyPI, installed by dev/setup/20-pixie-clients.sh)
+ * against the local Vizier: it connects (GetClusterInfo), executes scripts, and must receive the
+ * same tables and values as an independent protobufjs decode of the same stream; it must see
+ * compile errors with the same line and column, decrypt encrypted batches, and get Pixie's errors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningVizier } from '../../../dev/vizier/server.ts';
+import { CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPxapi, startTestVizier, writeDataset } from './support.ts';
+
+const SCRIPT = `import px
+px.display(px.DataFrame(table='all_types'), 'all_types')
+seq = px.DataFrame(table='seq', start_time='-5m')
+px.display(seq, 'seq')
+px.display(px.DataFrame(table='empty'), 'empty')
+`;
+
+let vizier: RunningVizier;
+beforeAll(async () => {
+  requirePython();
+  vizier = await startTestVizier(writeDataset(2500));
+});
+afterAll(async () => {
+  await vizier.stop();
+});
+
+describe("Pixie's Python client (pxapi)", () => {
+  it('receives the same tables, columns and values as a protobufjs decode of the stream', async () => {
+    const [py, raw] = await Promise.all([runPxapi(vizier.address, SCRIPT), rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: SCRIPT })]);
+    expect({ exit: py.exitCode, stderr: py.stderr, last: py.lines.at(-1) }).toMatchObject({ exit: 0 });
+    const expected = canonicalTables(raw.messages);
+    const got = pxapiTables(py.lines);
+    // pxapi only announces a table once its first row arrives, so the empty table shows as count 0.
+    expect(py.lines).toContainEqual({ table: 'empty', count: 0 });
+    expect(got.get('all_types')).toEqual(expected.get('all_types'));
+    expect(got.get('seq')).toEqual(expected.get('seq'));
+    expect(got.get('seq')).toHaveLength(2500);
+    expect(got.get('all_types')).toEqual([
+      ['1764000000000000000', '00000001-0000-04d2-0000-000000003039', '0', '3fb999999999999a', true, 'default/web-1'],
+      ['1764000001000000000', 'ffffffff-ffff-ffff-0000-000000000001', '-9223372036854775808', '81a56e1fc2f8f359', false, ''],
+      ['1764000002000000000', '00000000-0000-0000-0000-000000000000', '9223372036854775807', '40c81cd6c8b43958', true, { base64: '//5B' }],
+    ]);
+    expect(py.lines.find((l) => 'columns' in l && l['table'] === 'all_types')?.['columns']).toEqual([
+      ['time_', 'TIME64NS'],
+      ['upid', 'UINT128'],
+      ['count', 'INT64'],
+      ['ratio', 'FLOAT64'],
+      ['ok', 'BOOLEAN'],
+      ['pod', 'STRING'],
+    ]);
+  });
+
+  it('decrypts encrypted batches (use_encryption=True) to the same rows, with no plaintext warning', async () => {
+    const py = await runPxapi(vizier.address, SCRIPT, ['--encrypt']);
+    expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
+    expect(py.stderr).not.toMatch(/unencrypted/);
+    const raw = await rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: SCRIPT });
+    const expected = canonicalTables(raw.messages);
+    const got = pxapiTables(py.lines);
+    expect(got.get('seq')).toEqual(expected.get('seq'));
+    expect(got.get('all_types')).toEqual(expected.get('all_types'));
+  });
+
+  it('sees compile errors with the same line and column the server sent', async () => {
+    const script = "import px\ndf = px.DataFrame(table='nope')\ndf.x = px.not_a_function(df.n)\npx.display(df, 'x')\n";
+    const py = await runPxapi(vizier.address, script);
+    expect(py.exitCode).toBe(3);
+    const error = py.lines.at(-1)?.['error'] as { type: string; compiler_errors: unknown[] };
+    expect(error.type).toBe('PxLError');
+    const raw = await rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: script });
+    const details = (raw.messages[0]?.['status'] as { error_details: { compiler_error: { line: string; column: string; message: string } }[] }).error_details;
+    expect(error.compiler_errors).toEqual(details.map((d) => [Number(d.compiler_error.line), Number(d.compiler_error.column), d.compiler_error.message]));
+    expect(error.compiler_errors).toEqual([
+      [2, 25, "Table 'nope' not found."],
+      [3, 11, "'px' object has no attribute 'not_a_function'"],
+      [4, 1, "cannot serve output 'x': no dataset table of that name and no known DataFrame source"],
+    ]);
+  });
+
+  it("gets Pixie's auth error for a bad API key", async () => {
+    const py = await runPxapi(vizier.address, SCRIPT, [], { PX_TEST_API_KEY: 'not-the-key' });
+    expect(py.exitCode).toBe(3);
+    expect(py.lines.at(-1)?.['error']).toMatchObject({ grpc_code: 'INTERNAL', grpc_details: 'Auth middleware failed: failed to fetch token - unauthenticated' });
+  });
+
+  it('gets UNAVAILABLE from an unhealthy cluster after connecting to it', async () => {
+    vizier.vizier.cluster(CLUSTER).status = 'CS_UNHEALTHY';
+    try {
+      const py = await runPxapi(vizier.address, SCRIPT);
+      expect(py.lines.at(-1)?.['error']).toMatchObject({ grpc_code: 'UNAVAILABLE', grpc_details: 'cluster is not in a healthy state' });
+    } finally {
+      vizier.vizier.cluster(CLUSTER).status = 'CS_HEALTHY';
+    }
+  });
+
+  it('stops at the row cap like Pixie: a capped table is shorter, not an error', async () => {
+    const py = await runPxapi(vizier.address, `#px:set max_output_rows_per_table=700\n${SCRIPT}`, ['--mode', 'count']);
+    expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
+    expect(py.lines).toContainEqual({ table: 'seq', count: 700 });
+  });
+});
