@@ -1,0 +1,26 @@
+/**
+ * Environment of the observe functions.
+ *
+ * @module
+ */
+import { type ConfigOf, integer, list, oneOf, string } from '../config.ts';
+import { SOURCES } from '../findings/types.ts';
+import { pixieConfigSpec } from '../pixie/config.ts';
+import { runtimeSpec } from '../runtime.ts';
+
+export const observeSpec = {
+  ...runtimeSpec,
+  ...pixieConfigSpec,
+  /** Topic the findings go to (name or full resource name). */
+  FINDINGS_TOPIC: string(),
+  /** Cluster name in findings. */
+  KG_CLUSTER_NAME: string(),
+  /** Namespaces to observe (comma-separated); empty means all. */
+  KG_NAMESPACES: list({ default: [] }),
+  /** The schedule's interval: the window a run covers when the request names none. */
+  OBSERVE_WINDOW_SECONDS: integer({ min: 10, max: 3600, default: 60 }),
+  /** What the kernel data is: `pixie` in production; `local` or `replay` for a local Vizier. */
+  KG_KERNEL_SOURCE: oneOf(SOURCES, { default: 'pixie' }),
+} as const;
+
+export type ObserveConfig = ConfigOf<typeof observeSpec>;
