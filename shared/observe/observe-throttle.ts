@@ -1,0 +1,82 @@
+/**
+ * The `observe-throttle` core: one scheduled run. Reads the last N windows of kernel CFS counters
+ * through Pixie (N = the consecutive windows the analysis needs), analyses them, and publishes one
+ * `cpu.throttle` finding per throttled workload container of the latest window.
+ *
+ * Outcomes map to HTTP statuses in the function: a request it can never serve is 4xx; Pixie or
+ * Pub/Sub failures are 5xx so Cloud Scheduler retries; 2xx only when every finding was published.
+ *
+ * @module
+ */
+import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from '../analysis/index.ts';
+import type { FindingPublisher, PublishReport } from '../findings/publisher.ts';
+import type { KernelSource } from '../findings/types.ts';
+import type { Logger } from '../log.ts';
+import type { PixieClient } from '../pixie/client.ts';
+import type { PxlScript } from '../pxl/scripts.ts';
+import { precedingWindows, runOverWindows } from './run.ts';
+import { throttleFindings } from './throttle-findings.ts';
+import { throttleCounters } from './throttle-table.ts';
+import type { ObserveWindow } from './window.ts';
+
+export interface ObserveThrottleDeps {
+  readonly pixie: PixieClient;
+  readonly script: PxlScript;
+  readonly publisher: FindingPublisher;
+  readonly log: Logger;
+  readonly cluster: string;
+  readonly source: KernelSource;
+  /** Namespaces to keep; empty for all. */
+  readonly namespaces: readonly string[];
+  readonly config?: ThrottleConfig;
+  readonly now?: () => Date;
+}
+
+export interface ObserveReport {
+  readonly windows: number;
+  readonly containers: number;
+  readonly findings: number;
+  readonly publish: PublishReport;
+}
+
+/** A single namespace is filtered in the script; several are filtered after the query. */
+const scriptNamespaceFilter = (namespaces: readonly string[]): string => (namespaces.length === 1 ? (namespaces[0] ?? '') : '');
+
+export const observeThrottle = async (
+  window: ObserveWindow,
+  deps: ObserveThrottleDeps,
+  options: { readonly deadline: Date; readonly signal?: AbortSignal },
+): Promise<ObserveReport> => {
+  const config = deps.config ?? DEFAULT_THROTTLE_CONFIG;
+  const windows = precedingWindows(window, config.consecutiveWindows);
+  const tables = await runOverWindows({
+    pixie: deps.pixie,
+    script: deps.script,
+    windows,
+    namespace: scriptNamespaceFilter(deps.namespaces),
+    deadline: options.deadline,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const keep = (namespace: string | undefined): boolean => deps.namespaces.length === 0 || deps.namespaces.includes(namespace ?? '');
+  const counted = tables.map(({ window: w, table }) => ({
+    window: w,
+    counters: throttleCounters(table, w, deps.cluster).filter((c) => keep(c.identity.namespace)),
+  }));
+  const findings = throttleFindings(counted, { cluster: deps.cluster, source: deps.source, producedAt: (deps.now ?? (() => new Date()))(), config });
+  const publish = await deps.publisher.publish(findings, { deadline: options.deadline });
+  for (const finding of findings) {
+    if (publish.published.some((p) => p.findingId === finding.id)) {
+      deps.log.info(finding.summary, {
+        event: 'finding.published',
+        kind: finding.kind,
+        findingSeverity: finding.severity,
+        verdict: finding.throttle.verdict,
+        findingId: finding.id,
+        namespace: finding.namespace,
+        workload: `${finding.workload.kind}/${finding.workload.name}`,
+        container: finding.workload.container,
+      });
+    }
+  }
+  return { windows: windows.length, containers: counted.at(-1)?.counters.length ?? 0, findings: findings.length, publish };
+};
