@@ -31,6 +31,7 @@ export const collectedTable = async (name: string, columns: Readonly<Record<stri
     columns: entries.map(([columnName, column]) => ({ name: columnName, type: TYPES[column.type], description: '', semanticType: 0 })),
   };
   async function* events(): AsyncGenerator<ExecuteEvent> {
+    await Promise.resolve();
     yield { kind: 'metadata', queryId: 'q', table };
     yield { kind: 'batch', table, batch: { tableId: table.id, numRows: rows, eow: true, eos: true, cols: entries.map(([, c]) => toColumn(c)) } };
     yield { kind: 'tableEnd', table, rows, maxRows: 10_000, truncated: false };

@@ -20,7 +20,7 @@ interface Row {
 
 /** A cpu_throttle result table for one window, as the script returns it. */
 const table = async (name: string, startMs: number, rows: Row[]) => {
-  const col = <T extends string | number>(type: 'int' | 'string' | 'time', f: (r: Row) => T): TestColumn =>
+  const col = (type: 'int' | 'string' | 'time', f: (r: Row) => string | number): TestColumn =>
     ({ type, values: rows.map(f) }) as TestColumn;
   return collectedTable(name, {
     first_time: { type: 'time', values: rows.map(() => BigInt(startMs + 500) * MS) },

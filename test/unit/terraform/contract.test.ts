@@ -10,6 +10,7 @@ import { SEVERITIES } from '../../../shared/log.ts';
 import { parseDurationMs, hostPort, uuid, type ConfigSpec } from '../../../shared/config.ts';
 import { clusterSpec, remediationSpec } from '../../../shared/kube/config.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES } from '../../../shared/kube/policy.ts';
+import { observeSpec } from '../../../shared/observe/config.ts';
 import { runtimeSpec } from '../../../shared/runtime.ts';
 import { loadModule, only, type Body, type TfModule } from '../../support/terraform/hcl.ts';
 
@@ -33,6 +34,12 @@ const PLATFORM_SET = new Set(['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'POR
 const NOT_SET_BY_TERRAFORM = new Map([
   ['KUBECONFIG', 'local development against a kubeconfig file, never in Cloud Run'],
   ['GKE_USE_PRIVATE_ENDPOINT', 'the private IP endpoint needs VPC egress, which this module does not configure; use cluster.dns_endpoint'],
+  ['PIXIE_CA_FILE', 'Pixie Cloud presents a publicly trusted certificate; a CA file is for a local Vizier'],
+  ['PIXIE_INSECURE', 'plaintext is for a local Vizier only'],
+  ['PIXIE_ENCRYPTION', 'end-to-end encryption stays on (the default) in production'],
+  ['PIXIE_SCRIPT_TIMEOUT', 'the default fits inside the function timeout; requests also carry the function deadline'],
+  ['PIXIE_API_CLIENT', 'the client name sent to Pixie keeps its default'],
+  ['KG_KERNEL_SOURCE', 'production reads Pixie, the default; local and replay are for the local stack'],
 ]);
 
 /**
@@ -43,6 +50,7 @@ const SPECS: Record<string, ConfigSpec> = {
   health: runtimeSpec,
   remediate: { ...runtimeSpec, ...remediationSpec },
   record: { ...runtimeSpec, ...clusterSpec },
+  'observe-throttle': observeSpec,
 };
 
 const functionFolders = async (): Promise<string[]> => {
