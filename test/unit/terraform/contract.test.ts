@@ -51,6 +51,7 @@ const SPECS: Record<string, ConfigSpec> = {
   remediate: { ...runtimeSpec, ...remediationSpec },
   record: { ...runtimeSpec, ...clusterSpec },
   'observe-throttle': observeSpec,
+  'observe-births': observeSpec,
 };
 
 const functionFolders = async (): Promise<string[]> => {

@@ -1,0 +1,99 @@
+/**
+ * The HTTP function both observe entries register: per-instance clients created once (config,
+ * Pixie client, the embedded script, the publisher), then per request the shared HTTP semantics
+ * of `handler.ts` around the given observe core.
+ *
+ * @module
+ */
+import type { HttpFunction } from '@google-cloud/functions-framework';
+import { PubSub } from '@google-cloud/pubsub';
+import { parseConfig, secretValues } from '../config.ts';
+import type { FindingPublisher } from '../findings/publisher.ts';
+import { createFindingPublisher } from '../findings/publisher.ts';
+import type { KernelSource } from '../findings/types.ts';
+import { once, requestDeadline } from '../instance.ts';
+import { createLogger, type Logger, registerSecrets, traceFromHeaders } from '../log.ts';
+import type { PixieClient } from '../pixie/client.ts';
+import { createPixieClient } from '../pixie/client.ts';
+import { pixieClientOptions } from '../pixie/config.ts';
+import { embeddedScriptReader } from '../pxl/embedded.ts';
+import { loadScript, type PxlScript, type ScriptName } from '../pxl/scripts.ts';
+import { observeSpec } from './config.ts';
+import { handleObserve } from './handler.ts';
+import type { ObserveReport } from './observe-throttle.ts';
+import type { ObserveWindow } from './window.ts';
+
+/** What every observe core receives. */
+export interface ObserveCoreDeps {
+  readonly pixie: PixieClient;
+  readonly script: PxlScript;
+  readonly publisher: FindingPublisher;
+  readonly log: Logger;
+  readonly cluster: string;
+  readonly source: KernelSource;
+  readonly namespaces: readonly string[];
+}
+
+export type ObserveCore = (window: ObserveWindow, deps: ObserveCoreDeps, options: { readonly deadline: Date }) => Promise<ObserveReport>;
+
+/** Builds the HTTP function `name` running `core` over script `scriptName`. */
+export const observeFunction = (name: string, scriptName: ScriptName, core: ObserveCore, env: NodeJS.ProcessEnv = process.env): HttpFunction => {
+  const instance = once(async () => {
+    const config = parseConfig(observeSpec, env);
+    registerSecrets(secretValues(observeSpec, config));
+    return {
+      config,
+      pixie: createPixieClient(pixieClientOptions(config)),
+      script: await loadScript(scriptName, embeddedScriptReader),
+      publisher: createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: config.FUNCTION_TIMEOUT_SECONDS * 1000 }),
+    };
+  });
+  return async function observe(req, res) {
+    const startedAt = Date.now();
+    let deps: Awaited<ReturnType<typeof instance>>;
+    try {
+      deps = await instance();
+    } catch (error) {
+      createLogger({ labels: { function: name } }).error(`${name} cannot start: configuration is invalid`, { event: 'function.misconfigured', error });
+      res.status(500).json({ error: 'function not configured' });
+      return;
+    }
+    const { config } = deps;
+    const log = createLogger({
+      minSeverity: config.LOG_LEVEL,
+      trace: traceFromHeaders(req.headers, config.GOOGLE_CLOUD_PROJECT),
+      labels: { function: name, cluster: config.KG_CLUSTER_NAME },
+    });
+    const deadline = requestDeadline(startedAt, config.FUNCTION_TIMEOUT_SECONDS);
+    const response = await handleObserve(req, {
+      script: scriptName,
+      log,
+      now: new Date(startedAt),
+      defaultWindowSeconds: config.OBSERVE_WINDOW_SECONDS,
+      deadline,
+      run: async (window) => {
+        const report = await core(
+          window,
+          {
+            pixie: deps.pixie,
+            script: deps.script,
+            publisher: deps.publisher,
+            log,
+            cluster: config.KG_CLUSTER_NAME,
+            source: config.KG_KERNEL_SOURCE,
+            namespaces: config.KG_NAMESPACES,
+          },
+          { deadline },
+        );
+        return {
+          findings: report.findings,
+          published: report.publish.published.length,
+          failed: report.publish.failed.length,
+          containers: report.containers,
+          windows: report.windows,
+        };
+      },
+    });
+    res.status(response.status).json(response.body);
+  };
+};
