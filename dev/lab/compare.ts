@@ -136,3 +136,80 @@ export const attributeBirthRows = (recording: Recording): AttributedEvent[] => {
     };
   });
 };
+
+/** Counters of one throttle row or one cpu.stat read, as bigints. */
+export interface ThrottleCounters {
+  readonly nrPeriods: bigint;
+  readonly nrThrottled: bigint;
+  readonly throttledTimeNs: bigint;
+  readonly nrBursts: bigint;
+  readonly burstTimeNs: bigint;
+}
+
+/** Per lab container of a throttle recording: what the probe saw and what the lab measured. */
+export interface ThrottleSummary {
+  readonly truth: ContainerTruth;
+  readonly quotaUs: number | undefined;
+  readonly periodUs: number | undefined;
+  /** The probe's first and last rows for the container (undefined: no row, e.g. no limit). */
+  readonly probeFirst: ThrottleCounters | undefined;
+  readonly probeLast: ThrottleCounters | undefined;
+  readonly probeRows: number;
+  readonly cpuStatBefore: ThrottleCounters | undefined;
+  readonly cpuStatAfter: ThrottleCounters | undefined;
+  /** CPU time the container's processes used while sampled (process_stats view: per pid max - min, summed). */
+  readonly sampledCpuTimeNs: bigint;
+}
+
+const countersOfRow = (row: Row): ThrottleCounters => ({
+  nrPeriods: int(row, 'nr_periods'),
+  nrThrottled: int(row, 'nr_throttled'),
+  throttledTimeNs: int(row, 'throttled_time_ns'),
+  nrBursts: int(row, 'nr_bursts'),
+  burstTimeNs: int(row, 'burst_time_ns'),
+});
+
+const countersOfJson = (stat: CpuStatJson | null): ThrottleCounters | undefined =>
+  stat === null
+    ? undefined
+    : {
+        nrPeriods: BigInt(stat.nrPeriods),
+        nrThrottled: BigInt(stat.nrThrottled),
+        throttledTimeNs: BigInt(stat.throttledTimeNs),
+        nrBursts: BigInt(stat.nrBursts),
+        burstTimeNs: BigInt(stat.burstTimeNs),
+      };
+
+/** One summary per app container of a throttle recording (what the analysis helper consumes). */
+export const summarizeThrottle = (recording: Recording): ThrottleSummary[] => {
+  const rows = recordingRows(recording);
+  return recording.containers
+    .filter((c) => !c.sandbox)
+    .map((truth) => {
+      const own = rows.filter((r) => containerOfNames([truth], str(r, 'container_cgroup'), str(r, 'pod_cgroup')) !== undefined);
+      const cpu = (truth.ociConfig['linux'] as { resources?: { cpu?: { quota?: number; period?: number } } }).resources?.cpu;
+      const perPid = new Map<string, bigint[]>();
+      for (const sample of recording.processStats.filter((s) => s.cgroupPath === truth.cgroupPath)) {
+        const key = `${String(sample.stats['pid'])}:${String(sample.stats['startTimeTicks'])}`;
+        const cpuNs = BigInt(sample.stats['cpuUtimeNs'] ?? 0) + BigInt(sample.stats['cpuKtimeNs'] ?? 0);
+        perPid.set(key, [...(perPid.get(key) ?? []), cpuNs]);
+      }
+      let sampledCpuTimeNs = 0n;
+      for (const values of perPid.values()) {
+        sampledCpuTimeNs += values.reduce((a, b) => (b > a ? b : a)) - values.reduce((a, b) => (b < a ? b : a));
+      }
+      const first = own[0];
+      const last = own.at(-1);
+      return {
+        truth,
+        quotaUs: cpu?.quota,
+        periodUs: cpu?.quota === undefined ? undefined : cpu.period,
+        probeFirst: first === undefined ? undefined : countersOfRow(first),
+        probeLast: last === undefined ? undefined : countersOfRow(last),
+        probeRows: own.length,
+        cpuStatBefore: countersOfJson(truth.cpuStatBefore),
+        cpuStatAfter: countersOfJson(truth.cpuStatAfter),
+        sampledCpuTimeNs,
+      };
+    });
+};

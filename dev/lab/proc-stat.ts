@@ -74,3 +74,38 @@ export const readProcessStats = async (pid: number): Promise<ProcessStats | unde
     return undefined;
   }
 };
+
+/** One row of Pixie's `process_stats` table (column names and units as Pixie's). */
+export interface ProcessStatsRow {
+  readonly time_: bigint;
+  /** `asid:pid:start_time_ticks`, as `px.upid_to_string` renders a UPID. */
+  readonly upid: string;
+  readonly major_faults: bigint;
+  readonly minor_faults: bigint;
+  readonly cpu_utime_ns: bigint;
+  readonly cpu_ktime_ns: bigint;
+  readonly num_threads: bigint;
+  readonly vsize_bytes: bigint;
+  readonly rss_bytes: bigint;
+  readonly rchar_bytes: bigint;
+  readonly wchar_bytes: bigint;
+  readonly read_bytes: bigint;
+  readonly write_bytes: bigint;
+}
+
+/** A sample in Pixie's process_stats shape; `timeNs` is wall-clock ns, `asid` the agent id to use. */
+export const toProcessStatsRow = (stats: ProcessStats, timeNs: bigint, asid: number): ProcessStatsRow => ({
+  time_: timeNs,
+  upid: `${asid}:${stats.pid}:${stats.startTimeTicks}`,
+  major_faults: stats.majorFaults,
+  minor_faults: stats.minorFaults,
+  cpu_utime_ns: stats.cpuUtimeNs,
+  cpu_ktime_ns: stats.cpuKtimeNs,
+  num_threads: stats.numThreads,
+  vsize_bytes: stats.vsizeBytes,
+  rss_bytes: stats.rssBytes,
+  rchar_bytes: stats.rcharBytes,
+  wchar_bytes: stats.wcharBytes,
+  read_bytes: stats.readBytes,
+  write_bytes: stats.writeBytes,
+});

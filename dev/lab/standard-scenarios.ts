@@ -5,7 +5,8 @@
 import type { PodSpec } from './lab.ts';
 
 /**
- * Throttling: a steady single-thread burner at 0.2 CPU (cgroupfs layout, throttled every period), a
+ * Throttling: a steady single-thread burner at 0.1 CPU (cgroupfs layout, throttled every period even
+ * when the shared machine leaves it only a small share of a core), a
  * bursty 3-thread burner at 0.3 CPU next to an unlimited light container (systemd layout).
  */
 export const THROTTLE_PODS: readonly PodSpec[] = [
@@ -15,7 +16,7 @@ export const THROTTLE_PODS: readonly PodSpec[] = [
     layout: 'cgroupfs',
     qos: 'burstable',
     owner: { kind: 'ReplicaSet', name: 'web-7f9c4' },
-    containers: [{ name: 'app', workload: { shape: 'steady', threads: 1, durationMs: 2500 }, cpuQuotaUs: 20_000, cpuPeriodUs: 100_000 }],
+    containers: [{ name: 'app', workload: { shape: 'steady', threads: 1, durationMs: 2500 }, cpuQuotaUs: 10_000, cpuPeriodUs: 100_000 }],
   },
   {
     namespace: 'shop',

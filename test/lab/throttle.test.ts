@@ -45,7 +45,7 @@ describe('cpu_throttle program vs cpu.stat', () => {
     const checks = checkThrottleRows(recording);
     expect(checks.length).toBeGreaterThanOrEqual(2);
     expect(checks.filter((c) => c.mismatches.length > 0)).toEqual([]);
-    // The steady container wants a whole CPU under a 0.2 CPU limit: the kernel throttles it, and the
+    // The steady container wants a whole CPU under a 0.1 CPU limit: the kernel throttles it, and the
     // probe's last row shows throttling too.
     const steady = recording.containers.find((c) => c.container === 'app');
     expect(BigInt(steady?.cpuStatAfter?.nrThrottled ?? '0')).toBeGreaterThan(0n);

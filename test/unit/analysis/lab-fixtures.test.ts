@@ -98,4 +98,16 @@ describe('throttle verdicts from the recorded lab', async () => {
     expect(rows).toEqual(rows.map((r) => ({ ...r, throttledByProbe: r.throttledByCpuStat, healthy: !r.throttledByCpuStat, withinCpuStat: true })));
     expect(rows.some((r) => r.throttledByCpuStat)).toBe(true);
   });
+
+  it('calls a steady burner that wants more cores than its limit saturated, from process_stats CPU time', () => {
+    // `burner steady <threads> <ms>` keeps <threads> threads runnable: it wants <threads> cores.
+    const steady = recording.containers.filter((c) => {
+      const oci = c.ociConfig as unknown as OciShape;
+      const cpu = oci.linux.resources.cpu;
+      return oci.process.args[1] === 'steady' && cpu?.quota !== undefined && Number(oci.process.args[2]) > cpu.quota / (cpu.period ?? 100_000);
+    });
+    expect(steady.length).toBeGreaterThan(0);
+    const verdicts = steady.map((c) => throttleVerdict(counters.get(c.container)!));
+    expect(verdicts.map((v) => [v.kind, v.measures.cpuUse?.source])).toEqual(steady.map(() => ['saturated', 'measured']));
+  });
 });

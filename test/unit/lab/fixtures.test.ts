@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attributeBirthRows, checkThrottleRows, recordingRows } from '../../../dev/lab/compare.ts';
+import { attributeBirthRows, checkThrottleRows, recordingRows, summarizeThrottle } from '../../../dev/lab/compare.ts';
 import type { Recording } from '../../../dev/lab/scenarios.ts';
 import { loadRepoScript } from '../../../dev/lab/scripts.ts';
 
@@ -39,5 +39,20 @@ describe('recorded lab fixtures', () => {
     expect(events.filter((e) => e.row['event'] === 'entrypoint_exec').length).toBe(
       (await load('birth')).containers.length,
     );
+  });
+});
+
+describe('summarizeThrottle on the recorded fixture', () => {
+  it('gives limited containers probe counters within cpu.stat before/after, and unlimited ones no row', async () => {
+    const summaries = summarizeThrottle(await load('throttle'));
+    const limited = summaries.filter((s) => s.quotaUs !== undefined);
+    const free = summaries.filter((s) => s.quotaUs === undefined);
+    expect(limited.length).toBeGreaterThanOrEqual(2);
+    expect(free.map((s) => s.probeRows)).toEqual(free.map(() => 0));
+    for (const s of limited) {
+      expect(s.probeLast?.nrPeriods).toBeLessThanOrEqual(s.cpuStatAfter?.nrPeriods ?? -1n);
+      expect(s.probeLast?.throttledTimeNs).toBeLessThanOrEqual(s.cpuStatAfter?.throttledTimeNs ?? -1n);
+    }
+    expect(limited.every((s) => s.sampledCpuTimeNs > 0n)).toBe(true);
   });
 });

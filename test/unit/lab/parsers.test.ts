@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCpuStat } from '../../../dev/lab/cpu-stat.ts';
-import { parseProcessStats } from '../../../dev/lab/proc-stat.ts';
+import { parseProcessStats, toProcessStatsRow } from '../../../dev/lab/proc-stat.ts';
 
 describe('parseCpuStat', () => {
   it('reads cgroup v1 cpu.stat', () => {
@@ -44,5 +44,13 @@ describe('parseProcessStats', () => {
       readBytes: 4096n,
       writeBytes: 8192n,
     });
+  });
+});
+
+describe('toProcessStatsRow', () => {
+  it('uses Pixie column names and renders the upid as asid:pid:start', () => {
+    const fields = Array.from({ length: 50 }, (_v, i) => String(i + 3));
+    const stats = parseProcessStats(`77 (burner) ${fields.join(' ')}`, 'rchar: 1\nwchar: 2\nread_bytes: 3\nwrite_bytes: 4\n');
+    expect(toProcessStatsRow(stats, 5n, 9)).toMatchObject({ time_: 5n, upid: '9:77:22', cpu_utime_ns: 140_000_000n, rss_bytes: 24n * 4096n, write_bytes: 4n });
   });
 });
