@@ -43,7 +43,12 @@ export const birthCapture = (recording: Recording): BirthCapture => {
     const container = containers.get(key);
     const podOnly = container === undefined ? pods.get(key) : undefined;
     // Only the pod's own cgroup counts as pod-level; its kubepods parents are not the pod's.
-    const podCgroup = podOnly !== undefined && str(row['detail']).startsWith(podPath(podOnly)) ? podPath(podOnly) : undefined;
+    // mkdir/attach rows carry the path in `detail`; write rows carry the directory name (truncated) in `cgroup`.
+    const ownName = podOnly === undefined ? '' : podPath(podOnly).slice(podPath(podOnly).lastIndexOf('/') + 1);
+    const isPodItself =
+      podOnly !== undefined &&
+      (str(row['detail']).startsWith(podPath(podOnly)) || (str(row['cgroup']) !== '' && ownName.startsWith(str(row['cgroup']))));
+    const podCgroup = isPodItself ? podPath(podOnly) : undefined;
     const target = container?.cgroupPath ?? podCgroup;
     const base = {
       timeNs: Number((row['time_'] as bigint) - offset),

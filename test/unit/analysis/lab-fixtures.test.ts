@@ -33,6 +33,14 @@ describe('birth certificates from the recorded lab', async () => {
       expect(cert.containers.map((c) => c.name).sort()).toEqual(truth.filter((c) => !c.sandbox).map((c) => c.container).sort());
       expect(cert.qos).toBe(truth[0]!.qos);
       expect(cert.pod).toBe(truth[0]!.pod);
+      // The lab gives a pod a CPU limit when every app container has one: the sum of theirs.
+      const apps = truth.filter((c) => !c.sandbox).map((c) => (c.ociConfig as unknown as OciShape).linux.resources.cpu);
+      const written = Object.fromEntries(cert.podLimitsWritten?.map((l) => [l.file, Number(l.value)]) ?? []);
+      const podCores = written['cpu.cfs_quota_us'] === undefined ? null : written['cpu.cfs_quota_us'] / (written['cpu.cfs_period_us'] ?? Number.NaN);
+      const expectedCores = apps.every((cpu) => cpu?.quota !== undefined)
+        ? apps.reduce((sum, cpu) => sum + (cpu?.quota ?? 0) / (cpu?.period ?? 100_000), 0)
+        : null;
+      expect(podCores === null ? null : Number(podCores.toFixed(6))).toBe(expectedCores === null ? null : Number(expectedCores.toFixed(6)));
     }
   });
 
