@@ -75,7 +75,14 @@ const connect = async (options: ScanOptions): Promise<Connected> => {
       throw error;
     }
     const pixie = createPixieClient(pixieClientOptions(config));
-    return { pixie, source: 'pixie', stop: () => Promise.resolve(pixie.close()) };
+    return {
+      pixie,
+      source: 'pixie',
+      stop: () => {
+        pixie.close();
+        return Promise.resolve();
+      },
+    };
   }
   if (options.source.kind === 'local' && (process.getuid?.() ?? 1) !== 0) {
     throw new ScanError('--local runs the probes with this host\'s bpftrace and needs root (try sudo), or use --replay <dir>');
