@@ -81,6 +81,20 @@ describe('record (built bundle) against a real kube-apiserver, as the recorder i
     expect(response.status).toBe(503);
   });
 
+  it.each([
+    ['get', 'secrets', '', false],
+    ['patch', 'deployments', 'apps', false],
+    ['get', 'pods', '', false],
+    ['patch', 'kernelwhispers', 'kernel.gossip.io', true],
+    ['create', 'podbirthcertificates', 'kernel.gossip.io', true],
+    ['delete', 'kernelwhispers', 'kernel.gossip.io', false],
+  ] as const)('its identity may %s %s (%s): %s', async (verb, resource, group, allowed) => {
+    const review = await admin.authz.createSubjectAccessReview({
+      body: { spec: { user: RECORDER_USER, groups: ['system:authenticated'], resourceAttributes: { verb, resource, group, namespace: 'shop' } } },
+    });
+    expect(review.status?.allowed).toBe(allowed);
+  });
+
   it('acknowledges malformed pushes without writing anything', async () => {
     const before = (await admin.custom.listNamespacedCustomObject({ ...target, plural: 'kernelwhispers' })) as { items: unknown[] };
     for (const body of [pushBody('***', 'm1'), pushBody(Buffer.from('{"kind":"cpu.throttle"}'), 'm2'), { nothing: true }]) {
