@@ -244,6 +244,9 @@ describe('compile checker (Pixie-style errors with line and column)', () => {
     expect(comprehension.errors[0]?.message).toMatch(/unsupported PxL construct: ArrayComprehension/);
     const rolling = await compileError("import px\ndf = px.DataFrame(table='process_stats')\ndf = df.rolling('1s')\npx.display(df)\n");
     expect(rolling.errors[0]?.message).toContain('DataFrame.rolling is valid PxL but not supported');
+    const notAnd = await compileError('import px\nx = not True and False\n');
+    expect(notAnd.errors[0]).toMatchObject({ line: 2, column: 5 });
+    expect(notAnd.errors[0]?.message).toContain('`not` before and/or without parentheses');
     const syntax = await compileError("import px\ndf = px.DataFrame(table='process_stats'\n");
     expect(syntax.errors[0]?.line).toBeGreaterThanOrEqual(2);
   });
