@@ -128,7 +128,8 @@ export const main = async (argv: readonly string[]): Promise<number> => {
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`kernel-gossip: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }

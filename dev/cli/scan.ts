@@ -4,6 +4,8 @@
  * exactly as it would be published. Kernel data from Pixie (`--pixie`), from a live local Vizier on
  * this host (`--local`: root, bpftrace), or from recorded kernel data (`--replay <dir>`).
  */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
 import { encodeFinding } from '../../shared/findings/codec.ts';
@@ -43,7 +45,21 @@ export class ScanError extends Error {
 
 const LOCAL_API_KEY = 'px-api-local-scan-key-0000';
 const LOCAL_CLUSTER = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
-const VIZIER_MAIN = path.resolve(import.meta.dirname, '../vizier/main.ts');
+/**
+ * The local Vizier's entry, found from the source tree or from the bundle in dist/cli/ (the local
+ * modes run the repository's dev/vizier as their own process).
+ */
+const vizierMain = (): string => {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'dev', 'vizier', 'main.ts');
+    if (existsSync(candidate)) {
+      return candidate;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new ScanError('--local and --replay run dev/vizier from a kernel-gossip checkout, and none was found above this command');
+    }
+  }
+};
 
 /** A publisher that prints each finding as it is "published" and keeps them for a report. */
 export const printingPublisher = (options: Pick<ScanOptions, 'json' | 'color' | 'out'>, kept: Finding[]): FindingPublisher => ({
@@ -91,7 +107,7 @@ const connect = async (options: ScanOptions): Promise<Connected> => {
   options.err.write(`starting a local Vizier (${options.source.kind === 'local' ? 'live eBPF on this host' : `replay of ${options.source.dir}`})...\n`);
   let vizier: StartedProcess;
   try {
-    vizier = await startProcess(process.execPath, [VIZIER_MAIN, ...args, '--port', '0', '--api-key', LOCAL_API_KEY, '--cluster', LOCAL_CLUSTER], {
+    vizier = await startProcess(process.execPath, [vizierMain(), ...args, '--port', '0', '--api-key', LOCAL_API_KEY, '--cluster', LOCAL_CLUSTER], {
       ready: /vizier listening on (\S+)/,
       timeoutMs: 60_000,
     });
@@ -110,9 +126,32 @@ const connect = async (options: ScanOptions): Promise<Connected> => {
   };
 };
 
+/**
+ * The end of recorded kernel data: a replay's "now". Recordings keep the probe's monotonic window
+ * and the offset to wall time (see dev/lab/scenarios.ts).
+ */
+export const replayEnd = async (location: string): Promise<Date> => {
+  const files = (await stat(location)).isDirectory()
+    ? (await readdir(location)).filter((name) => name.endsWith('.json')).map((name) => path.join(location, name))
+    : [location];
+  let endNs = 0n;
+  for (const file of files) {
+    const recording = JSON.parse(await readFile(file, 'utf8')) as { clockOffsetNs?: string; windowMonoNs?: { end?: string } };
+    if (recording.clockOffsetNs !== undefined && recording.windowMonoNs?.end !== undefined) {
+      const end = BigInt(recording.clockOffsetNs) + BigInt(recording.windowMonoNs.end);
+      endNs = end > endNs ? end : endNs;
+    }
+  }
+  if (endNs === 0n) {
+    throw new ScanError(`${location} holds no kernel lab recording (files written by dev/lab/record.ts)`);
+  }
+  // Round up to the next second so the window holds the last rows.
+  return new Date(Math.ceil(Number(endNs / 1_000_000n) / 1000) * 1000);
+};
+
 /** Runs one scan; resolves with the findings printed. */
 export const scan = async (options: ScanOptions): Promise<Finding[]> => {
-  const now = options.now ?? new Date();
+  const now = options.now ?? (options.source.kind === 'replay' ? await replayEnd(options.source.dir) : new Date());
   const window: ObserveWindow = { start: new Date(now.getTime() - options.windowSeconds * 1000), end: now };
   const connected = await connect(options);
   const kept: Finding[] = [];
@@ -120,7 +159,7 @@ export const scan = async (options: ScanOptions): Promise<Finding[]> => {
   const log = createLogger({ minSeverity: 'WARNING', write: (line) => options.err.write(line), labels: { command: 'scan' } });
   const publisher = printingPublisher(options, kept);
   const deps = { pixie: connected.pixie, publisher, log, cluster: options.cluster, source: connected.source, namespaces: options.namespaces };
-  const deadline = new Date(now.getTime() + 5 * 60_000);
+  const deadline = new Date(Date.now() + 5 * 60_000);
   try {
     options.err.write('deploying probes and reading pod births...\n');
     await observeBirths(window, { ...deps, script: await loadScript('pod_birth', embeddedScriptReader) }, { deadline });
