@@ -61,7 +61,15 @@ export const liveBackend = async (lab: Lab, options: { readonly log?: (event: Re
     return { uid, name: pod.spec.name, namespace: pod.spec.namespace, node, owners: owner === null ? [] : [{ ...owner, uid: '' }], deployment: deploymentOf(owner), startTimeNs: 0n };
   };
 
+  // Rebuilt only when the sampler has new samples (metadata lookups run once per row).
+  let cache: { samples: number; pods: number; index: { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } } | undefined;
   const processIndex = (): { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } => {
+    if (cache?.samples !== sampler.samples().length || cache.pods !== containers().length) {
+      cache = { samples: sampler.samples().length, pods: containers().length, index: buildIndex() };
+    }
+    return cache.index;
+  };
+  const buildIndex = (): { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } => {
     const processes = new Map<bigint, ProcessInfo>();
     const rows = sampler.samples().map((s) => {
       const upid = makeUpid(LIVE_ASID, s.stats.pid, s.stats.startTimeTicks);

@@ -227,6 +227,9 @@ describe('compile checker (Pixie-style errors with line and column)', () => {
     const col = await compileError("import px\ndf = px.DataFrame(table='process_stats')\ndf.x = df.cpu_utime_ns + df.nope\npx.display(df)\n");
     expect(col.errors[0]).toMatchObject({ line: 3, column: 26 });
     expect(col.errors[0]?.message).toContain("Column 'nope' not found");
+    const py = await runPxapi(vizier.address, "import px\ndf = px.DataFrame(table='process_stats')\ndf.x = df.cpu_utime_ns + df.nope\npx.display(df)\n");
+    const pyErrors = (py.lines.at(-1)?.['error'] as { compiler_errors: unknown[] }).compiler_errors;
+    expect(col.errors.map((e) => [e.line, e.column, e.message])).toEqual(pyErrors);
     const table = await compileError("import px\n\ndf = px.DataFrame(table='no_such_table')\npx.display(df)\n");
     expect(table.errors[0]).toMatchObject({ line: 3, column: 6 });
     expect(table.errors[0]?.message).toContain("Table 'no_such_table' not found");
@@ -257,5 +260,53 @@ describe('compile checker (Pixie-style errors with line and column)', () => {
       const result = engine.compile(source, [{ funcName: fn, outputTablePrefix: fn, args: [{ name: 'start_time', value: '-5m' }, { name: 'end_time', value: '-0s' }, { name: 'namespace', value: '' }] }]);
       expect(result.ok ? result.script.tracepoints.map((t) => t.table) : result.errors).toEqual([fn === 'cpu_throttle' ? 'kg_cpu_throttle' : 'kg_pod_birth']);
     }
+  });
+});
+
+describe('evaluator semantics over recorded process_stats', () => {
+  it('groupby/agg (count, max, mean), inner merge with default suffixes, head, relative windows and display names', () => {
+    const engine = new PxlEngine(replayBackend(loadRecordings(FIXTURES)));
+    const script = `import px
+ps = px.DataFrame(table='process_stats', start_time='-5m')
+ps.cpu = ps.cpu_utime_ns + ps.cpu_ktime_ns
+agg = ps.groupby('upid').agg(n=('cpu', px.count), mx=('cpu', px.max), avg=('cpu', px.mean))
+both = agg.merge(agg, how='inner', left_on='upid', right_on='upid')
+px.display(agg, 'agg')
+px.display(both)
+px.display(ps.head(2))
+px.display(px.DataFrame(table='process_stats', start_time='2000-01-01T00:00:00Z', end_time='2000-01-02T00:00:00Z'), 'agg')
+`;
+    const compiled = engine.compile(script, []);
+    if (!compiled.ok) {
+      throw new Error(JSON.stringify(compiled.errors));
+    }
+    const ran = engine.run(compiled.script, [], false);
+    if (!ran.ok) {
+      throw new Error(JSON.stringify(ran.errors));
+    }
+    const byName = new Map(ran.tables.map((t) => [t.name, t.table]));
+    expect([...byName.keys()]).toEqual(['agg', 'output', 'output_1', 'agg_1']);
+    const samples = [...THROTTLE.processStats, ...BIRTH.processStats];
+    const perProcess = new Map<string, bigint[]>();
+    for (const s of samples) {
+      const key = `${String(s.stats['pid'])}:${String(s.stats['startTimeTicks'])}`;
+      perProcess.set(key, [...(perProcess.get(key) ?? []), BigInt(s.stats['cpuUtimeNs'] ?? 0) + BigInt(s.stats['cpuKtimeNs'] ?? 0)]);
+    }
+    const agg = byName.get('agg');
+    expect(agg?.numRows).toBe(perProcess.size);
+    const col = (name: string) => agg?.columns.find((c) => c.name === name);
+    const n = col('n');
+    const mx = col('mx');
+    const avg = col('avg');
+    if (n?.type !== 'INT64' || mx?.type !== 'INT64' || avg?.type !== 'FLOAT64') {
+      throw new Error('unexpected agg column types');
+    }
+    expect([...n.values].map(Number).sort()).toEqual([...perProcess.values()].map((v) => v.length).sort());
+    expect([...mx.values].sort()).toEqual([...perProcess.values()].map((v) => v.reduce((a, b) => (b > a ? b : a))).sort());
+    expect([...avg.values].sort()).toEqual([...perProcess.values()].map((v) => v.reduce((a, b) => a + Number(b), 0) / v.length).sort());
+    expect(byName.get('output')?.columns.map((c) => c.name)).toEqual(['upid_x', 'n_x', 'mx_x', 'avg_x', 'upid_y', 'n_y', 'mx_y', 'avg_y']);
+    expect(byName.get('output')?.numRows).toBe(perProcess.size);
+    expect(byName.get('output_1')?.numRows).toBe(2);
+    expect(byName.get('agg_1')?.numRows).toBe(0);
   });
 });
