@@ -1,6 +1,7 @@
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PubsubEmulator, startPubsubEmulator } from '../../../dev/pubsub/emulator.ts';
@@ -14,6 +15,10 @@ import { replayEnd } from '../../../dev/cli/scan.ts';
 const PROJECT = 'kernel-gossip-test';
 const API_KEY = 'px-api-observe-test-key';
 const CLUSTER = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
+/** Clusters of the same local Vizier with faults injected. */
+const CUT = '11111111-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
+const PROBE_FAILS = '22222222-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
+const UNHEALTHY = '33333333-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 const root = path.resolve(import.meta.dirname, '../../..');
 /** Real kernel data: the kernel lab's recording of throttled containers, replayed by the local Vizier. */
 const FIXTURE = path.join(root, 'test/fixtures/lab/throttle.json');
@@ -49,7 +54,17 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
   beforeAll(async () => {
     const end = await replayEnd(FIXTURE);
     body = { start: new Date(end.getTime() - 10_000).toISOString(), end: end.toISOString() };
-    vizier = await startProcess(process.execPath, [path.join(root, 'dev/vizier/main.ts'), '--replay', FIXTURE, '--port', '0', '--api-key', API_KEY, '--cluster', CLUSTER], {
+    const faults = path.join(await mkdtemp(path.join(tmpdir(), 'kg-faults-')), 'faults.json');
+    await writeFile(
+      faults,
+      JSON.stringify({
+        [CUT]: { cut: { afterBatches: 1, mode: 'rst', times: 1 } },
+        [PROBE_FAILS]: { tracepoints: { failed: ['kg_cpu_throttle'] } },
+        [UNHEALTHY]: { status: 'CS_UNHEALTHY' },
+      }),
+    );
+    const clusters = [CLUSTER, CUT, PROBE_FAILS, UNHEALTHY].flatMap((id) => ['--cluster', id]);
+    vizier = await startProcess(process.execPath, [path.join(root, 'dev/vizier/main.ts'), '--replay', FIXTURE, '--port', '0', '--api-key', API_KEY, ...clusters, '--faults', faults, '--batch-rows', '1'], {
       ready: /vizier listening on (\S+)/,
     });
     cleanups.push(() => vizier.stop());
@@ -131,6 +146,32 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
 
   it('answers 502 when Pixie is unreachable', async () => {
     const fn = await start({ PIXIE_CLOUD_ADDR: '127.0.0.1:9', PIXIE_SCRIPT_TIMEOUT: '3s' });
+    const response = await post(fn.url, body);
+    expect(response.status).toBe(502);
+    expect(fn.logs().some((l) => l['event'] === 'observe.failed' && l['reason'] === 'pixie')).toBe(true);
+  });
+
+  it('resumes a stream cut mid-way and publishes the same findings as an uncut run', async () => {
+    const fn = await start({ PIXIE_CLUSTER_ID: CUT });
+    received.length = 0;
+    const response = await post(fn.url, body);
+    expect(response).toMatchObject({ status: 200, body: { findings: 1, published: 1, failed: 0 } });
+    const [finding] = await waitForFindings(1);
+    expect(finding).toMatchObject({ kind: 'cpu.throttle', workload: { name: 'web' } });
+  });
+
+  it('answers 502 naming the probe when a tracepoint fails to deploy, and publishes nothing', async () => {
+    const fn = await start({ PIXIE_CLUSTER_ID: PROBE_FAILS });
+    received.length = 0;
+    const response = await post(fn.url, body);
+    expect(response).toMatchObject({ status: 502, body: { error: 'probe failed to deploy', tracepoints: ['kg_cpu_throttle'] } });
+    expect(fn.logs().some((l) => l['event'] === 'probe.failed' && l['severity'] === 'ERROR')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(received).toEqual([]);
+  });
+
+  it('answers 502 when the cluster is unhealthy', async () => {
+    const fn = await start({ PIXIE_CLUSTER_ID: UNHEALTHY });
     const response = await post(fn.url, body);
     expect(response.status).toBe(502);
     expect(fn.logs().some((l) => l['event'] === 'observe.failed' && l['reason'] === 'pixie')).toBe(true);
