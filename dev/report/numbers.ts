@@ -1,7 +1,7 @@
 /** Numbers as the report prints them. Pure formatting; absent values are handled by the callers. */
-import { formatCpu } from '../../shared/kube/policy.ts';
-
-export { formatCpu };
+/** Millicores as people read a Kubernetes CPU quantity, with the unit always visible: "500m", "1 CPU", "2 CPUs". */
+export const formatCpu = (millicores: number): string =>
+  millicores % 1000 === 0 ? `${millicores / 1000} CPU${millicores === 1000 ? '' : 's'}` : `${millicores}m`;
 
 /** 0.4 -> "40%", 0.031 -> "3.1%". */
 export const percent = (ratio: number): string => `${(ratio * 100).toFixed(Math.abs(ratio) < 0.1 ? 1 : 0)}%`;

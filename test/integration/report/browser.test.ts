@@ -4,7 +4,8 @@
  * browser), that the page asks for nothing over the network, that hostile names stay text, and
  * keeps screenshots under test-results/report/.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -45,6 +46,10 @@ const requests: string[] = [];
 const refused: string[] = [];
 
 beforeAll(async () => {
+  // Fail with the fix rather than a launch stack trace: the browser comes from dev/setup/apt.sh.
+  await access(CHROMIUM, constants.X_OK).catch((error: unknown) => {
+    throw new Error(`${CHROMIUM} is needed for the report test (Debian package chromium, installed by dev/setup/apt.sh)`, { cause: error });
+  });
   dir = await mkdtemp(path.join(tmpdir(), 'kg-report-'));
   const meta = reportMetaOf(findings, new Date().toISOString(), { cluster: 'lab', source: 'replay', window: run.throttles[0]?.observedWindow ?? { start: '', end: '', seconds: 0 } });
   const written = await writeReport(path.join(dir, 'report.html'), findings, meta);
@@ -70,6 +75,10 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'report-full.png'), fullPage: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'report-top.png') });
+  const cards = page.locator('article.throttle');
+  for (let i = 0; i < (await cards.count()); i += 1) {
+    await cards.nth(i).screenshot({ path: path.join(ARTIFACTS, `throttle-${String(i + 1)}.png`) });
+  }
 });
 
 afterAll(async () => {
