@@ -4,5 +4,5 @@
  *
  * @module
  */
-export { renderReport, reportMetaOf, type ReportMeta } from './render.ts';
+export { renderReport, reportMetaOf, type ReportMeta, windowOf } from './render.ts';
 export { ReportWriteError, writeFileAtomic, writeReport, type WrittenReport } from './write.ts';

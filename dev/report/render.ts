@@ -120,6 +120,13 @@ export const renderReport = (findings: readonly Finding[], meta: ReportMeta): st
   ].join('\n');
 };
 
+/** An observation window as the report shows it, from the instants a caller holds. */
+export const windowOf = (start: Date, end: Date): ObservedWindow => ({
+  start: start.toISOString(),
+  end: end.toISOString(),
+  seconds: Math.max(0, (end.getTime() - start.getTime()) / 1000),
+});
+
 /**
  * Run metadata read from the findings themselves, for callers that have nothing better: the
  * clusters seen, the span of their windows, and the most common source.

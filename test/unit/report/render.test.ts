@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { birthTimeline, groupBirths, phaseOf, timelineScaleNs } from '../../../dev/report/birth.ts';
 import { anchorOf, esc } from '../../../dev/report/html.ts';
-import { renderReport, type ReportMeta, reportMetaOf } from '../../../dev/report/render.ts';
+import { renderReport, type ReportMeta, reportMetaOf, windowOf } from '../../../dev/report/render.ts';
 import { THROTTLE_CHART, throttleChart } from '../../../dev/report/throttle.ts';
 import type { BirthFinding, ContainerBirth, Finding, ThrottleFinding } from '../../../shared/findings/types.ts';
 import { sampleBirth, sampleRemediation, sampleThrottle } from '../../support/findings.ts';
@@ -237,5 +237,15 @@ describe('reportMetaOf', () => {
     expect(meta.window.seconds).toBe(60);
     expect(meta.producedAt).toBe('2026-11-27T12:05:00Z');
     expect(reportMetaOf([], 'now', META).window).toEqual(META.window);
+  });
+});
+
+describe('windowOf', () => {
+  it('turns instants into the window the header shows', () => {
+    expect(windowOf(new Date('2026-11-27T12:00:00Z'), new Date('2026-11-27T12:01:30Z'))).toEqual({
+      start: '2026-11-27T12:00:00.000Z',
+      end: '2026-11-27T12:01:30.000Z',
+      seconds: 90,
+    });
   });
 });
