@@ -21,6 +21,7 @@ commands:
             --namespace <ns>      only this namespace; repeatable
             --cluster <name>      cluster name in findings (default: $KG_CLUSTER_NAME or "local")
             --json                one finding per line exactly as it would be published
+            --report <file>       also write a self-contained HTML report (timelines, metrics vs kernel charts)
   tail    print findings from the findings topic as they arrive
             --project <id>        Google Cloud project (default: $GOOGLE_CLOUD_PROJECT)
             --topic <name>        findings topic (default: kernel-findings)
@@ -76,6 +77,7 @@ const runScan = async (args: readonly string[]): Promise<void> => {
       namespace: { type: 'string', multiple: true, default: [] },
       cluster: { type: 'string' },
       json: { type: 'boolean', default: false },
+      report: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -99,6 +101,7 @@ const runScan = async (args: readonly string[]): Promise<void> => {
     err: process.stderr,
     env: process.env,
     cluster: values.cluster ?? process.env['KG_CLUSTER_NAME'] ?? 'local',
+    ...(values.report === undefined ? {} : { report: values.report }),
   });
 };
 

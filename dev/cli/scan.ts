@@ -21,6 +21,7 @@ import { ClusterUnavailableError, MutationFailedError, PixieAuthError } from '..
 import { embeddedScriptReader } from '../../shared/pxl/embedded.ts';
 import { loadScript } from '../../shared/pxl/scripts.ts';
 import { startProcess, type StartedProcess } from '../process.ts';
+import { windowOf, writeReport } from '../report/index.ts';
 import { COLOR, formatFinding, PLAIN } from './format.ts';
 
 export type ScanSource = { readonly kind: 'pixie' } | { readonly kind: 'local' } | { readonly kind: 'replay'; readonly dir: string };
@@ -36,6 +37,8 @@ export interface ScanOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly cluster: string;
   readonly now?: Date;
+  /** Also write a self-contained HTML report of the findings here. */
+  readonly report?: string;
 }
 
 /** A scan that cannot run, with what to do about it. */
@@ -166,6 +169,10 @@ export const scan = async (options: ScanOptions): Promise<Finding[]> => {
     options.err.write('deploying probes and reading CFS throttling over the last 3 windows...\n');
     const report = await observeThrottle(window, { ...deps, script: await loadScript('cpu_throttle', embeddedScriptReader) }, { deadline });
     options.err.write(`done: ${kept.length} findings (${report.containers} CPU-limited containers seen in the latest window)\n`);
+    if (options.report !== undefined) {
+      const written = await writeReport(options.report, kept, { cluster: options.cluster, source: connected.source, window: windowOf(window.start, window.end), producedAt: new Date().toISOString() });
+      options.err.write(`report: ${written.file} (${written.bytes} bytes)\n`);
+    }
     return kept;
   } catch (error) {
     if (error instanceof PixieAuthError) {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +17,8 @@ const ENTRIES = [
 
 describe.each(ENTRIES)('kernel-gossip scan (%s) over recorded kernel data', (_entry, cli) => {
   it('--json prints findings of both kinds, one per line exactly as they would be published', async () => {
-    const { stdout, stderr } = await run(process.execPath, [cli, 'scan', '--replay', path.join(root, 'test/fixtures/lab'), '--window', '30', '--json', '--cluster', 'lab'], {
+    const report = path.join(await mkdtemp(path.join(tmpdir(), 'kg-scan-')), 'report.html');
+    const { stdout, stderr } = await run(process.execPath, [cli, 'scan', '--replay', path.join(root, 'test/fixtures/lab'), '--window', '30', '--json', '--cluster', 'lab', '--report', report], {
       cwd: root,
       timeout: 120_000,
     });
@@ -24,6 +27,12 @@ describe.each(ENTRIES)('kernel-gossip scan (%s) over recorded kernel data', (_en
     expect(findings.every((f) => f.source === 'replay' && f.cluster === 'lab')).toBe(true);
     expect(stderr).toMatch(/starting a local Vizier \(replay of .*\)\.\.\./);
     expect(stderr).toMatch(/done: \d+ findings/);
+    // The report holds every finding's pod, and loads nothing from anywhere.
+    const html = await readFile(report, 'utf8');
+    for (const finding of findings) {
+      expect(html).toContain(finding.kind === 'pod.birth' ? finding.birth.pod : finding.workload.name);
+    }
+    expect(html).not.toMatch(/(src|href)=["']https?:/);
   });
 
   it('names what is missing for --pixie and exits 1', async () => {
