@@ -67,6 +67,11 @@ const main = async (): Promise<void> => {
   }
   onSignal('SIGINT', 130);
   onSignal('SIGTERM', 143);
+  onSignal('SIGHUP', 129);
+  // A closed pipe (`npm run demo | head`) must not kill the demo before it stops what it started.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => undefined);
+  }
   const logFile = values.log ?? path.join(mkdtempSync(path.join(tmpdir(), 'kg-demo-')), 'demo.log');
   progress(`log of every process: ${logFile}`);
   if (!values['no-build']) {

@@ -12,11 +12,18 @@ export interface RequestWindow {
   readonly end: string;
 }
 
+/**
+ * Wall-clock times of the probe rows about the recording's own containers. The probes are
+ * kernel-wide: on a shared machine they also print rows about other containers (another lab run),
+ * which must not move the windows.
+ */
 const rowTimesNs = (recording: Recording): bigint[] => {
   const offset = BigInt(recording.clockOffsetNs);
+  const ours = new Set(recording.containers.flatMap((c) => [...c.cgroupIds, ...c.podCgroupIds].map((id) => String(id.id))));
   return recording.printfs.flatMap((line) => {
     const time = /^time_:(\d+)/.exec(line)?.[1];
-    return time === undefined ? [] : [BigInt(time) + offset];
+    const cgroup = / cgroup_id:(\d+)/.exec(line)?.[1];
+    return time === undefined || cgroup === undefined || !ours.has(cgroup) ? [] : [BigInt(time) + offset];
   });
 };
 
