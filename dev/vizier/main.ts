@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDataset } from './dataset.ts';
+import { Lab } from '../lab/lab.ts';
 import { PxlEngine } from './pxl/engine.ts';
+import { type LiveBackend, liveBackend } from './pxl/live.ts';
 import { loadRecordings, replayBackend } from './pxl/replay.ts';
 import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
@@ -64,8 +66,10 @@ const main = async (): Promise<void> => {
   if (modes !== 1) {
     throw new Error(`choose exactly one of --dataset, --replay, --live\n${usage}`);
   }
+  let live: { lab: Lab; backend: LiveBackend } | undefined;
   if (values.live) {
-    throw new Error('--live is not implemented yet (issue 10 step 4): use --replay <dir|fixture>');
+    const lab = await Lab.open();
+    live = { lab, backend: await liveBackend(lab, { log: (event) => { console.error(JSON.stringify({ severity: 'INFO', ...event })); } }) };
   }
   const port = Number(values.port);
   const batchRows = Number(values['batch-rows']);
@@ -85,6 +89,7 @@ const main = async (): Promise<void> => {
   const running = await startVizier({
     dataset: values.dataset === undefined ? new Map() : loadDataset(values.dataset),
     ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(loadRecordings(values.replay))) }),
+    ...(live === undefined ? {} : { engine: new PxlEngine(live.backend) }),
     apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
     clusters,
     batchRows,
@@ -93,7 +98,13 @@ const main = async (): Promise<void> => {
     ...(tls === undefined ? {} : { tls }),
   });
   const shutdown = (): void => {
-    void running.stop().then(() => process.exit(0));
+    void running
+      .stop()
+      .then(async () => {
+        await live?.backend.close();
+        await live?.lab.close();
+      })
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -13,7 +13,7 @@ import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } fro
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
 import { compileScript, type CompileError, type FuncToExecute, type Plan } from './script.ts';
-import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults } from './tracepoints.ts';
+import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import type { PxlEngine } from './pxl/engine.ts';
 import type { ExecFunc } from './pxl/evaluate.ts';
@@ -450,7 +450,8 @@ export class LocalVizier {
     const mutation = request['mutation'] === true && script.usesPxtrace;
     if (mutation) {
       const plan: Plan = { outputs: [], maxRowsPerTable: script.maxRowsPerTable, usesPxtrace: true, tracepoints: script.tracepoints.map((tp) => ({ name: tp.name, table: tp.table, program: tp.program, ttlNs: tp.ttlNs })) };
-      const ready = await this.mutation(call, id, cluster, plan);
+      const live = engine.backend.upsertTracepoints?.(script.tracepoints);
+      const ready = await this.mutation(call, id, cluster, plan, live);
       if (!ready) {
         return;
       }
@@ -512,13 +513,19 @@ export class LocalVizier {
   }
 
   /** Mutation lifecycle (§5): returns whether the query may run now. */
-  private async mutation(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, cluster: ClusterConfig, plan: Plan): Promise<boolean> {
+  private async mutation(
+    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    queryId: string,
+    cluster: ClusterConfig,
+    plan: Plan,
+    liveStates?: readonly TracepointState[],
+  ): Promise<boolean> {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
+    const states = liveStates ?? registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,

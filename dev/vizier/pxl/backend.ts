@@ -5,8 +5,9 @@
  * @module
  */
 import { type Cell, DataFrame, type FrameColumn } from './frame.ts';
-import type { RelationColumn } from './evaluate.ts';
+import type { RelationColumn, TracepointDecl } from './evaluate.ts';
 import type { Metadata } from './udf.ts';
+import type { LifeCycleState, TracepointState } from '../tracepoints.ts';
 
 export interface Backend {
   readonly metadata: Metadata;
@@ -16,6 +17,10 @@ export interface Backend {
   builtin(table: string, relation: readonly RelationColumn[], startNs: bigint | undefined, endNs: bigint | undefined): DataFrame | undefined;
   /** Rows the bpftrace `program` produced with `start <= time_ < end` (columns as Pixie types them). */
   tracepoint(program: string, relation: readonly RelationColumn[], startNs: bigint | undefined, endNs: bigint | undefined): DataFrame;
+  /** Real tracepoint management (live); without it the server's simulated registry answers. */
+  upsertTracepoints?(decls: readonly TracepointDecl[]): TracepointState[];
+  /** Rows of `px.GetTracepointStatus()`. */
+  tracepointStatus?(): readonly { readonly id: string; readonly name: string; readonly state: LifeCycleState; readonly status: string; readonly table: string }[];
 }
 
 /** Builds a frame from row objects, keeping rows inside the window (by `time_`), ordered by time. */

@@ -67,6 +67,11 @@ export class PxlEngine {
     this.backend = backend;
   }
 
+  private udtfs(): { tracepointStatus?: NonNullable<Backend['tracepointStatus']> } {
+    const backend = this.backend;
+    return backend.tracepointStatus === undefined ? {} : { tracepointStatus: () => backend.tracepointStatus?.() ?? [] };
+  }
+
   private relation(table: string): readonly RelationColumn[] | undefined {
     return PIXIE_TABLES.get(table) ?? this.deployed.get(table)?.columns;
   }
@@ -85,6 +90,7 @@ export class PxlEngine {
         execFuncs,
         names: PXL_NAMES,
         metadata: this.backend.metadata,
+        ...this.udtfs(),
         tables: {
           relation: (t) => this.relation(t),
           read: () => {
@@ -125,7 +131,7 @@ export class PxlEngine {
       },
     };
     try {
-      const result = evaluate(script.program, { mode: 'run', execFuncs, names: PXL_NAMES, metadata: this.backend.metadata, tables });
+      const result = evaluate(script.program, { mode: 'run', execFuncs, names: PXL_NAMES, metadata: this.backend.metadata, tables, ...this.udtfs() });
       return { ok: true, tables: result.outputs.map((o) => ({ name: o.name, table: frameToTable(o.name, o.frame) })) };
     } catch (error) {
       return { ok: false, errors: asErrors(error) };

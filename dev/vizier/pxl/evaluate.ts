@@ -58,6 +58,8 @@ export interface EvaluateOptions {
   readonly metadata: Metadata;
   /** Documented px/pxtrace/pxconfig names (pxl-names.txt). */
   readonly names: ReadonlySet<string>;
+  /** Rows of `px.GetTracepointStatus()` (live backends); absent = the UDTF is unsupported here. */
+  readonly tracepointStatus?: () => readonly { readonly id: string; readonly name: string; readonly state: number; readonly status: string; readonly table: string }[];
 }
 
 export interface EvaluateResult {
@@ -478,6 +480,26 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       case 'now':
         bindArgs([], 0, args, kwargs, 'px.now', pos);
         return tables.nowNs();
+      case 'GetTracepointStatus': {
+        bindArgs([], 0, args, kwargs, 'px.GetTracepointStatus', pos);
+        const status = options.tracepointStatus;
+        if (status === undefined) {
+          return fail('px.GetTracepointStatus is valid PxL but only supported by the live local Vizier', pos);
+        }
+        const rows = mode === 'check' ? [] : status();
+        const states = ['UNKNOWN_STATE', 'PENDING_STATE', 'RUNNING_STATE', 'FAILED_STATE', 'TERMINATED_STATE'];
+        const col = (values: Cell[]): FrameColumn => ({ type: 'STRING', semantic: ST_NONE, values });
+        return new DataFrame(
+          new Map([
+            ['tracepoint_id', col(rows.map((r) => r.id))],
+            ['name', col(rows.map((r) => r.name))],
+            ['state', col(rows.map((r) => states[r.state] ?? 'UNKNOWN_STATE'))],
+            ['status', col(rows.map((r) => r.status))],
+            ['output_tables', col(rows.map((r) => JSON.stringify([r.table])))],
+          ]),
+          rows.length,
+        );
+      }
       default:
         break;
     }

@@ -233,6 +233,12 @@ export const parsePxl = (source: string): Stmt[] => {
         if (!['-', '+', 'not', '~'].includes(opText)) {
           return unsupported(op, `operator ${opText}`);
         }
+        // @lezer/python groups `not a and b` as `not (a and b)`; Python means `(not a) and b`.
+        // Rather than guess, ask for parentheses.
+        const inner = operand.name === 'BinaryExpression' ? children(operand)[1] : undefined;
+        if (opText === 'not' && inner !== undefined && (text(inner) === 'and' || text(inner) === 'or')) {
+          return unsupported(op, '`not` before and/or without parentheses (write `(not a) and b` or `not (a and b)`)');
+        }
         return { k: 'unary', op: opText, operand: expr(operand), pos };
       }
       default:
