@@ -7,11 +7,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Recording } from '../lab/scenarios.ts';
+import { reportMetaOf, windowOf, writeReport } from '../report/index.ts';
 import { kubectl } from '../kube/manifests.ts';
 import { type CycleOutcome, runCycle, tailFindings, type FindingTail } from './cycle.ts';
 import { chooseKernelMode, type KernelChoice, type KernelMode, kernelRecordings } from './kernel.ts';
 import { cpuLimitOf, createWorkload, ensureNamespace, objectsOf, seedClients } from './seed.ts';
-import { type Stack, startStack, type StackOptions } from './stack.ts';
+import { DEMO_CLUSTER, type Stack, startStack, type StackOptions } from './stack.ts';
 import { formatSummary, workloadKey } from './summary.ts';
 import { coveringWindow, type RequestWindow } from './windows.ts';
 import { DEMO_BIRTHS, DEMO_WORKLOADS } from './workloads.ts';
@@ -80,12 +81,13 @@ export interface DemoResult {
   readonly prepared: PreparedDemo;
   readonly cycle: CycleOutcome;
   readonly summary: string;
+  readonly reportFile: string;
 }
 
 /** Runs the cycle on a prepared demo and builds the summary. */
 export const runDemoCycle = async (
   prepared: PreparedDemo,
-  options: { readonly progress: (message: string) => void; readonly keep: boolean; readonly reportFile?: string; readonly startedAt: number },
+  options: { readonly progress: (message: string) => void; readonly keep: boolean; readonly reportFile: string; readonly startedAt: number },
 ): Promise<DemoResult> => {
   const { stack } = prepared;
   const cycle = await runCycle(stack, prepared.tail, prepared.windows, options.progress);
@@ -96,6 +98,19 @@ export const runDemoCycle = async (
     limits.set(key, { before: prepared.limitsBefore.get(key), after: await cpuLimitOf(clients, workload.namespace, workload.deployment, workload.container) });
   }
   const kubectlOutput = await kubectl(stack.kubeconfigs.admin, ['get', 'kw,pbc', '-A']);
+  const findings = [...cycle.births, ...cycle.throttle, ...cycle.results];
+  const window = windowOf(new Date(prepared.windows.throttle.start), new Date(prepared.windows.throttle.end));
+  const report = await writeReport(
+    options.reportFile,
+    findings,
+    reportMetaOf(findings, new Date().toISOString(), {
+      cluster: DEMO_CLUSTER,
+      window,
+      source: prepared.kernel.mode === 'live' ? 'local' : 'replay',
+      title: 'kernel-gossip demo',
+    }),
+  );
+  options.progress(`report written: ${report.file} (${report.bytes} bytes)`);
   const summary = formatSummary({
     kernel: prepared.kernel,
     throttle: cycle.throttle,
@@ -106,9 +121,9 @@ export const runDemoCycle = async (
     kubeconfig: stack.kubeconfigs.admin,
     kubectlOutput,
     logFile: stack.logFile,
-    reportFile: options.reportFile,
+    reportFile: report.file,
     kept: options.keep,
     seconds: (Date.now() - options.startedAt) / 1000,
   });
-  return { prepared, cycle, summary };
+  return { prepared, cycle, summary, reportFile: report.file };
 };

@@ -2,7 +2,7 @@
  * `npm run demo`: the whole pipeline on this machine, step by step on stderr, then a summary on
  * stdout. See docs/demo.md.
  *
- * Usage: node dev/demo/main.ts [--kernel auto|live|replay] [--keep] [--log FILE] [--no-build]
+ * Usage: node dev/demo/main.ts [--kernel auto|live|replay] [--keep] [--log FILE] [--report FILE.html] [--no-build]
  *
  * It stops everything it started when it ends, on failure, and on Ctrl-C / SIGTERM (exit 130/143).
  * `--keep` leaves the stack up after the summary (for kubectl) until Ctrl-C.
@@ -18,7 +18,7 @@ import { prepareDemo, runDemoCycle } from './demo.ts';
 import { KERNEL_MODES, type KernelMode } from './kernel.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const usage = 'usage: node dev/demo/main.ts [--kernel auto|live|replay] [--keep] [--log FILE] [--no-build]';
+const usage = 'usage: node dev/demo/main.ts [--kernel auto|live|replay] [--keep] [--log FILE] [--report FILE.html] [--no-build]';
 
 // No metadata server exists off Google Cloud; keep google-auth-library from probing for one.
 process.env['METADATA_SERVER_DETECTION'] ??= 'none';
@@ -52,6 +52,7 @@ const main = async (): Promise<void> => {
       kernel: { type: 'string', default: 'auto' },
       keep: { type: 'boolean', default: false },
       log: { type: 'string' },
+      report: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -87,7 +88,7 @@ const main = async (): Promise<void> => {
     },
     signal: abort.signal,
   });
-  const result = await runDemoCycle(prepared, { progress, keep: values.keep, startedAt });
+  const result = await runDemoCycle(prepared, { progress, keep: values.keep, reportFile: values.report ?? path.join(path.dirname(logFile), 'report.html'), startedAt });
   await prepared.tail.close();
   console.log(result.summary);
   if (values.keep) {

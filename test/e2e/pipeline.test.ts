@@ -6,7 +6,7 @@
  */
 import type { Message } from '@google-cloud/pubsub';
 import { ApiException, AppsV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,19 +37,23 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
   let stop: (() => Promise<void>) | undefined;
   let cycle: CycleOutcome;
   let config: KubeConfig;
+  let reportHtml = '';
   const seedStarted = Date.now();
 
   beforeAll(async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kg-e2e-'));
     prepared = await prepareDemo({
       kernel: 'replay',
-      logFile: path.join(mkdtempSync(path.join(tmpdir(), 'kg-e2e-')), 'demo.log'),
+      logFile: path.join(dir, 'demo.log'),
       progress: () => undefined,
       registerStop: (s) => {
         stop = s;
       },
       remediateEnv: { REMEDIATION_COOLDOWN: `${COOLDOWN_SECONDS}s`, REMEDIATION_MAX_ACTIONS_PER_RUN: '1000' },
     });
-    cycle = (await runDemoCycle(prepared, { progress: () => undefined, keep: false, startedAt: seedStarted })).cycle;
+    const result = await runDemoCycle(prepared, { progress: () => undefined, keep: false, reportFile: path.join(dir, 'report.html'), startedAt: seedStarted });
+    cycle = result.cycle;
+    reportHtml = readFileSync(result.reportFile, 'utf8');
     config = new KubeConfig();
     config.loadFromFile(prepared.stack.kubeconfigs.admin);
   });
@@ -131,6 +135,14 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
     );
     expect(Math.max(...certificate.spec.containers.map((c) => c.steps.length))).toBeGreaterThan(3);
     expect(certificate.spec.timeToEntrypointMillis).toBeGreaterThan(0);
+  });
+
+  it('writes the HTML report of the cycle, self-contained', () => {
+    for (const f of [...cycle.throttle, ...cycle.births]) {
+      expect(reportHtml).toContain(f.namespace);
+    }
+    expect(reportHtml).toMatch(/^<!doctype html>/i);
+    expect(reportHtml).not.toMatch(/(src|href)="https?:/);
   });
 
   it('enforces the finding schema on the topic', async () => {
