@@ -4,17 +4,14 @@
  *
  * @module
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Recording } from '../lab/scenarios.ts';
 import { reportMetaOf, windowOf, writeReport } from '../report/index.ts';
 import { kubectl } from '../kube/manifests.ts';
 import { type CycleOutcome, runCycle, tailFindings, type FindingTail } from './cycle.ts';
-import { chooseKernelMode, type KernelChoice, type KernelMode, kernelRecordings } from './kernel.ts';
+import { chooseKernelMode, type KernelChoice, kernelFeed, type KernelMode } from './kernel.ts';
 import { cpuLimitOf, createWorkload, ensureNamespace, objectsOf, seedClients } from './seed.ts';
 import { DEMO_CLUSTER, type Stack, startStack, type StackOptions } from './stack.ts';
 import { formatSummary, workloadKey } from './summary.ts';
-import { coveringWindow, type RequestWindow } from './windows.ts';
+import type { RequestWindow } from './windows.ts';
 import { DEMO_BIRTHS, DEMO_WORKLOADS } from './workloads.ts';
 
 export interface PreparedDemo {
@@ -36,20 +33,18 @@ export interface PrepareOptions {
   readonly signal?: AbortSignal;
 }
 
-const readRecording = async (dir: string, name: string): Promise<Recording> => JSON.parse(await readFile(path.join(dir, `${name}.json`), 'utf8')) as Recording;
-
 /** Everything up to the scheduled cycle: kernel data, the stack, the workloads, a tail on the topic. */
 export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo> => {
   const { progress } = options;
   const kernel = await chooseKernelMode(options.kernel);
-  progress(`kernel data: ${kernel.mode} (${kernel.why})`);
-  if (kernel.mode === 'live') {
-    progress('running the demo pods in the kernel lab: runc containers in kubepods cgroups, throttled by CFS, under the PxL scripts\' bpftrace probes (~20 s)');
-  }
-  const recordingsDir = await kernelRecordings(kernel.mode, options.signal === undefined ? {} : { signal: options.signal });
-  const [throttleRecording, birthRecording] = await Promise.all([readRecording(recordingsDir, 'throttle'), readRecording(recordingsDir, 'birth')]);
+  progress(
+    `kernel data: ${kernel.mode} (${kernel.why}): ${kernel.mode === 'live' ? 'the local Vizier runs live in this process over the kernel lab' : 'the local Vizier replays dev/demo/recordings'}`,
+  );
+  // The in-process live Vizier logs into the stack's log once the stack exists.
+  const vizierLog: { to?: Stack } = {};
+  const feed = kernelFeed(kernel, (event) => vizierLog.to?.log('vizier', JSON.stringify(event)));
   const stack = await startStack({
-    recordingsDir,
+    startVizier: () => feed.startVizier(),
     kernelMode: kernel.mode,
     logFile: options.logFile,
     progress,
@@ -57,6 +52,7 @@ export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo
     ...(options.remediateEnv === undefined ? {} : { remediateEnv: options.remediateEnv }),
     ...(options.maxDeliveryAttempts === undefined ? {} : { maxDeliveryAttempts: options.maxDeliveryAttempts }),
   });
+  vizierLog.to = stack;
   progress('seeding the workloads the kernel data names (Deployment -> ReplicaSet -> Pod, as the controllers would)');
   const clients = seedClients(stack.kubeconfigs.admin);
   const limitsBefore = new Map<string, string | undefined>();
@@ -68,13 +64,13 @@ export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo
     progress(`  ${workload.namespace}/${workload.deployment}: ${workload.role}, CPU limit ${workload.cpuLimitMillicores}m, created by ${workload.fieldManager}${policy.length > 0 ? `, ${policy.join(', ')}` : ''}`);
   }
   const tail = await tailFindings(stack);
-  return {
-    kernel,
-    stack,
-    tail,
-    windows: { throttle: coveringWindow(throttleRecording, 3), births: coveringWindow(birthRecording, 1) },
-    limitsBefore,
-  };
+  const running = stack;
+  const windows = await feed.produce(async (name, body) => {
+    const response = await fetch(running.functions[name].url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await response.arrayBuffer();
+    return response.status;
+  }, progress);
+  return { kernel, stack, tail, windows, limitsBefore };
 };
 
 export interface DemoResult {

@@ -69,6 +69,11 @@ const main = async (): Promise<void> => {
   onSignal('SIGINT', 130);
   onSignal('SIGTERM', 143);
   onSignal('SIGHUP', 129);
+  // A crash anywhere (a timer in the in-process Vizier, say) still stops what the demo started.
+  process.once('uncaughtException', (error) => {
+    progress(`FAILED (uncaught): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void stopAll().finally(() => process.exit(1));
+  });
   // A closed pipe (`npm run demo | head`) must not kill the demo before it stops what it started.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', () => undefined);

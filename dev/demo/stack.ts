@@ -16,14 +16,10 @@ import { applyManifests } from '../kube/manifests.ts';
 import { freePort, type StartedProcess, startProcess } from '../process.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../pubsub/emulator.ts';
 import { type FindingsTopology, provisionFindingsTopic, pushSubscription } from '../pubsub/provision.ts';
-import type { KernelMode } from './kernel.ts';
+import { type KernelMode, VIZIER_API_KEY, VIZIER_CLUSTER_ID, type VizierHandle } from './kernel.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
-// The local Vizier's defaults (docs/vizier.md). Not imported from dev/vizier/main.ts: that module
-// is the CLI and starts a server when loaded.
-const VIZIER_API_KEY = 'px-api-local-vizier-key';
-const VIZIER_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
 /** The project id the emulator and the functions use (any id works with the emulator). */
 export const DEMO_PROJECT = 'kernel-gossip-demo';
@@ -43,8 +39,8 @@ export interface RunningFunction {
 }
 
 export interface StackOptions {
-  /** Directory of lab recordings the Vizier runs the PxL scripts over. */
-  readonly recordingsDir: string;
+  /** Starts the local Vizier (live in this process, or a replay process). */
+  readonly startVizier: () => Promise<VizierHandle>;
   readonly kernelMode: KernelMode;
   /** Every process's output, line by line with its name. */
   readonly logFile: string;
@@ -68,6 +64,8 @@ export interface Stack {
   readonly functions: Readonly<Record<FunctionName, RunningFunction>>;
   readonly kubeconfigs: { readonly admin: string; readonly remediator: string; readonly recorder: string };
   readonly logFile: string;
+  /** Appends a line to the log file as `[name] line`. */
+  log(name: string, line: string): void;
   stop(): Promise<void>;
 }
 
@@ -118,20 +116,6 @@ const teeToLog = (log: WriteStream, name: string, child: StartedProcess): void =
   });
 };
 
-const startVizier = async (recordingsDir: string): Promise<{ process: StartedProcess; address: string }> => {
-  const ready = /vizier listening on (\S+)/;
-  const child = await startProcess(process.execPath, [path.join(ROOT, 'dev', 'vizier', 'main.ts'), '--replay', recordingsDir], {
-    ready,
-    timeoutMs: 60_000,
-  });
-  const address = ready.exec(child.output())?.[1];
-  if (address === undefined) {
-    await child.stop();
-    throw new Error(`the local Vizier printed no address:\n${child.output()}`);
-  }
-  return { process: child, address };
-};
-
 const startFunction = async (name: FunctionName, env: Readonly<Record<string, string>>): Promise<RunningFunction> => {
   const port = await freePort();
   const dir = path.join(ROOT, 'dist', 'functions', name);
@@ -161,9 +145,11 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   try {
     progress('starting the local Vizier, the Pub/Sub emulator and the kube-apiserver');
     const settled = await Promise.allSettled([
-      startVizier(options.recordingsDir).then((v) => {
-        cleanups.add('local Vizier', () => v.process.stop());
-        teeToLog(log, 'vizier', v.process);
+      options.startVizier().then((v) => {
+        cleanups.add('local Vizier', () => v.stop());
+        if (v.process !== undefined) {
+          teeToLog(log, 'vizier', v.process);
+        }
         return v;
       }),
       startPubsubEmulator().then((e) => {
@@ -181,7 +167,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       throw failed.reason;
     }
     const [vizier, emulator, kube] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
-      Awaited<ReturnType<typeof startVizier>>,
+      VizierHandle,
       PubsubEmulator,
       LocalKube,
     ];
@@ -250,6 +236,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       functions,
       kubeconfigs,
       logFile: options.logFile,
+      log: (name, line) => {
+        log.write(`[${name}] ${line}\n`);
+      },
       stop,
     };
   } catch (error) {
