@@ -131,6 +131,10 @@ export const birthCapture = (rows: readonly Row[]): BirthCapture => {
       case 'pivot_root':
         events.push({ ...base, kind: 'pivot_root', newRoot: row.detail });
         break;
+      case 'exec':
+        // An exec in a born cgroup before the process's pivot_root (runc's own re-exec, hooks).
+        events.push({ ...base, kind: 'exec', filename: row.detail });
+        break;
       case 'entrypoint_exec':
         events.push({ ...base, kind: 'syscall', count: row.syscalls });
         events.push({ ...base, kind: 'exec', filename: row.detail, entrypoint: true });

@@ -47,7 +47,8 @@ export const liveBackend = async (lab: Lab, options: { readonly log?: (event: Re
   const cpuRoot = await cpuHierarchy();
   const node = hostname();
   const offset = monotonicToWallOffsetNs();
-  const containers = (): LabContainer[] => lab.pods.flatMap((p) => [p.sandbox, ...p.containers]);
+  // A pod the lab is still creating has no sandbox yet: the sampler may fire in between.
+  const containers = (): LabContainer[] => lab.pods.flatMap((p) => [p.sandbox as LabContainer | undefined, ...p.containers]).filter((c) => c !== undefined);
   const sampler: Sampler<ProcessStatsSample> = sampleProcessStats(cpuRoot, () => containers().map((c) => c.cgroupPath), options.sampleEveryMs ?? 1000);
   const tracepoints = new Map<string, LiveTracepoint>();
   const log = options.log ?? ((): void => undefined);
