@@ -224,7 +224,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         }),
       );
     }
-    logLine(`stack ready: vizier ${vizier.address}, emulator ${emulator.host}, kube ${kube.server}`);
+    logLine(
+      `stack ready: vizier ${vizier.address}, emulator ${emulator.host}, kube ${kube.server}, functions ${started.map((fn) => `${fn.name}=${fn.url}`).join(' ')}`,
+    );
     return {
       kube,
       emulator,

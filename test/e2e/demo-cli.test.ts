@@ -1,0 +1,67 @@
+/**
+ * `npm run demo` as a user runs it, interrupted with Ctrl-C once its stack is up: it must exit 130
+ * and leave nothing listening (Vizier, Pub/Sub emulator, kube-apiserver, every function).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Whether something accepts TCP connections on host:port. */
+const listening = async (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+
+describe('npm run demo', () => {
+  it('stops everything it started on Ctrl-C', async () => {
+    const log = path.join(mkdtempSync(path.join(tmpdir(), 'kg-demo-cli-')), 'demo.log');
+    const child = spawn(process.execPath, [path.join(root, 'dev', 'demo', 'main.ts'), '--kernel', 'replay', '--no-build', '--log', log], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.resume();
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('seeding the workloads')) {
+          resolve();
+        }
+      });
+      void exited.then(() => {
+        reject(new Error(`the demo exited before its stack was up:\n${stderr}`));
+      });
+    });
+    const ready = /stack ready: vizier (\S+), emulator (\S+), kube https:\/\/(\S+), functions (.*)/.exec(readFileSync(log, 'utf8'));
+    expect(ready).not.toBeNull();
+    const addresses = [ready?.[1], ready?.[2], ready?.[3], ...(ready?.[4] ?? '').split(' ').map((f) => /http:\/\/([^/]+)\//.exec(f)?.[1])].map((a) => {
+      const [host = '', port = ''] = (a ?? '').split(':');
+      return { host, port: Number(port) };
+    });
+    expect(addresses).toHaveLength(7);
+    for (const { host, port } of addresses) {
+      expect(await listening(host, port)).toBe(true);
+    }
+    child.kill('SIGINT');
+    const [code] = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toContain('stopping everything the demo started');
+    for (const { host, port } of addresses) {
+      expect(await listening(host, port), `${host}:${port} still listening`).toBe(false);
+    }
+  });
+});
