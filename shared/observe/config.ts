@@ -19,6 +19,8 @@ export const observeSpec = {
   KG_NAMESPACES: list({ default: [] }),
   /** The schedule's interval: the window a run covers when the request names none. */
   OBSERVE_WINDOW_SECONDS: integer({ min: 10, max: 3600, default: 60 }),
+  /** Pixie's row cap per result table (`#px:set max_output_rows_per_table`); a table that reaches it fails the run. */
+  OBSERVE_MAX_ROWS: integer({ min: 1, max: 1_000_000, default: 10_000 }),
   /** What the kernel data is: `pixie` in production; `local` or `replay` for a local Vizier. */
   KG_KERNEL_SOURCE: oneOf(SOURCES, { default: 'pixie' }),
 } as const;

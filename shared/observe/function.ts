@@ -65,6 +65,7 @@ export const observeFunction = (name: string, scriptName: ScriptName, core: Obse
             cluster: config.KG_CLUSTER_NAME,
             source: config.KG_KERNEL_SOURCE,
             namespaces: config.KG_NAMESPACES,
+            maxRows: config.OBSERVE_MAX_ROWS,
           },
           { deadline },
         );

@@ -15,6 +15,7 @@ export const observeBirths: ObserveCore = async (window, deps, options) => {
     windows: [window],
     namespace: scriptNamespaceFilter(deps.namespaces),
     deadline: options.deadline,
+    ...(deps.maxRows === undefined ? {} : { maxRows: deps.maxRows }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const findings = result === undefined ? [] : birthFindings(result.table, {

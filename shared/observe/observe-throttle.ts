@@ -23,6 +23,7 @@ export const observeThrottle: ObserveCore = async (window, deps, options) => {
     windows,
     namespace: scriptNamespaceFilter(deps.namespaces),
     deadline: options.deadline,
+    ...(deps.maxRows === undefined ? {} : { maxRows: deps.maxRows }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const keep = (namespace: string | undefined): boolean => deps.namespaces.length === 0 || deps.namespaces.includes(namespace ?? '');

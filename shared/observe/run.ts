@@ -38,6 +38,8 @@ export interface RunWindowsOptions {
   readonly namespace: string;
   readonly deadline: Date;
   readonly signal?: AbortSignal;
+  /** Row cap per table; tables that reach it fail the run rather than pass for complete data. */
+  readonly maxRows?: number;
 }
 
 /** Runs the script once per window in a single request and returns each window's table. */
@@ -48,6 +50,7 @@ export const runOverWindows = async (options: RunWindowsOptions): Promise<Window
     script: script.source,
     mutation: true,
     queryName: `kernel-gossip.${script.name}`,
+    ...(options.maxRows === undefined ? {} : { maxOutputRows: options.maxRows }),
     execFuncs: options.windows.map((w, i) => ({
       funcName: script.entryFunction,
       args: { start_time: w.start.toISOString(), end_time: w.end.toISOString(), namespace: options.namespace },

@@ -20,6 +20,8 @@ export interface ObserveDeps {
   readonly source: KernelSource;
   /** Namespaces to keep; empty for all. */
   readonly namespaces: readonly string[];
+  /** Row cap per result table; Pixie's default (10,000) when absent. */
+  readonly maxRows?: number;
   /** Analysis thresholds (throttle only); the documented defaults when absent. */
   readonly config?: ThrottleConfig;
   readonly now?: () => Date;

@@ -177,6 +177,17 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
     expect(fn.logs().some((l) => l['event'] === 'observe.failed' && l['reason'] === 'pixie')).toBe(true);
   });
 
+  it('answers 502 when a result table hits the row cap, and publishes nothing', async () => {
+    const fn = await start({ OBSERVE_MAX_ROWS: '1' });
+    received.length = 0;
+    const response = await post(fn.url, body);
+    expect(response.status).toBe(502);
+    expect(String(response.body['error'])).toMatch(/row cap/);
+    expect(fn.logs().some((l) => l['event'] === 'observe.failed' && l['reason'] === 'data')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(received).toEqual([]);
+  });
+
   it('answers 503 when Pub/Sub does not take the findings', async () => {
     const fn = await start({ PUBSUB_EMULATOR_HOST: '127.0.0.1:9', FUNCTION_TIMEOUT_SECONDS: '10' });
     const response = await post(fn.url, body);

@@ -39,6 +39,7 @@ const NOT_SET_BY_TERRAFORM = new Map([
   ['PIXIE_ENCRYPTION', 'end-to-end encryption stays on (the default) in production'],
   ['PIXIE_SCRIPT_TIMEOUT', 'the default fits inside the function timeout; requests also carry the function deadline'],
   ['PIXIE_API_CLIENT', 'the client name sent to Pixie keeps its default'],
+  ['OBSERVE_MAX_ROWS', 'Pixie\'s default row cap (10,000 per table) unless a very large cluster needs more'],
   ['KG_KERNEL_SOURCE', 'production reads Pixie, the default; local and replay are for the local stack'],
 ]);
 
