@@ -122,7 +122,10 @@ const functionCycles = async (env: NodeJS.ProcessEnv, window: Window): Promise<M
       const result = (await response.json()) as Record<string, unknown>;
       const ms = performance.now() - t0;
       if (response.status !== 200) {
-        throw new Error(`cycle failed: HTTP ${response.status} ${JSON.stringify(result)}\n${fn.process.output().slice(-4000)}`);
+        const hint = /PxL compilation failed/.test(fn.process.output())
+          ? '\nThe local Vizier cannot compile cpu_throttle.pxl in dataset mode (until the PxL engine of branch pxl-vizier is merged): use --mode core.'
+          : '';
+        throw new Error(`cycle failed: HTTP ${response.status} ${JSON.stringify(result)}\n${fn.process.output().slice(-4000)}${hint}`);
       }
       return { ms, findings: Number(result['findings']), published: Number(result['published']), failed: Number(result['failed']), containers: Number(result['containers']) };
     };
