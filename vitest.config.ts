@@ -34,8 +34,11 @@ export default defineConfig({
           include: ['test/lab/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Real containers and probes share one kernel and two cores: run lab files one at a time.
+          // Real containers and probes share one kernel and two cores: run lab files one at a time,
+          // and only after the other tiers finished, so timing-sensitive kernel measurements do not
+          // compete with API servers and emulators for the CPU.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -47,6 +50,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

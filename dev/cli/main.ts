@@ -1,16 +1,27 @@
 /**
  * `kernel-gossip`: the command line.
  *
+ *   kernel-gossip scan (--pixie | --local | --replay <dir>) [--window 60] [--namespace NS]... [--json]
  *   kernel-gossip tail [--project P] [--topic kernel-findings] [--subscription S] [--kind K]... [--json]
  *
  * Exit codes: 0 done, 2 bad usage, 1 failure (message on stderr).
  */
 import { parseArgs } from 'node:util';
+import { scan, ScanError, type ScanSource } from './scan.ts';
 import { tail } from './tail.ts';
 
 const USAGE = `usage: kernel-gossip <command> [options]
 
 commands:
+  scan    run the observe path once and print the findings
+            --pixie               kernel data from Pixie (PIXIE_API_KEY, PIXIE_CLUSTER_ID, optional PIXIE_CLOUD_ADDR)
+            --local               a live local Vizier on this host (root, bpftrace)
+            --replay <dir>        recorded kernel data (a lab recording or replay directory)
+            --window <seconds>    the window to read (default 60; throttling reads the 3 windows before it too)
+            --namespace <ns>      only this namespace; repeatable
+            --cluster <name>      cluster name in findings (default: $KG_CLUSTER_NAME or "local")
+            --json                one finding per line exactly as it would be published
+            --report <file>       also write a self-contained HTML report (timelines, metrics vs kernel charts)
   tail    print findings from the findings topic as they arrive
             --project <id>        Google Cloud project (default: $GOOGLE_CLOUD_PROJECT)
             --topic <name>        findings topic (default: kernel-findings)
@@ -55,6 +66,45 @@ const runTail = async (args: readonly string[], signal: AbortSignal): Promise<vo
   });
 };
 
+const runScan = async (args: readonly string[]): Promise<void> => {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      pixie: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      replay: { type: 'string' },
+      window: { type: 'string', default: '60' },
+      namespace: { type: 'string', multiple: true, default: [] },
+      cluster: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      report: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const chosen = [values.pixie, values.local, values.replay !== undefined].filter(Boolean).length;
+  if (chosen !== 1) {
+    throw new UsageError('scan needs exactly one of --pixie, --local, --replay <dir>');
+  }
+  const windowSeconds = Number(values.window);
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 10 || windowSeconds > 3600) {
+    throw new UsageError('--window must be a whole number of seconds from 10 to 3600');
+  }
+  const source: ScanSource = values.pixie ? { kind: 'pixie' } : values.local ? { kind: 'local' } : { kind: 'replay', dir: values.replay ?? '' };
+  await scan({
+    source,
+    windowSeconds,
+    namespaces: values.namespace,
+    json: values.json,
+    color: process.stdout.isTTY,
+    out: process.stdout,
+    err: process.stderr,
+    env: process.env,
+    cluster: values.cluster ?? process.env['KG_CLUSTER_NAME'] ?? 'local',
+    ...(values.report === undefined ? {} : { report: values.report }),
+  });
+};
+
 export const main = async (argv: readonly string[]): Promise<number> => {
   const [command, ...rest] = argv;
   const controller = new AbortController();
@@ -65,6 +115,9 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   process.once('SIGTERM', stop);
   try {
     switch (command) {
+      case 'scan':
+        await runScan(rest);
+        return 0;
       case 'tail':
         await runTail(rest, controller.signal);
         return 0;
@@ -78,9 +131,14 @@ export const main = async (argv: readonly string[]): Promise<number> => {
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`kernel-gossip: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof ScanError) {
+      process.stderr.write(`kernel-gossip scan: ${error.message}\n`);
+      return 1;
     }
     process.stderr.write(`kernel-gossip: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

@@ -109,6 +109,9 @@ export const runLabPod = async (pod: LabPodSpec, options: { readonly sampleEvery
       }
     }
     await Promise.all(children.map((child) => waitLine(child, 'ready', 30_000, (l) => l === 'ready')));
+    // Let a few periods pass so the processes' start-up CPU does not eat the quota of the first
+    // period of the window.
+    await new Promise((r) => setTimeout(r, 300));
     for (const m of members) {
       m.readings.push(await m.group.read());
     }

@@ -57,6 +57,8 @@ const run = async (): Promise<UnitReport[]> => {
   return units;
 };
 
+// Compile the hot loop before the window opens, so JIT work does not count as the workload's.
+burn(5);
 process.stdout.write('ready\n');
 const lines = createInterface({ input: process.stdin });
 lines.once('line', () => {

@@ -2,9 +2,10 @@
  * Starts the local Vizier for other programs and prints ONE line when it is ready:
  *   vizier listening on 127.0.0.1:PORT plaintext|tls ca=<path> cluster=<id> api-key-count=<n>
  *
- * Usage: node dev/vizier/main.ts --dataset <dir> [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
+ * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json>) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
+ * `--replay` compiles and runs PxL over lab recordings (see pxl/replay.ts); `--dataset` serves tables.
  * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
  * (e.g. "CS_UNHEALTHY"), applied at start.
  *
@@ -15,13 +16,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDataset } from './dataset.ts';
+import { Lab } from '../lab/lab.ts';
+import { PxlEngine } from './pxl/engine.ts';
+import { type LiveBackend, liveBackend } from './pxl/live.ts';
+import { loadRecordings, replayBackend } from './pxl/replay.ts';
 import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
 
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
 export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
-const usage = 'usage: node dev/vizier/main.ts --dataset <dir> [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> | --live) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
 
 type ClusterFaults = Faults & { readonly status?: ClusterStatus };
 
@@ -52,11 +57,19 @@ const main = async (): Promise<void> => {
       cluster: { type: 'string', multiple: true },
       faults: { type: 'string' },
       'batch-rows': { type: 'string', default: '1024' },
+      replay: { type: 'string' },
+      live: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.dataset === undefined) {
-    throw new Error(`--dataset is required\n${usage}`);
+  const modes = [values.dataset !== undefined, values.replay !== undefined, values.live].filter(Boolean).length;
+  if (modes !== 1) {
+    throw new Error(`choose exactly one of --dataset, --replay, --live\n${usage}`);
+  }
+  let live: { lab: Lab; backend: LiveBackend } | undefined;
+  if (values.live) {
+    const lab = await Lab.open();
+    live = { lab, backend: await liveBackend(lab, { log: (event) => { console.error(JSON.stringify({ severity: 'INFO', ...event })); } }) };
   }
   const port = Number(values.port);
   const batchRows = Number(values['batch-rows']);
@@ -74,7 +87,9 @@ const main = async (): Promise<void> => {
   });
   const tls = values.tls ? createTlsMaterial(values['tls-dir'] ?? mkdtempSync(path.join(tmpdir(), 'vizier-tls-'))) : undefined;
   const running = await startVizier({
-    dataset: loadDataset(values.dataset),
+    dataset: values.dataset === undefined ? new Map() : loadDataset(values.dataset),
+    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(loadRecordings(values.replay))) }),
+    ...(live === undefined ? {} : { engine: new PxlEngine(live.backend) }),
     apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
     clusters,
     batchRows,
@@ -83,7 +98,13 @@ const main = async (): Promise<void> => {
     ...(tls === undefined ? {} : { tls }),
   });
   const shutdown = (): void => {
-    void running.stop().then(() => process.exit(0));
+    void running
+      .stop()
+      .then(async () => {
+        await live?.backend.close();
+        await live?.lab.close();
+      })
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

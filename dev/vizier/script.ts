@@ -32,6 +32,9 @@ export interface OutputSpec {
 export interface TracepointSpec {
   readonly name: string;
   readonly table: string;
+  /** The bpftrace program, when known (a changed program is a new deployment). */
+  readonly program?: string;
+  readonly ttlNs?: bigint;
 }
 
 export interface Plan {
@@ -222,7 +225,8 @@ const stringArg = (args: readonly Token[][], position: number, keyword: string):
   return arg?.length === 1 && arg[0]?.kind === 'string' ? arg[0] : undefined;
 };
 
-const parseFlags = (source: string, errors: CompileError[]): number => {
+/** `#px:set` flags of a script: the row cap, with errors for bad values and unknown keys. */
+export const parseFlags = (source: string, errors: CompileError[]): number => {
   let maxRows = DEFAULT_MAX_ROWS_PER_TABLE;
   source.split('\n').forEach((text, index) => {
     const match = /^#px:set (\S+?)=(.*)$/.exec(text.trimEnd());

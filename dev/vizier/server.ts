@@ -13,8 +13,10 @@ import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } fro
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
 import { compileScript, type CompileError, type FuncToExecute, type Plan } from './script.ts';
-import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults } from './tracepoints.ts';
+import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
+import type { PxlEngine } from './pxl/engine.ts';
+import type { ExecFunc } from './pxl/evaluate.ts';
 
 export const CLUSTER_STATUSES = ['CS_UNKNOWN', 'CS_HEALTHY', 'CS_UNHEALTHY', 'CS_DISCONNECTED', 'CS_UPDATING', 'CS_CONNECTED', 'CS_UPDATE_FAILED', 'CS_DEGRADED'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
@@ -55,6 +57,11 @@ export interface VizierOptions {
   readonly healthIntervalMs?: number;
   /** How long a cut query can be resumed (Pixie's idle timeout: 180 s). */
   readonly resumeWindowMs?: number;
+  /**
+   * When set, scripts are compiled and RUN by this PxL engine (replay or live backend) instead of
+   * being answered from `dataset` tables.
+   */
+  readonly engine?: PxlEngine;
 }
 
 const STATUS = grpc.status;
@@ -154,6 +161,8 @@ export class LocalVizier {
   private readonly queries = new Map<string, QueryState>();
   private readonly tracepoints = new Map<string, TracepointRegistry>();
   private readonly batchCache = new Map<string, Buffer>();
+  /** Tables computed per query (engine outputs): never cached by name. */
+  private readonly uncached = new WeakSet<Table>();
   /** How many streams each `cut` fault object has cut so far. */
   private readonly cutCounts = new WeakMap<object, number>();
   private readonly healthTimers = new Set<NodeJS.Timeout>();
@@ -362,6 +371,10 @@ export class LocalVizier {
       funcName: str(f['func_name']),
       outputTablePrefix: str(f['output_table_prefix']),
     }));
+    if (this.options.engine !== undefined) {
+      await this.runWithEngine(call, request, cluster, encrypter, signal, this.options.engine, id, started);
+      return;
+    }
     const compiled = compileScript(str(request['query_str']), new Set(this.options.dataset.keys()), execFuncs);
     if (!compiled.ok) {
       await this.compileFailure(call, id, compiled.errors);
@@ -412,6 +425,77 @@ export class LocalVizier {
     await this.streamData(call, query, encrypter, signal);
   }
 
+  /** Compile with the PxL engine, deploy its tracepoints (mutation lifecycle), run it, stream the outputs. */
+  private async runWithEngine(
+    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    request: Record<string, unknown>,
+    cluster: ClusterConfig,
+    encrypter: BatchEncrypter | undefined,
+    signal: AbortSignal,
+    engine: PxlEngine,
+    id: string,
+    started: bigint,
+  ): Promise<void> {
+    const execFuncs: ExecFunc[] = ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
+      funcName: str(f['func_name']),
+      outputTablePrefix: str(f['output_table_prefix']),
+      args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
+    }));
+    const compiled = engine.compile(str(request['query_str']), execFuncs);
+    if (!compiled.ok) {
+      await this.compileFailure(call, id, compiled.errors);
+      return;
+    }
+    const script = compiled.script;
+    const mutation = request['mutation'] === true && script.usesPxtrace;
+    if (mutation) {
+      const plan: Plan = { outputs: [], maxRowsPerTable: script.maxRowsPerTable, usesPxtrace: true, tracepoints: script.tracepoints.map((tp) => ({ name: tp.name, table: tp.table, program: tp.program, ttlNs: tp.ttlNs })) };
+      const live = engine.backend.upsertTracepoints?.(script.tracepoints);
+      const ready = await this.mutation(call, id, cluster, plan, live);
+      if (!ready) {
+        return;
+      }
+      engine.deploy(script.tracepoints);
+    }
+    const compileNs = process.hrtime.bigint() - started;
+    const ran = engine.run(script, execFuncs, mutation);
+    if (!ran.ok) {
+      await this.compileFailure(call, id, ran.errors);
+      return;
+    }
+    const query: QueryState = {
+      id,
+      cluster,
+      startedAt: started,
+      compileNs,
+      bytes: 0,
+      records: 0,
+      expires: undefined,
+      tables: ran.tables.map((o) => {
+        this.uncached.add(o.table);
+        return { name: o.name, source: o.table, id: randomUUID(), rows: Math.min(o.table.numRows, script.maxRowsPerTable), next: 0, done: false };
+      }),
+    };
+    this.queries.set(id, query);
+    for (const t of query.tables) {
+      await this.write(call, this.metadataMessage(id, t.name, t.id, t.source));
+    }
+    await this.streamData(call, query, encrypter, signal);
+  }
+
+  private metadataMessage(queryId: string, name: string, tableId: string, table: Table): Buffer {
+    return encode(pb.ExecuteScriptResponse, {
+      query_id: queryId,
+      meta_data: {
+        name,
+        id: tableId,
+        relation: {
+          columns: table.columns.map((c) => ({ column_name: c.name, column_type: dataTypeNumber(c.type), column_desc: c.desc, column_semantic_type: c.semantic })),
+        },
+      },
+    });
+  }
+
   private async compileFailure(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, errors: readonly CompileError[]): Promise<void> {
     const message = errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('\n');
     await this.write(
@@ -429,13 +513,19 @@ export class LocalVizier {
   }
 
   /** Mutation lifecycle (§5): returns whether the query may run now. */
-  private async mutation(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, cluster: ClusterConfig, plan: Plan): Promise<boolean> {
+  private async mutation(
+    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    queryId: string,
+    cluster: ClusterConfig,
+    plan: Plan,
+    liveStates?: readonly TracepointState[],
+  ): Promise<boolean> {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
+    const states = liveStates ?? registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,
@@ -454,6 +544,9 @@ export class LocalVizier {
   }
 
   private batch(table: Table, start: number, end: number): Buffer {
+    if (this.uncached.has(table)) {
+      return encodeBatchColumns(table, start, end);
+    }
     const key = `${table.name}\u0000${start}\u0000${end}`;
     let cols = this.batchCache.get(key);
     if (cols === undefined) {

@@ -153,6 +153,8 @@ export interface PodBirthCertificate {
   readonly qos: QosClass;
   /** The pod-level cgroups created (one per v1 hierarchy); absent if cgroup_mkdir was not captured. */
   readonly podCgroupsCreated?: readonly CgroupCreated[];
+  /** Limit files written on the pod-level cgroup (the pod's own CPU limit, ...); absent if cgroup_write was not captured. */
+  readonly podLimitsWritten?: readonly LimitWritten[];
   readonly sandbox?: ContainerBirth;
   readonly containers: readonly ContainerBirth[];
   /** First event of the pod to the last container's entrypoint exec (ms), when both were seen. */
@@ -203,6 +205,7 @@ interface PodAcc {
   readonly podUid: string;
   readonly qos: QosClass;
   readonly podCgroups: CgroupCreated[];
+  readonly podLimits: LimitWritten[];
   firstNs: number;
   readonly containers: Map<string, { readonly id: string; readonly events: BirthEvent[] }>;
 }
@@ -231,7 +234,7 @@ export const birthCertificates = (capture: BirthCapture, names: BirthNames = {})
   const podOf = (c: KubeCgroup, atNs: number): PodAcc => {
     let pod = pods.get(c.podUid);
     if (pod === undefined) {
-      pod = { podUid: c.podUid, qos: c.qos, podCgroups: [], firstNs: atNs, containers: new Map() };
+      pod = { podUid: c.podUid, qos: c.qos, podCgroups: [], podLimits: [], firstNs: atNs, containers: new Map() };
       pods.set(c.podUid, pod);
     }
     return pod;
@@ -252,6 +255,8 @@ export const birthCertificates = (capture: BirthCapture, names: BirthNames = {})
       const pod = podOf(target, e.timeNs);
       if (e.kind === 'cgroup_mkdir') {
         pod.podCgroups.push({ path: e.path, atNs: e.timeNs, ...(e.hierarchy === undefined ? {} : { hierarchy: e.hierarchy }) });
+      } else if (e.kind === 'cgroup_write' && LIMIT_FILE.test(e.file)) {
+        pod.podLimits.push({ path: e.path, file: e.file, value: e.value, atNs: e.timeNs });
       }
       continue;
     }
@@ -296,6 +301,7 @@ export const birthCertificates = (capture: BirthCapture, names: BirthNames = {})
         ...(podName === undefined ? {} : { pod: podName.name }),
         qos: pod.qos,
         ...(covered.has('cgroup_mkdir') ? { podCgroupsCreated: pod.podCgroups } : {}),
+        ...(covered.has('cgroup_write') ? { podLimitsWritten: pod.podLimits } : {}),
         ...(sandbox === undefined ? {} : { sandbox }),
         containers,
         ...(lastEntry === undefined ? {} : { firstEventToLastEntrypointMs: durationMs(firstNs, lastEntry) }),

@@ -77,9 +77,9 @@ const waitingModel = (m: ThrottleMeasures, quotaNs: number, burstNs: number): Mo
   const ratio = m.throttledRatio ?? 0;
   return {
     needNs: quotaNs + burstNs + wait,
-    // Linear in the share of the waiting work the added quota covers: first-order, conservative for
-    // bursts (whose waits over-state the work left), exact at both ends for saturated work.
-    ratioAt: (q) => ratio * Math.max(0, Math.min(1, 1 - (q - quotaNs) / wait)),
+    // Work that stays runnable keeps outgrowing any quota below its need: the same periods stay
+    // throttled (with shorter waits) until the added quota covers the waiting work.
+    ratioAt: (q) => (q - quotaNs >= wait ? 0 : ratio),
   };
 };
 

@@ -328,7 +328,9 @@ export const createRemediator = (options: RemediatorOptions) => {
             return report;
           }
           if (attempt < maxRetries) {
-            continue; // resourceVersion changed under us: re-read and decide again.
+            // resourceVersion changed under us (a concurrent delivery or another writer): re-read and decide again.
+            notes.push('retried after a concurrent change of the workload (resourceVersion conflict)');
+            continue;
           }
         }
         const report: RemediationReport = {

@@ -8,33 +8,16 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { PubSub } from '@google-cloud/pubsub';
 import { parseConfig, secretValues } from '../config.ts';
-import type { FindingPublisher } from '../findings/publisher.ts';
 import { createFindingPublisher } from '../findings/publisher.ts';
-import type { KernelSource } from '../findings/types.ts';
 import { once, requestDeadline } from '../instance.ts';
-import { createLogger, type Logger, registerSecrets, traceFromHeaders } from '../log.ts';
-import type { PixieClient } from '../pixie/client.ts';
+import { createLogger, registerSecrets, traceFromHeaders } from '../log.ts';
 import { createPixieClient } from '../pixie/client.ts';
 import { pixieClientOptions } from '../pixie/config.ts';
 import { embeddedScriptReader } from '../pxl/embedded.ts';
-import { loadScript, type PxlScript, type ScriptName } from '../pxl/scripts.ts';
+import { loadScript, type ScriptName } from '../pxl/scripts.ts';
 import { observeSpec } from './config.ts';
 import { handleObserve } from './handler.ts';
-import type { ObserveReport } from './observe-throttle.ts';
-import type { ObserveWindow } from './window.ts';
-
-/** What every observe core receives. */
-export interface ObserveCoreDeps {
-  readonly pixie: PixieClient;
-  readonly script: PxlScript;
-  readonly publisher: FindingPublisher;
-  readonly log: Logger;
-  readonly cluster: string;
-  readonly source: KernelSource;
-  readonly namespaces: readonly string[];
-}
-
-export type ObserveCore = (window: ObserveWindow, deps: ObserveCoreDeps, options: { readonly deadline: Date }) => Promise<ObserveReport>;
+import type { ObserveCore } from './types.ts';
 
 /** Builds the HTTP function `name` running `core` over script `scriptName`. */
 export const observeFunction = (name: string, scriptName: ScriptName, core: ObserveCore, env: NodeJS.ProcessEnv = process.env): HttpFunction => {

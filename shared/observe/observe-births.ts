@@ -4,37 +4,16 @@
  *
  * @module
  */
-import type { FindingPublisher } from '../findings/publisher.ts';
-import type { KernelSource } from '../findings/types.ts';
-import type { Logger } from '../log.ts';
-import type { PixieClient } from '../pixie/client.ts';
-import type { PxlScript } from '../pxl/scripts.ts';
 import { birthFindings } from './births.ts';
-import type { ObserveReport } from './observe-throttle.ts';
 import { runOverWindows } from './run.ts';
-import type { ObserveWindow } from './window.ts';
+import { type ObserveCore, scriptNamespaceFilter } from './types.ts';
 
-export interface ObserveBirthsDeps {
-  readonly pixie: PixieClient;
-  readonly script: PxlScript;
-  readonly publisher: FindingPublisher;
-  readonly log: Logger;
-  readonly cluster: string;
-  readonly source: KernelSource;
-  readonly namespaces: readonly string[];
-  readonly now?: () => Date;
-}
-
-export const observeBirths = async (
-  window: ObserveWindow,
-  deps: ObserveBirthsDeps,
-  options: { readonly deadline: Date; readonly signal?: AbortSignal },
-): Promise<ObserveReport> => {
+export const observeBirths: ObserveCore = async (window, deps, options) => {
   const [result] = await runOverWindows({
     pixie: deps.pixie,
     script: deps.script,
     windows: [window],
-    namespace: deps.namespaces.length === 1 ? (deps.namespaces[0] ?? '') : '',
+    namespace: scriptNamespaceFilter(deps.namespaces),
     deadline: options.deadline,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });

@@ -8,45 +8,13 @@
  *
  * @module
  */
-import { DEFAULT_THROTTLE_CONFIG, type ThrottleConfig } from '../analysis/index.ts';
-import type { FindingPublisher, PublishReport } from '../findings/publisher.ts';
-import type { KernelSource } from '../findings/types.ts';
-import type { Logger } from '../log.ts';
-import type { PixieClient } from '../pixie/client.ts';
-import type { PxlScript } from '../pxl/scripts.ts';
+import { DEFAULT_THROTTLE_CONFIG } from '../analysis/index.ts';
 import { precedingWindows, runOverWindows } from './run.ts';
 import { throttleFindings } from './throttle-findings.ts';
 import { throttleCounters } from './throttle-table.ts';
-import type { ObserveWindow } from './window.ts';
+import { type ObserveCore, scriptNamespaceFilter } from './types.ts';
 
-export interface ObserveThrottleDeps {
-  readonly pixie: PixieClient;
-  readonly script: PxlScript;
-  readonly publisher: FindingPublisher;
-  readonly log: Logger;
-  readonly cluster: string;
-  readonly source: KernelSource;
-  /** Namespaces to keep; empty for all. */
-  readonly namespaces: readonly string[];
-  readonly config?: ThrottleConfig;
-  readonly now?: () => Date;
-}
-
-export interface ObserveReport {
-  readonly windows: number;
-  readonly containers: number;
-  readonly findings: number;
-  readonly publish: PublishReport;
-}
-
-/** A single namespace is filtered in the script; several are filtered after the query. */
-const scriptNamespaceFilter = (namespaces: readonly string[]): string => (namespaces.length === 1 ? (namespaces[0] ?? '') : '');
-
-export const observeThrottle = async (
-  window: ObserveWindow,
-  deps: ObserveThrottleDeps,
-  options: { readonly deadline: Date; readonly signal?: AbortSignal },
-): Promise<ObserveReport> => {
+export const observeThrottle: ObserveCore = async (window, deps, options) => {
   const config = deps.config ?? DEFAULT_THROTTLE_CONFIG;
   const windows = precedingWindows(window, config.consecutiveWindows);
   const tables = await runOverWindows({

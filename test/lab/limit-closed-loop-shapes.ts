@@ -41,6 +41,13 @@ export const SHAPES: readonly Shape[] = [
   },
 ];
 
+/** A shape whose need is beyond one step: the recommendation is capped and must say it will not suffice. */
+export const CAPPED: Shape = {
+  name: 'one thread always busy, at 0.3 cores (needs more than one step)',
+  limitCores: 0.3,
+  processes: [workloadSpec({ durationMs: RUN_MS, workMs: 50, everyMs: 50 })],
+};
+
 const container = (shape: Shape, cores: number): LabContainerSpec => ({
   name: 'app',
   quotaUs: Math.round(cores * PERIOD_US),

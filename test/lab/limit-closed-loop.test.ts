@@ -8,7 +8,7 @@
  */
 import { assert, describe, expect, it } from 'vitest';
 import { DEFAULT_THROTTLE_CONFIG } from '../../shared/analysis/index.ts';
-import { closedLoop, SHAPES } from './limit-closed-loop-shapes.ts';
+import { CAPPED, closedLoop, SHAPES } from './limit-closed-loop-shapes.ts';
 
 describe('limit closed loop on the real kernel', () => {
   it.each(SHAPES)('$name: the recommended limit ends the throttling within one step', async (shape) => {
@@ -20,5 +20,15 @@ describe('limit closed loop on the real kernel', () => {
     const summary = `L=${shape.limitCores} ratio=${before.measures.throttledRatio?.toFixed(3)} -> L'=${recommendation.recommendedCores} (${recommendation.model}, predicted ${recommendation.expectedThrottledRatio.toFixed(3)}) ratio=${after.measures.throttledRatio?.toFixed(3)}`;
     assert.isBelow(after.measures.throttledRatio ?? 0, DEFAULT_THROTTLE_CONFIG.targetThrottledRatio, summary);
     assert.isFalse(after.actionable, summary);
+  });
+
+  it('when the max step caps the recommendation, the expected ratio says it will not suffice, and the kernel agrees', async () => {
+    const { before, recommendation, after } = await closedLoop(CAPPED);
+    expect(before.kind).toBe('saturated');
+    expect(recommendation.boundedBy).toBe('max-step');
+    expect(recommendation.recommendedCores).toBeCloseTo(CAPPED.limitCores * DEFAULT_THROTTLE_CONFIG.maxStepFactor, 9);
+    expect(recommendation.meetsTarget).toBe(false);
+    const measured = after.measures.throttledRatio ?? 0;
+    assert.isAtMost(Math.abs(measured - recommendation.expectedThrottledRatio), 0.15, `predicted ${recommendation.expectedThrottledRatio}, measured ${measured}`);
   });
 });

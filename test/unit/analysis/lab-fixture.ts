@@ -43,7 +43,12 @@ export const birthCapture = (recording: Recording): BirthCapture => {
     const container = containers.get(key);
     const podOnly = container === undefined ? pods.get(key) : undefined;
     // Only the pod's own cgroup counts as pod-level; its kubepods parents are not the pod's.
-    const podCgroup = podOnly !== undefined && str(row['detail']).startsWith(podPath(podOnly)) ? podPath(podOnly) : undefined;
+    // mkdir/attach rows carry the path in `detail`; write rows carry the directory name (truncated) in `cgroup`.
+    const ownName = podOnly === undefined ? '' : podPath(podOnly).slice(podPath(podOnly).lastIndexOf('/') + 1);
+    const isPodItself =
+      podOnly !== undefined &&
+      (str(row['detail']).startsWith(podPath(podOnly)) || (str(row['cgroup']) !== '' && ownName.startsWith(str(row['cgroup']))));
+    const podCgroup = isPodItself ? podPath(podOnly) : undefined;
     const target = container?.cgroupPath ?? podCgroup;
     const base = {
       timeNs: Number((row['time_'] as bigint) - offset),
@@ -129,16 +134,31 @@ export const throttleCounters = (recording: Recording): Map<string, ContainerCou
   }
   const out = new Map<string, ContainerCounters>();
   for (const [c, e] of byContainer) {
+    // process_stats CPU time as Pixie reports it: per process (pid + start time), the CPU rate between
+    // its first and last sample, scaled to the counter window (the samples cover a shorter span).
+    const perProcess = new Map<string, { atNs: number; cpuNs: number }[]>();
+    for (const sample of recording.processStats.filter((p) => p.cgroupPath === c.cgroupPath)) {
+      const key = `${String(sample.stats['pid'])}:${String(sample.stats['startTimeTicks'])}`;
+      const cpuNs = Number(sample.stats['cpuUtimeNs'] ?? 0) + Number(sample.stats['cpuKtimeNs'] ?? 0);
+      perProcess.set(key, [...(perProcess.get(key) ?? []), { atNs: Number(sample.monoNs), cpuNs }]);
+    }
+    const rates = [...perProcess.values()].flatMap((v) => {
+      const a = v[0];
+      const b = v.at(-1);
+      return a !== undefined && b !== undefined && b.atNs > a.atNs ? [(b.cpuNs - a.cpuNs) / (b.atNs - a.atNs)] : [];
+    });
     const first = e.samples[0];
     const last = e.samples.at(-1);
     if (first === undefined || last === undefined) {
       continue;
     }
+    const cpuUsedNs = rates.length === 0 ? undefined : rates.reduce((sum, r) => sum + r, 0) * (last.atMs - first.atMs) * 1e6;
     out.set(c.container, {
       identity: { namespace: c.namespace, pod: c.pod, container: c.container, containerId: c.containerId, podUid: c.podUid },
       window: { startMs: first.atMs, endMs: last.atMs },
       samples: e.samples,
       bandwidth: { quotaNs: e.quotaNs, periodNs: e.periodNs, burstNs: e.burstNs },
+      ...(cpuUsedNs === undefined ? {} : { cpuUsedNs }),
     });
   }
   return out;

@@ -33,6 +33,14 @@ describe('birth certificates from the recorded lab', async () => {
       expect(cert.containers.map((c) => c.name).sort()).toEqual(truth.filter((c) => !c.sandbox).map((c) => c.container).sort());
       expect(cert.qos).toBe(truth[0]!.qos);
       expect(cert.pod).toBe(truth[0]!.pod);
+      // The lab gives a pod a CPU limit when every app container has one: the sum of theirs.
+      const apps = truth.filter((c) => !c.sandbox).map((c) => (c.ociConfig as unknown as OciShape).linux.resources.cpu);
+      const written = Object.fromEntries(cert.podLimitsWritten?.map((l) => [l.file, Number(l.value)]) ?? []);
+      const podCores = written['cpu.cfs_quota_us'] === undefined ? null : written['cpu.cfs_quota_us'] / (written['cpu.cfs_period_us'] ?? Number.NaN);
+      const expectedCores = apps.every((cpu) => cpu?.quota !== undefined)
+        ? apps.reduce((sum, cpu) => sum + (cpu?.quota ?? 0) / (cpu?.period ?? 100_000), 0)
+        : null;
+      expect(podCores === null ? null : Number(podCores.toFixed(6))).toBe(expectedCores === null ? null : Number(expectedCores.toFixed(6)));
     }
   });
 
@@ -97,5 +105,17 @@ describe('throttle verdicts from the recorded lab', async () => {
     // a container the kernel never throttled is healthy.
     expect(rows).toEqual(rows.map((r) => ({ ...r, throttledByProbe: r.throttledByCpuStat, healthy: !r.throttledByCpuStat, withinCpuStat: true })));
     expect(rows.some((r) => r.throttledByCpuStat)).toBe(true);
+  });
+
+  it('calls a steady burner that wants more cores than its limit saturated, from process_stats CPU time', () => {
+    // `burner steady <threads> <ms>` keeps <threads> threads runnable: it wants <threads> cores.
+    const steady = recording.containers.filter((c) => {
+      const oci = c.ociConfig as unknown as OciShape;
+      const cpu = oci.linux.resources.cpu;
+      return oci.process.args[1] === 'steady' && cpu?.quota !== undefined && Number(oci.process.args[2]) > cpu.quota / (cpu.period ?? 100_000);
+    });
+    expect(steady.length).toBeGreaterThan(0);
+    const verdicts = steady.map((c) => throttleVerdict(counters.get(c.container)!));
+    expect(verdicts.map((v) => [v.kind, v.measures.cpuUse?.source])).toEqual(steady.map(() => ['saturated', 'measured']));
   });
 });

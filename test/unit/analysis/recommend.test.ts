@@ -12,8 +12,8 @@ describe('recommendLimit', () => {
     expect(r.recommendedCores).toBe(0.4);
     expect(r.boundedBy).toBe('max-step');
     expect(r.recommendedQuotaNs).toBe(40 * MS);
-    // Linear model: 20 ms of the 80 ms of waiting covered, 75% of the throttled periods remain.
-    expect(r.expectedThrottledRatio).toBeCloseTo(0.75, 9);
+    // 20 ms more quota does not cover 80 ms of waiting work: every period stays throttled.
+    expect(r.expectedThrottledRatio).toBe(1);
     expect(r.meetsTarget).toBe(false);
   });
 

@@ -1,0 +1,98 @@
+/**
+ * Replay backend: the lab's recordings (`node dev/lab/record.ts` writes them; test/fixtures/lab/*.json
+ * are examples) served as a node's tables. A replay source is one recording file or a directory of
+ * them (every `*.json` with `schemaVersion: 1`). Per recording:
+ * - the tracepoint table of a script whose program has the recording's printf format is the
+ *   recorded probe output (`printfs`, typed by Pixie's column rules, `time_` = nsecs + clockOffsetNs);
+ * - `process_stats` rows come from `processStats` (time_ = monoNs + clockOffsetNs; upid = asid 1,
+ *   pid, start ticks);
+ * - pods and containers (`containers`) are the metadata registry; the node is `replay-node`.
+ * "now" is the latest recording end, so relative windows like '-5m' select the recorded rows.
+ *
+ * @module
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { programOutput } from '../../../shared/pxl/bpftrace-program.ts';
+import { recordingRows } from '../../lab/compare.ts';
+import type { Recording } from '../../lab/scenarios.ts';
+import type { Backend } from './backend.ts';
+import { deploymentOf, frameOfRows, makeUpid } from './backend.ts';
+import type { Cell } from './frame.ts';
+import type { PodInfo, ProcessInfo } from './udf.ts';
+
+export const REPLAY_NODE = 'replay-node';
+export const REPLAY_ASID = 1;
+
+const snake = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Recordings from a file or a directory of files. */
+export const loadRecordings = (source: string): Recording[] => {
+  const files = statSync(source).isDirectory()
+    ? readdirSync(source)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => path.join(source, f))
+    : [source];
+  const recordings = files.map((file) => {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Partial<Recording>;
+    if (doc.schemaVersion !== 1 || !Array.isArray(doc.printfs) || typeof doc.format !== 'string' || !Array.isArray(doc.containers)) {
+      throw new Error(`${file}: not a lab recording (schemaVersion 1 with format, printfs, containers)`);
+    }
+    return doc as Recording;
+  });
+  if (recordings.length === 0) {
+    throw new Error(`${source}: no recordings (*.json)`);
+  }
+  return recordings;
+};
+
+/** A {@link Backend} over lab recordings. */
+export const replayBackend = (recordings: readonly Recording[]): Backend => {
+  const pods = new Map<string, PodInfo>();
+  const processes = new Map<bigint, ProcessInfo>();
+  const processRows: Record<string, Cell>[] = [];
+  const probeRows = new Map<string, Record<string, Cell>[]>();
+  let now = 0n;
+  for (const rec of recordings) {
+    const offset = BigInt(rec.clockOffsetNs);
+    const end = BigInt(rec.windowMonoNs.end) + offset;
+    now = end > now ? end : now;
+    for (const c of rec.containers) {
+      pods.set(c.podUid, {
+        uid: c.podUid,
+        name: c.pod,
+        namespace: c.namespace,
+        node: REPLAY_NODE,
+        owners: c.owner === null ? [] : [{ ...c.owner, uid: '' }],
+        deployment: deploymentOf(c.owner),
+        startTimeNs: 0n,
+      });
+    }
+    for (const sample of rec.processStats) {
+      const stats = sample.stats;
+      const pid = Number(stats['pid']);
+      const upid = makeUpid(REPLAY_ASID, pid, BigInt(stats['startTimeTicks'] ?? 0));
+      const container = rec.containers.find((c) => c.cgroupPath === sample.cgroupPath);
+      if (container !== undefined) {
+        processes.set(upid, { pid, podUid: container.podUid, containerId: container.containerId, containerName: container.container, cmdline: String(stats['comm'] ?? '') });
+      }
+      const row: Record<string, Cell> = { time_: BigInt(sample.monoNs) + offset, upid };
+      for (const [key, value] of Object.entries(stats)) {
+        if (key !== 'pid' && key !== 'comm' && key !== 'startTimeTicks') {
+          row[snake(key)] = BigInt(value);
+        }
+      }
+      processRows.push(row);
+    }
+    const rows = probeRows.get(rec.format) ?? [];
+    rows.push(...recordingRows(rec));
+    probeRows.set(rec.format, rows);
+  }
+  return {
+    metadata: { asid: REPLAY_ASID, hostname: REPLAY_NODE, pod: (uid) => pods.get(uid), process: (upid) => processes.get(upid) },
+    nowNs: () => now,
+    builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processRows, start, end) : undefined),
+    tracepoint: (program, relation, start, end) => frameOfRows(relation, probeRows.get(programOutput(program).format) ?? [], start, end),
+  };
+};
