@@ -2,7 +2,7 @@
  * Benchmark: one observe-throttle cycle for a 1,000-pod / 5,000-container cluster, end to end.
  *
  *   node test/bench/observe-cycle.ts [--mode function|core] [--runs 30] [--pods 1000] [--containers-per-pod 5]
- *                                    [--heap-mib N] [--no-build]
+ *                                    [--heap-mib N] [--replay <lab recording>] [--no-build]
  *
  * Real parts only: the built bundle (`dist/functions/observe-throttle`, rebuilt first unless
  * --no-build) under the functions-framework host, the local Vizier (`dev/vizier/main.ts`, TLS,
@@ -34,6 +34,7 @@ import { startPubsubEmulator } from '../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic, pullSubscription } from '../../dev/pubsub/provision.ts';
 import { startFunction } from '../support/functions.ts';
 import { startProcess } from '../support/process.ts';
+import { replayEnd } from '../../dev/cli/scan.ts';
 import { DEFAULT_CLUSTER, writeObserveDataset } from './observe-cycle-data.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -53,6 +54,7 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     mode: { type: 'string', default: 'function' },
     'heap-mib': { type: 'string' },
+    replay: { type: 'string' },
   },
   strict: true,
 });
@@ -60,6 +62,11 @@ const runs = Number(values.runs);
 const pods = Number(values.pods);
 const containersPerPod = Number(values['containers-per-pod']);
 const mode = values.mode;
+/** A kernel-lab recording (docs/vizier.md, Replay): the full path on real kernel data, at the lab's scale. */
+const replay = values.replay;
+if (replay !== undefined && mode !== 'function') {
+  throw new Error('--replay runs the full path: use it with --mode function');
+}
 // V8 sizes its heap from the machine (or the cgroup limit); --heap-mib caps the old space of the
 // measured process the way a small Cloud Run memory limit would, to see whether the cycle fits.
 const heapMib = values['heap-mib'] === undefined ? undefined : Number(values['heap-mib']);
@@ -175,17 +182,25 @@ try {
   if (mode === 'function' && !values['no-build']) {
     execFileSync(process.execPath, [path.join(root, 'dev/build/bundle.ts')], { cwd: root, stdio: 'inherit' });
   }
-  // The latest window ends on a whole minute in the past; the two before it complete the streak.
-  const end = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - WINDOW_MS;
-  const starts = Array.from({ length: WINDOWS }, (_, i) => new Date(end - (WINDOWS - i) * WINDOW_MS));
-  const dataset = writeObserveDataset(starts, WINDOW_MS, { ...DEFAULT_CLUSTER, pods, containersPerPod });
+  // The latest window ends on a whole minute in the past (replay: where the recording ends, 10 s
+  // windows as the observe integration test uses); the two before it complete the streak.
+  const windowMs = replay === undefined ? WINDOW_MS : 10_000;
+  const end = replay === undefined ? Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - WINDOW_MS : (await replayEnd(replay)).getTime();
+  const starts = Array.from({ length: WINDOWS }, (_, i) => new Date(end - (WINDOWS - i) * windowMs));
+  const dataset = replay === undefined ? writeObserveDataset(starts, windowMs, { ...DEFAULT_CLUSTER, pods, containersPerPod }) : undefined;
   cleanups.push(() => {
-    rmSync(dataset.dir, { recursive: true, force: true });
+    if (dataset !== undefined) {
+      rmSync(dataset.dir, { recursive: true, force: true });
+    }
   });
-  console.log(`dataset: ${pods} pods, ${dataset.containers} containers x ${WINDOWS} windows, ${(dataset.bytes / 1024 / 1024).toFixed(1)} MiB JSON; shapes ${JSON.stringify(dataset.shapes)}`);
+  console.log(
+    dataset === undefined
+      ? `replay: ${replay ?? ''}`
+      : `dataset: ${pods} pods, ${dataset.containers} containers x ${WINDOWS} windows, ${(dataset.bytes / 1024 / 1024).toFixed(1)} MiB JSON; shapes ${JSON.stringify(dataset.shapes)}`,
+  );
 
   const emulatorPromise = startPubsubEmulator();
-  const vizier = await startProcess(process.execPath, [path.join(root, 'dev/vizier/main.ts'), '--dataset', dataset.dir, '--tls'], {
+  const vizier = await startProcess(process.execPath, [path.join(root, 'dev/vizier/main.ts'), ...(dataset === undefined ? ['--replay', replay ?? ''] : ['--dataset', dataset.dir]), '--tls'], {
     ready: /vizier listening on 127\.0\.0\.1:\d+ tls ca=\S+/,
     timeoutMs: 60_000,
   });
@@ -216,7 +231,7 @@ try {
     FUNCTION_TIMEOUT_SECONDS: '300',
     ...(heapMib === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${heapMib}` }),
   };
-  const window = { start: new Date(end - WINDOW_MS), end: new Date(end) };
+  const window = { start: new Date(end - windowMs), end: new Date(end) };
   const measured = mode === 'function' ? await functionCycles(env, window) : await coreCycles(env, window);
   const { first, times, published, idleRssKb, hwmKb } = measured;
   const sorted = [...times].sort((a, b) => a - b);
@@ -242,7 +257,7 @@ try {
   console.log(
     JSON.stringify(
       {
-        cluster: { pods, containers: dataset.containers, windows: WINDOWS, shapes: dataset.shapes },
+        cluster: dataset === undefined ? { replay } : { pods, containers: dataset.containers, windows: WINDOWS, shapes: dataset.shapes },
         mode,
         heapMib: heapMib ?? 'default',
         perCycle: { findings: first.findings, published: first.published, containers: first.containers },
