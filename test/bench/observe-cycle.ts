@@ -36,6 +36,7 @@ import { startFunction } from '../support/functions.ts';
 import { startProcess } from '../support/process.ts';
 import { replayEnd } from '../../dev/cli/scan.ts';
 import { DEFAULT_CLUSTER, writeObserveDataset } from './observe-cycle-data.ts';
+import { writeObserveRecording } from './observe-cycle-recording.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 // No GCE metadata server here: the clients must not wait for one.
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'function' },
     'heap-mib': { type: 'string' },
     replay: { type: 'string' },
+    'scaled-replay': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -63,7 +65,11 @@ const pods = Number(values.pods);
 const containersPerPod = Number(values['containers-per-pod']);
 const mode = values.mode;
 /** A kernel-lab recording (docs/vizier.md, Replay): the full path on real kernel data, at the lab's scale. */
-const replay = values.replay;
+const scaledReplay = values['scaled-replay'] ? writeObserveRecording(Math.floor(Date.now() / 1000) * 1000 - 60_000, 30, { ...DEFAULT_CLUSTER, pods, containersPerPod }) : undefined;
+if (scaledReplay !== undefined) {
+  console.log(`scaled recording: ${scaledReplay.containers} containers, ${scaledReplay.printfs} probe rows, ${scaledReplay.processStats} process_stats rows, ${(scaledReplay.bytes / 1024 / 1024).toFixed(0)} MiB`);
+}
+const replay = scaledReplay?.file ?? values.replay;
 if (replay !== undefined && mode !== 'function') {
   throw new Error('--replay runs the full path: use it with --mode function');
 }
@@ -93,6 +99,13 @@ const statusKb = (pid: number, field: 'VmHWM' | 'VmRSS'): number => {
   return Number(match[1]);
 };
 
+/** User + system CPU time of a process so far, ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+const cpuMs = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
 const mib = (kb: number): string => (kb / 1024).toFixed(1);
 
 interface Cycle {
@@ -109,12 +122,15 @@ interface Measured {
   readonly published: number;
   readonly idleRssKb: number;
   readonly hwmKb: number;
+  /** Median CPU ms per cycle of the function process and of the Vizier (function mode only). */
+  readonly functionCpuMs?: number;
+  readonly vizierCpuMs?: number;
 }
 
 type Window = { readonly start: Date; readonly end: Date };
 
 /** The built bundle under functions-framework, driven over HTTP. */
-const functionCycles = async (env: NodeJS.ProcessEnv, window: Window): Promise<Measured> => {
+const functionCycles = async (env: NodeJS.ProcessEnv, window: Window, vizierPid: number): Promise<Measured> => {
   const fn = await startFunction('observe-throttle', env);
   try {
     const pid = fn.process.child.pid;
@@ -138,16 +154,22 @@ const functionCycles = async (env: NodeJS.ProcessEnv, window: Window): Promise<M
     };
     const first = await cycle();
     const times: number[] = [];
+    const fnCpu: number[] = [];
+    const vizierCpu: number[] = [];
     let published = first.published;
     for (let i = 0; i < runs; i += 1) {
+      const [fn0, v0] = [cpuMs(pid), cpuMs(vizierPid)];
       const result = await cycle();
+      fnCpu.push(cpuMs(pid) - fn0);
+      vizierCpu.push(cpuMs(vizierPid) - v0);
       if (result.findings !== first.findings || result.failed !== 0) {
         throw new Error(`run ${i} differs from the first: ${JSON.stringify(result)}`);
       }
       times.push(result.ms);
       published += result.published;
     }
-    return { first, times, published, idleRssKb, hwmKb: statusKb(pid, 'VmHWM') };
+    const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+    return { first, times, published, idleRssKb, hwmKb: statusKb(pid, 'VmHWM'), functionCpuMs: median(fnCpu), vizierCpuMs: median(vizierCpu) };
   } finally {
     await fn.stop();
   }
@@ -232,7 +254,7 @@ try {
     ...(heapMib === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${heapMib}` }),
   };
   const window = { start: new Date(end - windowMs), end: new Date(end) };
-  const measured = mode === 'function' ? await functionCycles(env, window) : await coreCycles(env, window);
+  const measured = mode === 'function' ? await functionCycles(env, window, vizier.child.pid ?? 0) : await coreCycles(env, window);
   const { first, times, published, idleRssKb, hwmKb } = measured;
   const sorted = [...times].sort((a, b) => a - b);
 
@@ -269,6 +291,8 @@ try {
         maxMs: Math.round(sorted.at(-1) ?? Number.NaN),
         rssIdleMiB: Number(mib(idleRssKb)),
         rssPeakMiB: Number(mib(hwmKb)),
+        functionCpuMsPerCycle: measured.functionCpuMs,
+        vizierCpuMsPerCycle: measured.vizierCpuMs,
         emulatorReceived: received,
         machine: { node: process.version, cpus: cpus().length, loadavg: loadavg().map((l) => Number(l.toFixed(2))), freeGiB: Number((freemem() / 2 ** 30).toFixed(1)), totalGiB: Number((totalmem() / 2 ** 30).toFixed(1)) },
       },
