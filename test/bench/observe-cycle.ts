@@ -2,7 +2,7 @@
  * Benchmark: one observe-throttle cycle for a 1,000-pod / 5,000-container cluster, end to end.
  *
  *   node test/bench/observe-cycle.ts [--mode function|core] [--runs 30] [--pods 1000] [--containers-per-pod 5]
- *                                    [--heap-mib N] [--replay <lab recording>] [--no-build]
+ *                                    [--heap-mib N] [--replay <lab recording> | --scaled-replay] [--no-build]
  *
  * Real parts only: the built bundle (`dist/functions/observe-throttle`, rebuilt first unless
  * --no-build) under the functions-framework host, the local Vizier (`dev/vizier/main.ts`, TLS,
@@ -16,6 +16,11 @@
  * give p50 / p99. Peak memory is the function process's RSS high-water (VmHWM from /proc), read
  * after the last run. Afterwards every published finding is pulled back from a subscription that
  * existed before the first run, so the counts are the emulator's, not the function's word.
+ *
+ * `--replay <recording>` runs the full path with the local Vizier's PxL engine replaying a kernel-lab
+ * recording (the real script evaluated), and `--scaled-replay` on a generated recording of the same
+ * 5,000-container cluster (observe-cycle-recording.ts); both report the CPU per cycle of the
+ * function and of the Vizier apart, since the Vizier's evaluation is Pixie's work in production.
  *
  * `--mode core` runs the observe-throttle core (observe-cycle-core.ts) in a process of its own
  * instead of the bundle, with a stand-in script text: the local Vizier's dataset mode cannot
