@@ -216,8 +216,10 @@ try {
   const starts = Array.from({ length: WINDOWS }, (_, i) => new Date(end - (WINDOWS - i) * windowMs));
   const dataset = replay === undefined ? writeObserveDataset(starts, windowMs, { ...DEFAULT_CLUSTER, pods, containersPerPod }) : undefined;
   cleanups.push(() => {
-    if (dataset !== undefined) {
-      rmSync(dataset.dir, { recursive: true, force: true });
+    for (const dir of [dataset?.dir, scaledReplay === undefined ? undefined : path.dirname(scaledReplay.file)]) {
+      if (dir !== undefined) {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
   console.log(
