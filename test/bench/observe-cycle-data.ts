@@ -39,7 +39,7 @@ export interface ClusterShape {
 
 export const DEFAULT_CLUSTER: ClusterShape = { pods: 1000, containersPerPod: 5, podsPerDeployment: 5, namespaces: 20, seed: 1 };
 
-interface Container {
+export interface Container {
   readonly namespace: string;
   readonly deployment: string;
   readonly pod: string;
@@ -52,7 +52,7 @@ interface Container {
 }
 
 /** Per-window counter increments of a shape for a container with `quotaNs` per period over `windowMs`. */
-const perWindow = (shape: Shape, quotaNs: number, windowMs: number): { periods: number; throttled: number; throttledNs: number; cpuNs: number } => {
+export const perWindow = (shape: Shape, quotaNs: number, windowMs: number): { periods: number; throttled: number; throttledNs: number; cpuNs: number } => {
   const allPeriods = Math.floor((windowMs * 1e6) / PERIOD_NS);
   const limitCores = quotaNs / PERIOD_NS;
   const cpu = (share: number): number => Math.round(share * limitCores * windowMs * 1e6);

@@ -2,7 +2,7 @@
  * Benchmark: one observe-throttle cycle for a 1,000-pod / 5,000-container cluster, end to end.
  *
  *   node test/bench/observe-cycle.ts [--mode function|core] [--runs 30] [--pods 1000] [--containers-per-pod 5]
- *                                    [--heap-mib N] [--no-build]
+ *                                    [--heap-mib N] [--replay <lab recording> | --scaled-replay] [--no-build]
  *
  * Real parts only: the built bundle (`dist/functions/observe-throttle`, rebuilt first unless
  * --no-build) under the functions-framework host, the local Vizier (`dev/vizier/main.ts`, TLS,
@@ -16,6 +16,11 @@
  * give p50 / p99. Peak memory is the function process's RSS high-water (VmHWM from /proc), read
  * after the last run. Afterwards every published finding is pulled back from a subscription that
  * existed before the first run, so the counts are the emulator's, not the function's word.
+ *
+ * `--replay <recording>` runs the full path with the local Vizier's PxL engine replaying a kernel-lab
+ * recording (the real script evaluated), and `--scaled-replay` on a generated recording of the same
+ * 5,000-container cluster (observe-cycle-recording.ts); both report the CPU per cycle of the
+ * function and of the Vizier apart, since the Vizier's evaluation is Pixie's work in production.
  *
  * `--mode core` runs the observe-throttle core (observe-cycle-core.ts) in a process of its own
  * instead of the bundle, with a stand-in script text: the local Vizier's dataset mode cannot
@@ -34,7 +39,9 @@ import { startPubsubEmulator } from '../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic, pullSubscription } from '../../dev/pubsub/provision.ts';
 import { startFunction } from '../support/functions.ts';
 import { startProcess } from '../support/process.ts';
+import { replayEnd } from '../../dev/cli/scan.ts';
 import { DEFAULT_CLUSTER, writeObserveDataset } from './observe-cycle-data.ts';
+import { writeObserveRecording } from './observe-cycle-recording.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 // No GCE metadata server here: the clients must not wait for one.
@@ -53,6 +60,8 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     mode: { type: 'string', default: 'function' },
     'heap-mib': { type: 'string' },
+    replay: { type: 'string' },
+    'scaled-replay': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -60,6 +69,15 @@ const runs = Number(values.runs);
 const pods = Number(values.pods);
 const containersPerPod = Number(values['containers-per-pod']);
 const mode = values.mode;
+/** A kernel-lab recording (docs/vizier.md, Replay): the full path on real kernel data, at the lab's scale. */
+const scaledReplay = values['scaled-replay'] ? writeObserveRecording(Math.floor(Date.now() / 1000) * 1000 - 60_000, 30, { ...DEFAULT_CLUSTER, pods, containersPerPod }) : undefined;
+if (scaledReplay !== undefined) {
+  console.log(`scaled recording: ${scaledReplay.containers} containers, ${scaledReplay.printfs} probe rows, ${scaledReplay.processStats} process_stats rows, ${(scaledReplay.bytes / 1024 / 1024).toFixed(0)} MiB`);
+}
+const replay = scaledReplay?.file ?? values.replay;
+if (replay !== undefined && mode !== 'function') {
+  throw new Error('--replay runs the full path: use it with --mode function');
+}
 // V8 sizes its heap from the machine (or the cgroup limit); --heap-mib caps the old space of the
 // measured process the way a small Cloud Run memory limit would, to see whether the cycle fits.
 const heapMib = values['heap-mib'] === undefined ? undefined : Number(values['heap-mib']);
@@ -86,6 +104,13 @@ const statusKb = (pid: number, field: 'VmHWM' | 'VmRSS'): number => {
   return Number(match[1]);
 };
 
+/** User + system CPU time of a process so far, ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+const cpuMs = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
 const mib = (kb: number): string => (kb / 1024).toFixed(1);
 
 interface Cycle {
@@ -102,12 +127,15 @@ interface Measured {
   readonly published: number;
   readonly idleRssKb: number;
   readonly hwmKb: number;
+  /** Median CPU ms per cycle of the function process and of the Vizier (function mode only). */
+  readonly functionCpuMs?: number;
+  readonly vizierCpuMs?: number;
 }
 
 type Window = { readonly start: Date; readonly end: Date };
 
 /** The built bundle under functions-framework, driven over HTTP. */
-const functionCycles = async (env: NodeJS.ProcessEnv, window: Window): Promise<Measured> => {
+const functionCycles = async (env: NodeJS.ProcessEnv, window: Window, vizierPid: number): Promise<Measured> => {
   const fn = await startFunction('observe-throttle', env);
   try {
     const pid = fn.process.child.pid;
@@ -122,22 +150,31 @@ const functionCycles = async (env: NodeJS.ProcessEnv, window: Window): Promise<M
       const result = (await response.json()) as Record<string, unknown>;
       const ms = performance.now() - t0;
       if (response.status !== 200) {
-        throw new Error(`cycle failed: HTTP ${response.status} ${JSON.stringify(result)}\n${fn.process.output().slice(-4000)}`);
+        const hint = /PxL compilation failed/.test(fn.process.output())
+          ? '\nThe local Vizier cannot compile cpu_throttle.pxl in dataset mode (until the PxL engine of branch pxl-vizier is merged): use --mode core.'
+          : '';
+        throw new Error(`cycle failed: HTTP ${response.status} ${JSON.stringify(result)}\n${fn.process.output().slice(-4000)}${hint}`);
       }
       return { ms, findings: Number(result['findings']), published: Number(result['published']), failed: Number(result['failed']), containers: Number(result['containers']) };
     };
     const first = await cycle();
     const times: number[] = [];
+    const fnCpu: number[] = [];
+    const vizierCpu: number[] = [];
     let published = first.published;
     for (let i = 0; i < runs; i += 1) {
+      const [fn0, v0] = [cpuMs(pid), cpuMs(vizierPid)];
       const result = await cycle();
+      fnCpu.push(cpuMs(pid) - fn0);
+      vizierCpu.push(cpuMs(vizierPid) - v0);
       if (result.findings !== first.findings || result.failed !== 0) {
         throw new Error(`run ${i} differs from the first: ${JSON.stringify(result)}`);
       }
       times.push(result.ms);
       published += result.published;
     }
-    return { first, times, published, idleRssKb, hwmKb: statusKb(pid, 'VmHWM') };
+    const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+    return { first, times, published, idleRssKb, hwmKb: statusKb(pid, 'VmHWM'), functionCpuMs: median(fnCpu), vizierCpuMs: median(vizierCpu) };
   } finally {
     await fn.stop();
   }
@@ -172,17 +209,27 @@ try {
   if (mode === 'function' && !values['no-build']) {
     execFileSync(process.execPath, [path.join(root, 'dev/build/bundle.ts')], { cwd: root, stdio: 'inherit' });
   }
-  // The latest window ends on a whole minute in the past; the two before it complete the streak.
-  const end = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - WINDOW_MS;
-  const starts = Array.from({ length: WINDOWS }, (_, i) => new Date(end - (WINDOWS - i) * WINDOW_MS));
-  const dataset = writeObserveDataset(starts, WINDOW_MS, { ...DEFAULT_CLUSTER, pods, containersPerPod });
+  // The latest window ends on a whole minute in the past (replay: where the recording ends, 10 s
+  // windows as the observe integration test uses); the two before it complete the streak.
+  const windowMs = replay === undefined ? WINDOW_MS : 10_000;
+  const end = replay === undefined ? Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - WINDOW_MS : (await replayEnd(replay)).getTime();
+  const starts = Array.from({ length: WINDOWS }, (_, i) => new Date(end - (WINDOWS - i) * windowMs));
+  const dataset = replay === undefined ? writeObserveDataset(starts, windowMs, { ...DEFAULT_CLUSTER, pods, containersPerPod }) : undefined;
   cleanups.push(() => {
-    rmSync(dataset.dir, { recursive: true, force: true });
+    for (const dir of [dataset?.dir, scaledReplay === undefined ? undefined : path.dirname(scaledReplay.file)]) {
+      if (dir !== undefined) {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
-  console.log(`dataset: ${pods} pods, ${dataset.containers} containers x ${WINDOWS} windows, ${(dataset.bytes / 1024 / 1024).toFixed(1)} MiB JSON; shapes ${JSON.stringify(dataset.shapes)}`);
+  console.log(
+    dataset === undefined
+      ? `replay: ${replay ?? ''}`
+      : `dataset: ${pods} pods, ${dataset.containers} containers x ${WINDOWS} windows, ${(dataset.bytes / 1024 / 1024).toFixed(1)} MiB JSON; shapes ${JSON.stringify(dataset.shapes)}`,
+  );
 
   const emulatorPromise = startPubsubEmulator();
-  const vizier = await startProcess(process.execPath, [path.join(root, 'dev/vizier/main.ts'), '--dataset', dataset.dir, '--tls'], {
+  const vizier = await startProcess(process.execPath, [path.join(root, 'dev/vizier/main.ts'), ...(dataset === undefined ? ['--replay', replay ?? ''] : ['--dataset', dataset.dir]), '--tls'], {
     ready: /vizier listening on 127\.0\.0\.1:\d+ tls ca=\S+/,
     timeoutMs: 60_000,
   });
@@ -213,8 +260,8 @@ try {
     FUNCTION_TIMEOUT_SECONDS: '300',
     ...(heapMib === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${heapMib}` }),
   };
-  const window = { start: new Date(end - WINDOW_MS), end: new Date(end) };
-  const measured = mode === 'function' ? await functionCycles(env, window) : await coreCycles(env, window);
+  const window = { start: new Date(end - windowMs), end: new Date(end) };
+  const measured = mode === 'function' ? await functionCycles(env, window, vizier.child.pid ?? 0) : await coreCycles(env, window);
   const { first, times, published, idleRssKb, hwmKb } = measured;
   const sorted = [...times].sort((a, b) => a - b);
 
@@ -239,7 +286,7 @@ try {
   console.log(
     JSON.stringify(
       {
-        cluster: { pods, containers: dataset.containers, windows: WINDOWS, shapes: dataset.shapes },
+        cluster: dataset === undefined ? { replay } : { pods, containers: dataset.containers, windows: WINDOWS, shapes: dataset.shapes },
         mode,
         heapMib: heapMib ?? 'default',
         perCycle: { findings: first.findings, published: first.published, containers: first.containers },
@@ -251,6 +298,8 @@ try {
         maxMs: Math.round(sorted.at(-1) ?? Number.NaN),
         rssIdleMiB: Number(mib(idleRssKb)),
         rssPeakMiB: Number(mib(hwmKb)),
+        functionCpuMsPerCycle: measured.functionCpuMs,
+        vizierCpuMsPerCycle: measured.vizierCpuMs,
         emulatorReceived: received,
         machine: { node: process.version, cpus: cpus().length, loadavg: loadavg().map((l) => Number(l.toFixed(2))), freeGiB: Number((freemem() / 2 ** 30).toFixed(1)), totalGiB: Number((totalmem() / 2 ** 30).toFixed(1)) },
       },
