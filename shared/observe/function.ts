@@ -24,9 +24,12 @@ export const observeFunction = (name: string, scriptName: ScriptName, core: Obse
   const instance = once(async () => {
     const config = parseConfig(observeSpec, env);
     registerSecrets(secretValues(observeSpec, config));
+    const pixie = createPixieClient(pixieClientOptions(config));
+    // Generate the end-to-end encryption key at instance start, not inside the first run's deadline.
+    await pixie.prepare();
     return {
       config,
-      pixie: createPixieClient(pixieClientOptions(config)),
+      pixie,
       script: await loadScript(scriptName, embeddedScriptReader),
       publisher: createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: config.FUNCTION_TIMEOUT_SECONDS * 1000 }),
     };
