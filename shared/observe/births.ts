@@ -15,7 +15,7 @@ import { FINDING_SCHEMA_VERSION } from '../findings/schema.ts';
 import type { BirthFinding, ContainerBirth, KernelSource } from '../findings/types.ts';
 import type { CollectedTable } from '../pixie/collect.ts';
 import { DataType } from '../pixie/types.ts';
-import { TableShapeError } from './throttle-table.ts';
+import { TableShapeError, typedColumn } from './throttle-table.ts';
 
 /** Event kinds the pod_birth probe captures (every kind the analysis knows but `fork`). */
 const COVERED: BirthCapture['covered'] = ['cgroup_mkdir', 'cgroup_attach', 'cgroup_write', 'unshare', 'clone', 'setns', 'mount', 'pivot_root', 'exec', 'syscall'];
@@ -38,18 +38,8 @@ interface Row {
 }
 
 const rowsOf = (table: CollectedTable): Row[] => {
-  const get = (name: string, types: readonly number[]) => {
-    let column;
-    try {
-      column = table.column(name);
-    } catch (error) {
-      throw new TableShapeError(`table ${table.meta.name} has no column ${name}`, { cause: error });
-    }
-    if (!types.includes(column.type)) {
-      throw new TableShapeError(`column ${name} of ${table.meta.name} has type ${column.type}`);
-    }
-    return column as unknown as { get(row: number): bigint | string; number?(row: number): number };
-  };
+  const get = (name: string, types: readonly number[]) =>
+    typedColumn(table, name, types) as unknown as { get(row: number): bigint | string; number?(row: number): number };
   const INT = [DataType.INT64, DataType.TIME64NS];
   const STR = [DataType.STRING];
   const cols = {

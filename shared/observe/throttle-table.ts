@@ -25,20 +25,27 @@ interface Reader {
   time(name: string, row: number): number;
 }
 
+/** A column of the table by name, of one of `types`; a missing or mistyped column is a {@link TableShapeError}. */
+export const typedColumn = (table: CollectedTable, name: string, types: readonly number[]): Column => {
+  let found: Column;
+  try {
+    found = table.column(name);
+  } catch (error) {
+    throw new TableShapeError(`table ${table.meta.name} has no column ${name}`, { cause: error });
+  }
+  if (!types.includes(found.type)) {
+    throw new TableShapeError(`column ${name} of ${table.meta.name} has type ${found.type}, expected ${types.join(' or ')}`);
+  }
+  return found;
+};
+
 /** Typed, named access to a collected table's columns. */
 const reader = (table: CollectedTable): Reader => {
   const columns = new Map<string, Column>();
   const column = (name: string, types: readonly number[]): Column => {
     let found = columns.get(name);
     if (found === undefined) {
-      try {
-        found = table.column(name);
-      } catch (error) {
-        throw new TableShapeError(`table ${table.meta.name} has no column ${name}`, { cause: error });
-      }
-      if (!types.includes(found.type)) {
-        throw new TableShapeError(`column ${name} of ${table.meta.name} has type ${found.type}, expected ${types.join(' or ')}`);
-      }
+      found = typedColumn(table, name, types);
       columns.set(name, found);
     }
     return found;
