@@ -57,7 +57,8 @@ const birthLines = (finding: BirthFinding, style: Style): string[] => {
       c.namespacesJoined.length > 0 ? `joined ${c.namespacesJoined.join(',')}` : '',
     ].filter((s) => s !== '');
     lines.push(
-      `    ${c.sandbox ? 'sandbox' : c.name}: ${time}; ${c.cgroupsCreated.length} cgroups, ${c.limitWrites.length} limit writes` +
+      `    ${c.sandbox ? 'sandbox' : c.name}: ${time}; ${c.cgroupsCreated.length} cgroups` +
+        (b.captured.includes('cgroup_write') ? `, ${c.limitWrites.length} limit writes` : '') +
         `${ns.length > 0 ? `; namespaces ${ns.join(', ')}` : ''}${c.entrypoint === undefined ? '' : `; exec ${c.entrypoint}`}` +
         (c.runtimeSyscalls === undefined ? '' : `; ${c.runtimeSyscalls} runtime syscalls`),
     );

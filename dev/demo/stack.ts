@@ -199,7 +199,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     };
     const envs: Record<FunctionName, Record<string, string>> = {
       'observe-throttle': observeEnv,
-      'observe-births': observeEnv,
+      // The demo shows the full certificate (limit writes, the runtime's syscall count): the opt-in
+      // probe, which is also what its recordings hold. Production deploys pod_birth_lite by default.
+      'observe-births': { ...observeEnv, KG_BIRTH_PROBE: 'pod_birth' },
       remediate: { ...common, FINDINGS_TOPIC: topicId, KUBECONFIG: kubeconfigs.remediator, ...DEMO_REMEDIATE_ENV, ...options.remediateEnv },
       record: { ...common, KUBECONFIG: kubeconfigs.recorder },
     };

@@ -108,15 +108,27 @@ export interface AttributedEvent {
 }
 
 /**
- * Attributes each birth row as pod_birth.pxl does: rows that carry cgroup names keep them; mkdir and
- * attach rows take the names of a named row with the same (hierarchy, cgroup_id).
+ * Attributes each birth row as the birth scripts do: rows that carry cgroup names keep them; mkdir
+ * and attach rows take the names of a named row with the same (hierarchy, cgroup_id), or (for the
+ * other cgroup v1 hierarchies, as pod_birth_lite.pxl does) of the named rows of the pid an attach
+ * row attached.
  */
 export const attributeBirthRows = (recording: Recording): AttributedEvent[] => {
   const rows = recordingRows(recording);
   const names = new Map<string, { cgroup: string; parent: string }>();
+  const byPid = new Map<bigint, { cgroup: string; parent: string }>();
   for (const row of rows) {
     if (str(row, 'cgroup') !== '') {
-      names.set(`${int(row, 'hierarchy')}:${int(row, 'cgroup_id')}`, { cgroup: str(row, 'cgroup'), parent: str(row, 'parent_cgroup') });
+      const name = { cgroup: str(row, 'cgroup'), parent: str(row, 'parent_cgroup') };
+      names.set(`${int(row, 'hierarchy')}:${int(row, 'cgroup_id')}`, name);
+      byPid.set(int(row, 'pid'), name);
+    }
+  }
+  for (const row of rows) {
+    const key = `${int(row, 'hierarchy')}:${int(row, 'cgroup_id')}`;
+    const name = byPid.get(int(row, 'pid'));
+    if (str(row, 'event') === 'cgroup_attach' && name !== undefined && !names.has(key)) {
+      names.set(key, name);
     }
   }
   return rows.map((row) => {

@@ -1,7 +1,7 @@
 /**
- * `node dev/lab/record.ts [throttle|birth]...`: runs the standard lab scenarios on this kernel and
+ * `node dev/lab/record.ts [throttle|birth|birth-lite]...`: runs the standard lab scenarios on this kernel and
  * writes each {@link Recording} (probe output plus the lab's ground truth) to
- * `test/fixtures/lab/<scenario>.json`, then prints how closely cpu.stat brackets the throttle rows.
+ * `test/fixtures/lab/<scenario>.json` (birth-lite: `test/fixtures/lab-lite/`), then prints how closely cpu.stat brackets the throttle rows.
  * Needs root, bpftrace and runc.
  */
 import { writeFile } from 'node:fs/promises';
@@ -11,8 +11,10 @@ import { Lab } from './lab.ts';
 import { type Recording, runBirthScenario, runThrottleScenario } from './scenarios.ts';
 import { BIRTH_PODS, THROTTLE_PODS } from './standard-scenarios.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/lab');
-const SCENARIOS = ['throttle', 'birth'] as const;
+const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
+/** birth-lite gets its own folder: a replay source's "now" is its latest recording's end. */
+const folderOf = (name: string): string => path.join(FIXTURES, name === 'birth-lite' ? 'lab-lite' : 'lab');
+const SCENARIOS = ['throttle', 'birth', 'birth-lite'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const isScenario = (name: string): name is Scenario => (SCENARIOS as readonly string[]).includes(name);
@@ -44,8 +46,8 @@ const main = async (): Promise<void> => {
       const recording =
         name === 'throttle'
           ? await runThrottleScenario(lab, { pods: THROTTLE_PODS, cpuStatEveryMs: 50 })
-          : await runBirthScenario(lab, { pods: BIRTH_PODS });
-      const file = path.join(FIXTURES, `${name}.json`);
+          : await runBirthScenario(lab, { pods: BIRTH_PODS, script: name === 'birth' ? 'pod_birth' : 'pod_birth_lite' });
+      const file = path.join(folderOf(name), `${name}.json`);
       await writeFile(file, `${JSON.stringify(recording)}\n`);
       console.log(JSON.stringify({ recorded: path.relative(process.cwd(), file), printfs: recording.printfs.length, ...(name === 'throttle' ? skewSummary(recording) : {}) }));
     }

@@ -3,7 +3,7 @@
  * own ground truth beside what the probe saw. The result is a {@link Recording}: plain JSON (big
  * integers as decimal strings) that tests assert on and that `dev/lab/record.ts` saves as fixtures.
  */
-import type { ScriptName } from '../../shared/pxl/scripts.ts';
+import type { BirthScriptName, ScriptName } from '../../shared/pxl/scripts.ts';
 import type { Column } from '../../shared/pxl/bpftrace-program.ts';
 import { startProbe } from './bpftrace-runner.ts';
 import { readCpuStat } from './cgroupfs.ts';
@@ -164,8 +164,11 @@ export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): P
  * joining the sandbox's namespaces), waits for the workloads to end, then stops the probe. `noise`
  * runs while the probe is attached, to prove unrelated processes leave no event.
  */
-export const runBirthScenario = async (lab: Lab, options: ScenarioOptions & { readonly noise?: () => Promise<void> }): Promise<Recording> => {
-  const script = await loadRepoScript('pod_birth');
+export const runBirthScenario = async (
+  lab: Lab,
+  options: ScenarioOptions & { readonly noise?: () => Promise<void>; readonly script?: BirthScriptName },
+): Promise<Recording> => {
+  const script = await loadRepoScript(options.script ?? 'pod_birth');
   const probe = await startProbe(script.program, { bpftrace: lab.host.bpftrace, ...(options.signal ? { signal: options.signal } : {}) });
   const windowStart = process.hrtime.bigint();
   const pods: LabPod[] = [];
@@ -189,7 +192,7 @@ export const runBirthScenario = async (lab: Lab, options: ScenarioOptions & { re
   const windowEnd = process.hrtime.bigint();
   return {
     schemaVersion: 1,
-    script: 'pod_birth',
+    script: script.name,
     recordedAt: new Date().toISOString(),
     kernel: await kernelRelease(),
     program: script.program,

@@ -156,19 +156,22 @@ export const birthTimeline = (finding: BirthFinding, c: ContainerBirth): string 
 const list = (items: readonly string[], empty: string): string =>
   items.length === 0 ? `<span class="none">${empty}</span>` : items.map((i) => `<code>${esc(i)}</code>`).join(', ');
 
-const facts = (c: ContainerBirth): string => {
+/** What a probe that did not watch an event kind shows instead of "none seen". */
+const NOT_WATCHED = '<span class="absent">not watched by the always-on probe</span>';
+
+const facts = (c: ContainerBirth, captured: readonly string[]): string => {
   const rows: [string, string][] = [
     ['time to entrypoint', c.timeToEntrypointNs === undefined ? NOT_MEASURED : `<strong data-kind="time-to-entrypoint" data-value="${esc(c.timeToEntrypointNs)}">${esc(ms(c.timeToEntrypointNs))}</strong>`],
     ['entrypoint', c.entrypoint === undefined ? NOT_MEASURED : `<code>${esc(c.entrypoint)}</code>${c.entrypointExecAt === undefined ? '' : ` at ${esc(c.entrypointExecAt)}`}`],
     ['cgroups created', list(c.cgroupsCreated, 'none seen')],
-    ['limit files written', c.limitWrites.length === 0 ? '<span class="none">none seen</span>' : c.limitWrites.map((w) => `<code>${esc(w.file)}</code> = <code>${esc(w.value)}</code>`).join(', ')],
+    ['limit files written', !captured.includes('cgroup_write') ? NOT_WATCHED : c.limitWrites.length === 0 ? '<span class="none">none seen</span>' : c.limitWrites.map((w) => `<code>${esc(w.file)}</code> = <code>${esc(w.value)}</code>`).join(', ')],
     ['namespaces created', list(c.namespacesCreated, 'none seen')],
     ['namespaces joined', list(c.namespacesJoined, 'none seen')],
     ['mounts', c.mounts.length === 0 ? '<span class="none">none seen</span>' : `${esc(c.mounts.length)}: ${c.mounts.slice(0, 8).map((m) => `<code>${esc(m.source)}</code> → <code>${esc(m.target)}</code> (${esc(m.fstype)})`).join(', ')}${c.mounts.length > 8 ? `, and ${esc(c.mounts.length - 8)} more` : ''}`],
     ['pivot_root', c.pivotRoot === undefined ? NOT_MEASURED : `<code>${esc(c.pivotRoot)}</code>`],
     ['execs', list(c.execs, 'none seen')],
-    ['runtime syscalls', c.runtimeSyscalls === undefined ? NOT_MEASURED : `<span data-kind="runtime-syscalls" data-value="${esc(c.runtimeSyscalls)}">${esc(count(c.runtimeSyscalls))}</span> until the entrypoint`],
-    ['syscalls by name', c.syscalls.length === 0 ? NOT_MEASURED : [...c.syscalls].sort((a, b) => b.count - a.count).map((s) => `<code>${esc(s.name)}</code> ${esc(count(s.count))}`).join(', ')],
+    ['runtime syscalls', !captured.includes('syscall') ? NOT_WATCHED : c.runtimeSyscalls === undefined ? NOT_MEASURED : `<span data-kind="runtime-syscalls" data-value="${esc(c.runtimeSyscalls)}">${esc(count(c.runtimeSyscalls))}</span> until the entrypoint`],
+    ['syscalls by name', !captured.includes('syscall') ? NOT_WATCHED : c.syscalls.length === 0 ? NOT_MEASURED : [...c.syscalls].sort((a, b) => b.count - a.count).map((s) => `<code>${esc(s.name)}</code> ${esc(count(s.count))}`).join(', ')],
   ];
   return `<dl class="facts">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
 };
@@ -186,7 +189,7 @@ const containerCard = (finding: BirthFinding, c: ContainerBirth): string =>
   `<section class="container${c.sandbox ? ' sandbox' : ''}"${attrs({ 'data-container': c.name, 'data-sandbox': c.sandbox })}>` +
   `<h4>${c.sandbox ? '<span class="badge sandbox-badge">sandbox</span> ' : ''}<code>${esc(c.name)}</code> <span class="meta">container ${esc(c.containerId.slice(0, 12))}</span></h4>` +
   birthTimeline(finding, c) +
-  facts(c) +
+  facts(c, finding.birth.captured) +
   stepsTable(c) +
   `</section>`;
 

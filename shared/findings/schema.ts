@@ -365,6 +365,15 @@ export const FINDING_SCHEMA = {
               "type": "string"
             },
             {
+              "name": "captured",
+              "doc": "Kernel event kinds the birth probe captures (pod_birth: all; pod_birth_lite, the always-on probe: not cgroup_write, not syscall). A kind not listed was not watched: its empty lists mean not observed, not none.",
+              "type": {
+                "type": "array",
+                "items": "string"
+              },
+              "default": []
+            },
+            {
               "name": "containers",
               "doc": "Containers, sandbox first.",
               "type": {

@@ -102,6 +102,8 @@ export interface BirthDetails {
   readonly pod: string;
   readonly podUid: string;
   readonly node: string;
+  /** Event kinds the probe watched (the analysis' kinds); empty lists of an unwatched kind mean "not observed". */
+  readonly captured: readonly string[];
   readonly containers: readonly ContainerBirth[];
   readonly part?: number;
   readonly parts?: number;

@@ -140,11 +140,12 @@ const millis = (ns: number): number => round(ns / 1e6, 3);
 const humanDuration = (ns: number): string =>
   ns < 1e6 ? `${Math.round(ns / 1e3)}us` : ns < 1e9 ? `${round(ns / 1e6, 1)}ms` : `${round(ns / 1e9, 3)}s`;
 
-const containerRecord = (c: ContainerBirth): Record<string, unknown> => ({
+/** A container's record; `limitFilesWritten` is left out when the probe did not watch cgroup writes (absent, not empty). */
+const containerRecord = (c: ContainerBirth, captured: readonly string[]): Record<string, unknown> => ({
   name: objectName(c.name).slice(0, 63).replace(/[^a-z0-9]+$/, '') || 'container',
   ...(c.timeToEntrypointNs === undefined ? {} : { timeToEntrypointMillis: millis(c.timeToEntrypointNs) }),
   cgroupsCreated: c.cgroupsCreated.length,
-  limitFilesWritten: c.limitWrites.map((write) => ({ file: write.file, value: write.value })),
+  ...(captured.includes('cgroup_write') ? { limitFilesWritten: c.limitWrites.map((write) => ({ file: write.file, value: write.value })) } : {}),
   namespacesCreated: [...c.namespacesCreated],
   namespacesJoined: [...c.namespacesJoined],
   mounts: c.mounts.length,
@@ -169,7 +170,7 @@ export const podBirthCertificateFor = (finding: BirthFinding, existing: readonly
     merged.set(String(container['name']), container);
   }
   for (const container of b.containers) {
-    const record = containerRecord(container);
+    const record = containerRecord(container, b.captured);
     merged.set(String(record['name']), record);
   }
   const containers = [...merged.values()].slice(0, 64);

@@ -14,11 +14,19 @@ import { stableId } from '../findings/codec.ts';
 import { FINDING_SCHEMA_VERSION } from '../findings/schema.ts';
 import type { BirthFinding, ContainerBirth, KernelSource } from '../findings/types.ts';
 import type { CollectedTable } from '../pixie/collect.ts';
+import type { BirthScriptName } from '../pxl/scripts.ts';
 import { DataType } from '../pixie/types.ts';
 import { TableShapeError, typedColumn } from './throttle-table.ts';
 
-/** Event kinds the pod_birth probe captures (every kind the analysis knows but `fork`). */
-const COVERED: BirthCapture['covered'] = ['cgroup_mkdir', 'cgroup_attach', 'cgroup_write', 'unshare', 'clone', 'setns', 'mount', 'pivot_root', 'exec', 'syscall'];
+/**
+ * Event kinds each birth probe captures. `pod_birth` captures every kind the analysis knows but
+ * `fork`; the always-on `pod_birth_lite` leaves out the two that need a program on every write or
+ * every syscall of the node (cgroup limit writes, the runtime's syscall count).
+ */
+export const BIRTH_PROBE_CAPTURES = {
+  pod_birth: ['cgroup_mkdir', 'cgroup_attach', 'cgroup_write', 'unshare', 'clone', 'setns', 'mount', 'pivot_root', 'exec', 'syscall'],
+  pod_birth_lite: ['cgroup_mkdir', 'cgroup_attach', 'unshare', 'clone', 'setns', 'mount', 'pivot_root', 'exec'],
+} as const satisfies Record<BirthScriptName, BirthCapture['covered']>;
 
 interface Row {
   readonly timeNs: bigint;
@@ -34,7 +42,8 @@ interface Row {
   readonly flags: number;
   readonly detail: string;
   readonly value: string;
-  readonly syscalls: number;
+  /** Absent when the probe does not count syscalls (no such column). */
+  readonly syscalls?: number;
 }
 
 const rowsOf = (table: CollectedTable): Row[] => {
@@ -56,7 +65,7 @@ const rowsOf = (table: CollectedTable): Row[] => {
     flags: get('flags', INT),
     detail: get('detail', STR),
     value: get('value', STR),
-    syscalls: get('syscalls', INT),
+    syscalls: table.meta.columns.some((c) => c.name === 'syscalls') ? get('syscalls', INT) : undefined,
   };
   const num = (c: { get(row: number): bigint | string }, row: number): number => Number(c.get(row));
   return Array.from({ length: table.rows }, (_, row) => ({
@@ -73,7 +82,7 @@ const rowsOf = (table: CollectedTable): Row[] => {
     flags: num(cols.flags, row),
     detail: String(cols.detail.get(row)),
     value: String(cols.value.get(row)),
-    syscalls: num(cols.syscalls, row),
+    ...(cols.syscalls === undefined ? {} : { syscalls: num(cols.syscalls, row) }),
   }));
 };
 
@@ -88,8 +97,8 @@ export const isoNs = (ns: bigint): string => {
   return `${new Date(Number(ms)).toISOString().slice(0, 19)}.${rest}Z`;
 };
 
-/** Rows to analysis events; a row of an unknown event kind is a contract error. */
-export const birthCapture = (rows: readonly Row[]): BirthCapture => {
+/** Rows of `probe` to analysis events; a row of an unknown event kind is a contract error. */
+export const birthCapture = (rows: readonly Row[], probe: BirthScriptName): BirthCapture => {
   const events: BirthEvent[] = [];
   for (const row of rows) {
     const path = pathOf(row.podUid, row.containerKey);
@@ -126,14 +135,16 @@ export const birthCapture = (rows: readonly Row[]): BirthCapture => {
         events.push({ ...base, kind: 'exec', filename: row.detail });
         break;
       case 'entrypoint_exec':
-        events.push({ ...base, kind: 'syscall', count: row.syscalls });
+        if (row.syscalls !== undefined) {
+          events.push({ ...base, kind: 'syscall', count: row.syscalls });
+        }
         events.push({ ...base, kind: 'exec', filename: row.detail, entrypoint: true });
         break;
       default:
         throw new TableShapeError(`unknown birth event ${row.event.slice(0, 40)}`);
     }
   }
-  return { events, covered: COVERED };
+  return { events, covered: BIRTH_PROBE_CAPTURES[probe] };
 };
 
 const toContainer = (c: AnalysisContainer): ContainerBirth => {
@@ -160,6 +171,8 @@ const toContainer = (c: AnalysisContainer): ContainerBirth => {
 };
 
 export interface BirthFindingContext {
+  /** The script whose table this is: what it captures decides what "none seen" means. */
+  readonly probe: BirthScriptName;
   readonly cluster: string;
   readonly source: KernelSource;
   readonly producedAt: Date;
@@ -182,7 +195,8 @@ export const birthFindings = (table: CollectedTable, context: BirthFindingContex
     end: context.window.end.toISOString(),
     seconds: (context.window.end.getTime() - context.window.start.getTime()) / 1000,
   };
-  return birthCertificates(birthCapture(rows), names)
+  const capture = birthCapture(rows, context.probe);
+  return birthCertificates(capture, names)
     .map((certificate): BirthFinding => {
       const identity = identities.get(certificate.podUid);
       const namespace = identity?.namespace ?? certificate.namespace ?? '';
@@ -201,7 +215,7 @@ export const birthFindings = (table: CollectedTable, context: BirthFindingContex
         source: context.source,
         producedAt: context.producedAt.toISOString(),
         summary: `${namespace}/${pod} born: ${containers.length} containers${slowest > 0 ? `, slowest entrypoint after ${(slowest / 1e6).toFixed(1)} ms` : ''}`,
-        birth: { pod, podUid: certificate.podUid, node: identity?.node ?? '', containers },
+        birth: { pod, podUid: certificate.podUid, node: identity?.node ?? '', captured: capture.covered, containers },
       };
     })
     .sort((a, b) => a.id.localeCompare(b.id));

@@ -6,6 +6,7 @@
 import { type ConfigOf, integer, list, oneOf, string } from '../config.ts';
 import { SOURCES } from '../findings/types.ts';
 import { pixieConfigSpec } from '../pixie/config.ts';
+import { BIRTH_SCRIPT_NAMES } from '../pxl/scripts.ts';
 import { runtimeSpec } from '../runtime.ts';
 
 export const observeSpec = {
@@ -26,3 +27,13 @@ export const observeSpec = {
 } as const;
 
 export type ObserveConfig = ConfigOf<typeof observeSpec>;
+
+/** What observe-births alone reads besides {@link observeSpec}. */
+export const birthProbeSpec = {
+  /**
+   * The birth probe to deploy: `pod_birth_lite` (always-on: no program on every write or syscall
+   * of the node) or `pod_birth` (adds cgroup limit writes and the runtime's syscall count, at a
+   * cost on every syscall of the node; docs/benchmarks.md).
+   */
+  KG_BIRTH_PROBE: oneOf(BIRTH_SCRIPT_NAMES, { default: 'pod_birth_lite' }),
+} as const;

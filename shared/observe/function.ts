@@ -19,10 +19,16 @@ import { observeSpec } from './config.ts';
 import { handleObserve } from './handler.ts';
 import type { ObserveCore } from './types.ts';
 
-/** Builds the HTTP function `name` running `core` over script `scriptName`. */
-export const observeFunction = (name: string, scriptName: ScriptName, core: ObserveCore, env: NodeJS.ProcessEnv = process.env): HttpFunction => {
+/** Builds the HTTP function `name` running `core` over the script `scriptOf` names (fixed, or chosen from the environment). */
+export const observeFunction = (
+  name: string,
+  scriptOf: ScriptName | ((env: NodeJS.ProcessEnv) => ScriptName),
+  core: ObserveCore,
+  env: NodeJS.ProcessEnv = process.env,
+): HttpFunction => {
   const instance = once(async () => {
     const config = parseConfig(observeSpec, env);
+    const scriptName = typeof scriptOf === 'string' ? scriptOf : scriptOf(env);
     registerSecrets(secretValues(observeSpec, config));
     const pixie = createPixieClient(pixieClientOptions(config));
     // Generate the end-to-end encryption key at instance start, not inside the first run's deadline.
@@ -52,7 +58,7 @@ export const observeFunction = (name: string, scriptName: ScriptName, core: Obse
     });
     const deadline = requestDeadline(startedAt, config.FUNCTION_TIMEOUT_SECONDS);
     const response = await handleObserve(req, {
-      script: scriptName,
+      script: deps.script.name,
       log,
       now: new Date(startedAt),
       defaultWindowSeconds: config.OBSERVE_WINDOW_SECONDS,

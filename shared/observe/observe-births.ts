@@ -4,11 +4,16 @@
  *
  * @module
  */
+import { isBirthScriptName } from '../pxl/scripts.ts';
 import { birthFindings } from './births.ts';
 import { runOverWindows } from './run.ts';
 import { type ObserveCore, scriptNamespaceFilter } from './types.ts';
 
 export const observeBirths: ObserveCore = async (window, deps, options) => {
+  const probe = deps.script.name;
+  if (!isBirthScriptName(probe)) {
+    throw new TypeError(`observe-births runs a birth script, not ${probe}`);
+  }
   const [result] = await runOverWindows({
     pixie: deps.pixie,
     script: deps.script,
@@ -19,6 +24,7 @@ export const observeBirths: ObserveCore = async (window, deps, options) => {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const findings = result === undefined ? [] : birthFindings(result.table, {
+    probe,
     cluster: deps.cluster,
     source: deps.source,
     producedAt: (deps.now ?? (() => new Date()))(),

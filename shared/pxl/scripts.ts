@@ -12,8 +12,18 @@
 import { type ProgramOutput, programOutput } from './bpftrace-program.ts';
 
 /** The scripts this project ships. */
-export const SCRIPT_NAMES = ['cpu_throttle', 'pod_birth'] as const;
+export const SCRIPT_NAMES = ['cpu_throttle', 'pod_birth', 'pod_birth_lite'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/**
+ * The birth scripts: `pod_birth_lite` is the always-on probe (no program on every write or every
+ * syscall of the node); `pod_birth` adds cgroup limit writes and the runtime's syscall count at a
+ * cost on every syscall (docs/benchmarks.md).
+ */
+export const BIRTH_SCRIPT_NAMES = ['pod_birth_lite', 'pod_birth'] as const satisfies readonly ScriptName[];
+export type BirthScriptName = (typeof BIRTH_SCRIPT_NAMES)[number];
+
+export const isBirthScriptName = (name: string): name is BirthScriptName => (BIRTH_SCRIPT_NAMES as readonly string[]).includes(name);
 
 /** Reads a file of `pxl-scripts/` by its path relative to that folder. */
 export type ScriptReader = (relativePath: string) => Promise<string>;

@@ -2,7 +2,8 @@
  * `node test/bench/probe-overhead.ts [rounds]`: what each kernel-gossip probe costs the workloads it
  * watches. Three fixed-work loads (pipe ping-pong between two processes: context-switch heavy;
  * getppid() in a loop: syscall heavy; an integer loop: CPU bound) run without a probe, with the
- * cpu_throttle program and with the pod_birth program attached, interleaved in every round (the order
+ * cpu_throttle, pod_birth_lite and pod_birth programs attached, and with a reference program (the
+ * floor of any syscall tracepoint), interleaved in every round (the order
  * rotates per round) so drift of a shared machine hits all conditions alike. Reports the median CPU
  * time (user + system, which includes the BPF programs run in the load's context) and wall time of
  * each load, the overhead against no probe, and the BPF programs' own cost per event from the kernel's
@@ -27,7 +28,14 @@ const LOADS = [
   { name: 'CPU bound (integer loop, 300M iterations)', args: ['cpu', '300000000'] },
 ] as const;
 
-const CONDITIONS = ['none', 'cpu_throttle', 'pod_birth'] as const;
+const CONDITIONS = ['none', 'cpu_throttle', 'pod_birth_lite', 'pod_birth', 'syscall_tracepoint_floor'] as const;
+
+/**
+ * Not a kernel-gossip probe: one empty program on a syscall nobody makes during the loads. Any
+ * `syscalls:*` tracepoint puts every syscall of every task on the kernel's tracing slow path, so
+ * this is the least any program that watches a syscall through a tracepoint can cost here.
+ */
+const SYSCALL_TRACEPOINT_FLOOR = 'tracepoint:syscalls:sys_enter_pivot_root\n{\n  printf("time_:%llu n:%d", nsecs, 0);\n}\n';
 type Condition = (typeof CONDITIONS)[number];
 
 const loadBinary = async (): Promise<string> => {
@@ -87,7 +95,9 @@ const main = async (): Promise<void> => {
   const binary = await loadBinary();
   const programs: Record<Exclude<Condition, 'none'>, string> = {
     cpu_throttle: (await loadRepoScript('cpu_throttle')).program,
+    pod_birth_lite: (await loadRepoScript('pod_birth_lite')).program,
     pod_birth: (await loadRepoScript('pod_birth')).program,
+    syscall_tracepoint_floor: SYSCALL_TRACEPOINT_FLOOR,
   };
   const samples = new Map<string, Sample[]>();
   const perEvent = new Map<Condition, { runTimeNs: number; runCount: number }>();

@@ -1,6 +1,7 @@
 /** Sample findings of every kind, shaped as the observe and remediate paths produce them. */
 import { stableId } from '../../shared/findings/codec.ts';
 import { FINDING_SCHEMA_VERSION } from '../../shared/findings/schema.ts';
+import { BIRTH_PROBE_CAPTURES } from '../../shared/observe/births.ts';
 import type { BirthFinding, RemediationFinding, ThrottleFinding } from '../../shared/findings/types.ts';
 
 const window = { start: '2026-11-27T12:00:00.000000000Z', end: '2026-11-27T12:01:00.000000000Z', seconds: 60 };
@@ -68,6 +69,7 @@ export const sampleBirth = (): BirthFinding => ({
     pod: 'cart-7d9f8-abcde',
     podUid: '0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d',
     node: 'gke-pool-1',
+    captured: [...BIRTH_PROBE_CAPTURES.pod_birth],
     containers: [
       {
         name: 'app',

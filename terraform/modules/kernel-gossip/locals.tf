@@ -17,7 +17,7 @@ locals {
     "observe-births" = {
       entry_point = "observe-births"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS", "KG_BIRTH_PROBE"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "remediate" = {
@@ -57,6 +57,7 @@ locals {
     KG_CLUSTER_NAME                 = coalesce(var.cluster.display_name, var.cluster.name)
     KG_NAMESPACES                   = length(var.namespaces) > 0 ? join(",", var.namespaces) : null
     OBSERVE_WINDOW_SECONDS          = tostring(var.observe_window_seconds)
+    KG_BIRTH_PROBE                  = var.birth_probe
     GKE_CLUSTER_NAME                = var.cluster.name
     GKE_CLUSTER_LOCATION            = var.cluster.location
     GKE_ENDPOINT                    = var.cluster.dns_endpoint

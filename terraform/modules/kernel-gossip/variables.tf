@@ -164,6 +164,17 @@ variable "observe_window_seconds" {
   }
 }
 
+variable "birth_probe" {
+  type        = string
+  default     = "pod_birth_lite"
+  description = "The pod birth probe observe-births deploys on every node. pod_birth_lite (default, always-on): the birth cascade without cgroup limit writes and without the runtime's syscall count, so no BPF program runs on every write or syscall of the node. pod_birth: the full certificate, at about 150 ns of CPU on every syscall of every process of the node while it is deployed (docs/benchmarks.md); choose it for a rollout you want to see in full, then switch back."
+
+  validation {
+    condition     = contains(["pod_birth_lite", "pod_birth"], var.birth_probe)
+    error_message = "birth_probe must be pod_birth_lite or pod_birth."
+  }
+}
+
 variable "log_level" {
   type        = string
   default     = "INFO"

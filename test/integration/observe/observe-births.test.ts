@@ -12,11 +12,15 @@ import { post, startFunction } from '../../support/functions.ts';
 import { startProcess } from '../../support/process.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const FIXTURE = path.join(root, 'test/fixtures/lab/birth.json');
+/** Each birth probe over a recording of its own program; KG_BIRTH_PROBE unset runs the default. */
+const CASES = [
+  { probe: 'pod_birth_lite', fixture: path.join(root, 'test/fixtures/lab-lite/birth-lite.json'), env: {} },
+  { probe: 'pod_birth', fixture: path.join(root, 'test/fixtures/lab/birth.json'), env: { KG_BIRTH_PROBE: 'pod_birth' } },
+] as const;
 const API_KEY = 'px-api-births-test-key';
 const CLUSTER = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
-describe('observe-births (built bundle) with the local Vizier replaying a real pod birth', () => {
+describe.each(CASES)('observe-births (built bundle, $probe) with the local Vizier replaying a real pod birth', ({ probe, fixture: FIXTURE, env }) => {
   const cleanups: (() => Promise<void>)[] = [];
   const received: BirthFinding[] = [];
   let url: string;
@@ -51,6 +55,7 @@ describe('observe-births (built bundle) with the local Vizier replaying a real p
       FINDINGS_TOPIC: topicId,
       KG_CLUSTER_NAME: 'lab',
       KG_KERNEL_SOURCE: 'replay',
+      ...env,
     });
     cleanups.push(() => fn.stop());
     url = fn.url;
@@ -79,6 +84,15 @@ describe('observe-births (built bundle) with the local Vizier replaying a real p
       const born = finding.birth.containers.find((c) => c.containerId === truth.containerId.slice(0, 32));
       expect(born?.entrypoint).toBe(truth.ociConfig.process.args[0]);
       expect(born?.timeToEntrypointNs).toBeGreaterThan(0);
+      // What the probe watched decides what an empty list means.
+      const full = probe === 'pod_birth';
+      expect({
+        watchesWrites: finding.birth.captured.includes('cgroup_write'),
+        watchesSyscalls: finding.birth.captured.includes('syscall'),
+        countedSyscalls: (born?.runtimeSyscalls ?? 0) > 100,
+        noWritesUnlessWatched: full || born?.limitWrites.length === 0,
+        createdNamespaces: (born?.namespacesCreated.length ?? 0) > 0,
+      }).toEqual({ watchesWrites: full, watchesSyscalls: full, countedSyscalls: full, noWritesUnlessWatched: true, createdNamespaces: true });
     }
   });
 });

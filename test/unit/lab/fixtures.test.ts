@@ -10,13 +10,15 @@ import { attributeBirthRows, checkThrottleRows, recordingRows, summarizeThrottle
 import type { Recording } from '../../../dev/lab/scenarios.ts';
 import { loadRepoScript } from '../../../dev/lab/scripts.ts';
 
+/** birth-lite lives in its own folder: a replay source's "now" is its latest recording's end. */
 const load = async (name: string): Promise<Recording> =>
-  JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../fixtures/lab', `${name}.json`), 'utf8')) as Recording;
+  JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../fixtures', name === 'birth-lite' ? 'lab-lite' : 'lab', `${name}.json`), 'utf8')) as Recording;
 
 describe('recorded lab fixtures', () => {
   it.each([
     ['throttle', 'cpu_throttle'],
     ['birth', 'pod_birth'],
+    ['birth-lite', 'pod_birth_lite'],
   ] as const)('%s was recorded with the program %s deploys today', async (fixture, script) => {
     const recording = await load(fixture);
     const current = await loadRepoScript(script);
@@ -32,13 +34,12 @@ describe('recorded lab fixtures', () => {
     expect(checks.filter((c) => c.mismatches.length > 0)).toEqual([]);
   });
 
-  it('birth rows all belong to the lab pods, by names and by cgroup ids alike', async () => {
-    const events = attributeBirthRows(await load('birth'));
+  it.each(['birth', 'birth-lite'])('%s rows all belong to the lab pods, by names and by cgroup ids alike', async (fixture) => {
+    const recording = await load(fixture);
+    const events = attributeBirthRows(recording);
     expect(events.filter((e) => e.containerById === undefined && !e.podLevel)).toEqual([]);
     expect(events.filter((e) => e.container?.containerId !== e.containerById?.containerId)).toEqual([]);
-    expect(events.filter((e) => e.row['event'] === 'entrypoint_exec').length).toBe(
-      (await load('birth')).containers.length,
-    );
+    expect(events.filter((e) => e.row['event'] === 'entrypoint_exec').length).toBe(recording.containers.length);
   });
 });
 

@@ -19,7 +19,7 @@ describe('birthCapture: plain exec rows', () => {
       value: '',
       syscalls: 0,
     };
-    const [event] = birthCapture([row]).events;
+    const [event] = birthCapture([row], 'pod_birth').events;
     expect(event).toMatchObject({ kind: 'exec', filename: '/proc/self/exe', pid: 42 });
     expect(event).not.toHaveProperty('entrypoint');
   });

@@ -66,7 +66,7 @@ describe('birthFindings on a recorded lab birth (real kernel events)', () => {
   beforeAll(async () => {
     recording = await loadRecording('birth');
     const window = { start: new Date(Date.parse(recording.recordedAt) - 60_000), end: new Date(Date.parse(recording.recordedAt) + 60_000) };
-    findings = birthFindings(await scriptResult(recording), { cluster: 'lab', source: 'replay', producedAt: new Date(), window });
+    findings = birthFindings(await scriptResult(recording), { probe: 'pod_birth', cluster: 'lab', source: 'replay', producedAt: new Date(), window });
   });
 
   it('gives one certificate per pod the lab made, named by its metadata', () => {

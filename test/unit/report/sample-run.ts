@@ -9,6 +9,7 @@ import { stableId } from '../../../shared/findings/codec.ts';
 import { FINDING_SCHEMA_VERSION } from '../../../shared/findings/schema.ts';
 import { fitToMessageLimit } from '../../../shared/findings/size.ts';
 import type { BirthFinding, BirthStep, ContainerBirth, Finding, RemediationFinding, ThrottleFinding } from '../../../shared/findings/types.ts';
+import { BIRTH_PROBE_CAPTURES } from '../../../shared/observe/births.ts';
 import { throttleFindings, type WindowCounters } from '../../../shared/observe/throttle-findings.ts';
 
 const WINDOW_S = 60;
@@ -202,7 +203,7 @@ const birth = (pod: string, podUid: string, workload: { kind: string; name: stri
   source: 'local',
   producedAt: '2026-11-27T12:03:02.000Z',
   summary,
-  birth: { pod, podUid, node: 'gke-pool-1-a', containers },
+  birth: { pod, podUid, node: 'gke-pool-1-a', captured: [...BIRTH_PROBE_CAPTURES.pod_birth], containers },
 });
 
 /** The cart pod's certificate, split into one message per container by the real size guard. */

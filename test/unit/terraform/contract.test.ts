@@ -10,7 +10,7 @@ import { SEVERITIES } from '../../../shared/log.ts';
 import { parseDurationMs, hostPort, uuid, type ConfigSpec } from '../../../shared/config.ts';
 import { clusterSpec, remediationSpec } from '../../../shared/kube/config.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES } from '../../../shared/kube/policy.ts';
-import { observeSpec } from '../../../shared/observe/config.ts';
+import { birthProbeSpec, observeSpec } from '../../../shared/observe/config.ts';
 import { runtimeSpec } from '../../../shared/runtime.ts';
 import { loadModule, only, type Body, type TfModule } from '../../support/terraform/hcl.ts';
 
@@ -52,7 +52,7 @@ const SPECS: Record<string, ConfigSpec> = {
   remediate: { ...runtimeSpec, ...remediationSpec },
   record: { ...runtimeSpec, ...clusterSpec },
   'observe-throttle': observeSpec,
-  'observe-births': observeSpec,
+  'observe-births': { ...observeSpec, ...birthProbeSpec },
 };
 
 const functionFolders = async (): Promise<string[]> => {
