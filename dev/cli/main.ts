@@ -7,6 +7,7 @@
  * Exit codes: 0 done, 2 bad usage, 1 failure (message on stderr).
  */
 import { parseArgs } from 'node:util';
+import { BIRTH_SCRIPT_NAMES, isBirthScriptName } from '../../shared/pxl/scripts.ts';
 import { scan, ScanError, type ScanSource } from './scan.ts';
 import { tail } from './tail.ts';
 
@@ -22,6 +23,8 @@ commands:
             --cluster <name>      cluster name in findings (default: $KG_CLUSTER_NAME or "local")
             --json                one finding per line exactly as it would be published
             --report <file>       also write a self-contained HTML report (timelines, metrics vs kernel charts)
+            --birth-probe <name>  pod_birth_lite (default, the always-on probe) or pod_birth (adds limit writes
+                                  and the runtime's syscall count, at a cost on every syscall of the nodes)
   tail    print findings from the findings topic as they arrive
             --project <id>        Google Cloud project (default: $GOOGLE_CLOUD_PROJECT)
             --topic <name>        findings topic (default: kernel-findings)
@@ -78,6 +81,7 @@ const runScan = async (args: readonly string[]): Promise<void> => {
       cluster: { type: 'string' },
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      'birth-probe': { type: 'string', default: 'pod_birth_lite' },
     },
     strict: true,
     allowPositionals: false,
@@ -90,6 +94,10 @@ const runScan = async (args: readonly string[]): Promise<void> => {
   if (!Number.isInteger(windowSeconds) || windowSeconds < 10 || windowSeconds > 3600) {
     throw new UsageError('--window must be a whole number of seconds from 10 to 3600');
   }
+  const birthProbe = values['birth-probe'];
+  if (!isBirthScriptName(birthProbe)) {
+    throw new UsageError(`--birth-probe must be one of ${BIRTH_SCRIPT_NAMES.join(', ')}`);
+  }
   const source: ScanSource = values.pixie ? { kind: 'pixie' } : values.local ? { kind: 'local' } : { kind: 'replay', dir: values.replay ?? '' };
   await scan({
     source,
@@ -101,6 +109,7 @@ const runScan = async (args: readonly string[]): Promise<void> => {
     err: process.stderr,
     env: process.env,
     cluster: values.cluster ?? process.env['KG_CLUSTER_NAME'] ?? 'local',
+    birthProbe,
     ...(values.report === undefined ? {} : { report: values.report }),
   });
 };

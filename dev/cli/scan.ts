@@ -19,7 +19,7 @@ import { createPixieClient, type PixieClient } from '../../shared/pixie/client.t
 import { pixieClientOptions, pixieConfigSpec } from '../../shared/pixie/config.ts';
 import { ClusterUnavailableError, MutationFailedError, PixieAuthError } from '../../shared/pixie/errors.ts';
 import { embeddedScriptReader } from '../../shared/pxl/embedded.ts';
-import { loadScript } from '../../shared/pxl/scripts.ts';
+import { type BirthScriptName, loadScript } from '../../shared/pxl/scripts.ts';
 import { startProcess, type StartedProcess } from '../process.ts';
 import { windowOf, writeReport } from '../report/index.ts';
 import { COLOR, formatFinding, PLAIN } from './format.ts';
@@ -39,6 +39,8 @@ export interface ScanOptions {
   readonly now?: Date;
   /** Also write a self-contained HTML report of the findings here. */
   readonly report?: string;
+  /** The birth probe to deploy (the functions' KG_BIRTH_PROBE). */
+  readonly birthProbe: BirthScriptName;
 }
 
 /** A scan that cannot run, with what to do about it. */
@@ -165,7 +167,7 @@ export const scan = async (options: ScanOptions): Promise<Finding[]> => {
   const deadline = new Date(Date.now() + 5 * 60_000);
   try {
     options.err.write('deploying probes and reading pod births...\n');
-    await observeBirths(window, { ...deps, script: await loadScript('pod_birth', embeddedScriptReader) }, { deadline });
+    await observeBirths(window, { ...deps, script: await loadScript(options.birthProbe, embeddedScriptReader) }, { deadline });
     options.err.write('deploying probes and reading CFS throttling over the last 3 windows...\n');
     const report = await observeThrottle(window, { ...deps, script: await loadScript('cpu_throttle', embeddedScriptReader) }, { deadline });
     options.err.write(`done: ${kept.length} findings (${report.containers} CPU-limited containers seen in the latest window)\n`);

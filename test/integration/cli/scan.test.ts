@@ -18,7 +18,7 @@ const ENTRIES = [
 describe.each(ENTRIES)('kernel-gossip scan (%s) over recorded kernel data', (_entry, cli) => {
   it('--json prints findings of both kinds, one per line exactly as they would be published', async () => {
     const report = path.join(await mkdtemp(path.join(tmpdir(), 'kg-scan-')), 'report.html');
-    const { stdout, stderr } = await run(process.execPath, [cli, 'scan', '--replay', path.join(root, 'test/fixtures/lab'), '--window', '30', '--json', '--cluster', 'lab', '--report', report], {
+    const { stdout, stderr } = await run(process.execPath, [cli, 'scan', '--replay', path.join(root, 'test/fixtures/lab'), '--birth-probe', 'pod_birth', '--window', '30', '--json', '--cluster', 'lab', '--report', report], {
       cwd: root,
       timeout: 120_000,
     });
@@ -48,5 +48,6 @@ describe.each(ENTRIES)('kernel-gossip scan (%s) over recorded kernel data', (_en
   it('refuses --local without root, and bad usage with exit 2', async () => {
     await expect(run(process.execPath, [cli, 'scan', '--window', '5', '--replay', 'x'], { cwd: root })).rejects.toMatchObject({ code: 2 });
     await expect(run(process.execPath, [cli, 'scan', '--pixie', '--local'], { cwd: root })).rejects.toMatchObject({ code: 2 });
+    await expect(run(process.execPath, [cli, 'scan', '--replay', 'x', '--birth-probe', 'everything'], { cwd: root })).rejects.toMatchObject({ code: 2 });
   });
 });
