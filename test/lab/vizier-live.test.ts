@@ -18,6 +18,7 @@ import { API_KEY, CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePyth
 
 const CPU_THROTTLE = readFileSync('pxl-scripts/cpu_throttle/cpu_throttle.pxl', 'utf8');
 const POD_BIRTH = readFileSync('pxl-scripts/pod_birth/pod_birth.pxl', 'utf8');
+const POD_BIRTH_LITE = readFileSync('pxl-scripts/pod_birth_lite/pod_birth_lite.pxl', 'utf8');
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 const rfc3339 = (ns: bigint): string => `${new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
@@ -129,12 +130,15 @@ describe('live: the project scripts on the real kernel through the local Vizier'
     }
   }, 120_000);
 
-  it("pod_birth.pxl returns a lab pod's birth events with its identity", async () => {
+  it.each([
+    ['pod_birth', POD_BIRTH],
+    ['pod_birth_lite', POD_BIRTH_LITE],
+  ] as const)("%s.pxl returns a lab pod's birth events with its identity", async (fn, script) => {
     if (lab === undefined) {throw new Error('no lab');}
     const ts = client();
     try {
       const t0 = nowNs();
-      const deployed = await collect(ts.executeScript({ script: POD_BIRTH, execFuncs: funcs('pod_birth', t0 - 1_000_000_000n, nowNs()) }));
+      const deployed = await collect(ts.executeScript({ script, execFuncs: funcs(fn, t0 - 1_000_000_000n, nowNs()) }));
       expect(deployed.mutations.at(-1)?.ready).toBe(true);
       const spec = BIRTH_PODS[0];
       if (spec === undefined) {throw new Error('no birth pod');}
@@ -144,8 +148,8 @@ describe('live: the project scripts on the real kernel through the local Vizier'
         await lab.waitExited(c);
       }
       await sleep(500);
-      const result = await collect(ts.executeScript({ script: POD_BIRTH, execFuncs: funcs('pod_birth', t0, nowNs()) }));
-      const rows = (result.tables.get('pod_birth') ?? []).filter((r) => r['pod_uid'] === pod.uid);
+      const result = await collect(ts.executeScript({ script, execFuncs: funcs(fn, t0, nowNs()) }));
+      const rows = (result.tables.get(fn) ?? []).filter((r) => r['pod_uid'] === pod.uid);
       expect(rows.length).toBeGreaterThan(0);
       for (const row of rows) {
         expect(row).toMatchObject({ pod: `shop/${spec.name}`, namespace: 'shop' });
@@ -154,7 +158,11 @@ describe('live: the project scripts on the real kernel through the local Vizier'
         const events = rows.filter((r) => r['container_key'] === c.id.slice(0, 32)).map((r) => r['event']);
         expect(events).toContain('entrypoint_exec');
         expect(events).toContain('pivot_root');
+        expect(events).toContain('cgroup_mkdir');
       }
+      // Only the full probe watches writes and counts syscalls.
+      expect(rows.some((r) => r['event'] === 'cgroup_write')).toBe(fn === 'pod_birth');
+      expect(rows.some((r) => 'syscalls' in r)).toBe(fn === 'pod_birth');
     } finally {
       ts.close();
     }
