@@ -246,10 +246,13 @@ const convertRecord = (
   const out: Record<string, unknown> = {};
   for (const field of record.fields) {
     const fieldPath = path === '' ? field.name : `${path}.${field.name}`;
-    if (direction === 'fromWire' && !(field.name in value)) {
+    const missing = direction === 'fromWire' && !(field.name in value);
+    if (missing && field.default === undefined) {
       throw new AvroJsonError(fieldPath, 'is missing');
     }
-    const converted = convert(field.type, value[field.name], space, names, fieldPath, direction);
+    // A field added later with a default: a message written before it takes the default, as Avro's
+    // reader-writer resolution does.
+    const converted = convert(field.type, missing ? field.default : value[field.name], space, names, fieldPath, direction);
     if (converted !== undefined) {
       out[field.name] = converted;
     }

@@ -108,6 +108,17 @@ describe('finding codec', () => {
     expect((caught as Error).message).toMatch(message);
   });
 
+  it('decodes a birth written before birth.captured existed with its schema default, as Avro resolution does', () => {
+    const wire = JSON.parse(encodeFinding(sampleBirth()).toString('utf8')) as { birth: Record<string, Record<string, unknown>> };
+    const birth = wire.birth['io.gossip.kernel.v1.Birth']!;
+    delete birth['captured'];
+    const decoded = decodeFinding(Buffer.from(JSON.stringify(wire)));
+    expect(decoded.kind === 'pod.birth' ? decoded.birth.captured : undefined).toEqual([]);
+    // A field without a default stays required.
+    delete birth['node'];
+    expect(() => decodeFinding(Buffer.from(JSON.stringify(wire)))).toThrow(/birth\.node: is missing/);
+  });
+
   it('refuses to encode a finding that breaks the contract', () => {
     expect(() => encodeFinding({ ...sampleThrottle(), severity: 'loud' } as unknown as Finding)).toThrow(/severity loud/);
     expect(() => encodeFinding(sampleThrottle({ id: 'not-a-digest' }))).toThrow(/id is not a hex digest/);
