@@ -4,7 +4,7 @@
  * rules. bpftrace's harmless `couldn't set RLIMIT_MEMLOCK` line on stderr is ignored.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,6 +39,34 @@ export interface StartProbeOptions {
 }
 
 const STDERR_NOISE = /couldn't set RLIMIT_MEMLOCK/;
+
+/** perf event fds a process holds: one per attached tracepoint, special (BEGIN/END) or profile probe (per CPU). */
+const perfEventFds = async (pid: number): Promise<number> => {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+  const links = await Promise.all(fds.map(async (fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  return links.filter((link) => link === 'anon_inode:[perf_event]').length;
+};
+
+/**
+ * bpftrace prints "Attaching N probes..." before it attaches them one by one: a probe event in
+ * that gap is lost (measured: the first cgroup mkdirs of a pod made right after the line). Ready
+ * is when the process holds at least N perf events and their count stopped growing.
+ */
+const waitAttached = async (pid: number, probes: number, timeoutMs: number): Promise<void> => {
+  const until = Date.now() + timeoutMs;
+  let last = -1;
+  for (;;) {
+    const now = await perfEventFds(pid);
+    if (now >= probes && now === last) {
+      return;
+    }
+    if (Date.now() > until) {
+      throw new BpftraceRunError(`bpftrace announced ${probes} probes but holds ${now} attached perf events after ${timeoutMs} ms`);
+    }
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
 
 /** Starts `program`; resolves once its probes are attached. Rejects with bpftrace's stderr otherwise. */
 export const startProbe = async (program: string, options: StartProbeOptions = {}): Promise<RunningProbe> => {
@@ -108,6 +136,7 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
   let attachedProbes: number;
   try {
     attachedProbes = await Promise.race([attached, timeout]);
+    await Promise.race([waitAttached(child.pid ?? 0, attachedProbes, options.readyTimeoutMs ?? 60_000), timeout]);
   } catch (error) {
     await kill();
     throw error;

@@ -125,6 +125,13 @@ export const attributeBirthRows = (recording: Recording): AttributedEvent[] => {
     }
   }
   for (const row of rows) {
+    // pod_birth_lite's pid events also carry their cgroup's parent id: the pod-level cgroup.
+    const parentKey = 'parent_cgroup_id' in row && int(row, 'parent_cgroup_id') !== 0n ? `${int(row, 'hierarchy')}:${int(row, 'parent_cgroup_id')}` : undefined;
+    if (parentKey !== undefined && str(row, 'cgroup') !== '' && !names.has(parentKey)) {
+      names.set(parentKey, { cgroup: str(row, 'parent_cgroup'), parent: '' });
+    }
+  }
+  for (const row of rows) {
     const key = `${int(row, 'hierarchy')}:${int(row, 'cgroup_id')}`;
     const name = byPid.get(int(row, 'pid'));
     if (str(row, 'event') === 'cgroup_attach' && name !== undefined && !names.has(key)) {

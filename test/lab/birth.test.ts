@@ -84,6 +84,19 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
     expect(observed).toEqual(expected);
   });
 
+  it("names each pod's own cgroup where the pod was born (pod_birth: only pods whose cgroup got limit writes)", () => {
+    const uids = [...new Set(run.recording.containers.map((c) => c.podUid))];
+    const named = uids.filter((uid) =>
+      run.events.some((e) => e.podLevel && e.row['event'] === 'cgroup_mkdir' && e.cgroup.replaceAll('_', '-').includes(`pod${uid}`)),
+    );
+    // pod_birth names a pod-level cgroup only from writes to its files (the lab writes a pod-level
+    // CPU limit when every container has one); pod_birth_lite names it from its containers' events.
+    const podLimited = (uid: string): boolean => run.recording.containers.filter((c) => c.podUid === uid && !c.sandbox).every((c) => cpuOf(c).quota !== undefined);
+    expect(named).toEqual(full ? uids.filter(podLimited) : uids);
+    expect(uids.filter(podLimited).length).toBeGreaterThan(0);
+    expect(uids.filter((uid) => !podLimited(uid)).length).toBeGreaterThan(0);
+  });
+
   it("attributes by names (as the PxL does) exactly as by the lab's own cgroup ids", () => {
     const disagreements = run.events.filter((e) => e.container?.containerId !== e.containerById?.containerId);
     expect(disagreements.map((e) => e.row)).toEqual([]);

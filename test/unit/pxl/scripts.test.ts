@@ -36,7 +36,10 @@ describe('shipped scripts', () => {
   it('pod_birth_lite outputs the same events without the syscall count, and probes no hot path', async () => {
     const [full, lite] = await Promise.all([loadScript('pod_birth', read), loadScript('pod_birth_lite', read)]);
     expect(lite.tracepoint).toMatchObject({ name: 'kg_pod_birth_lite', table: 'kg_pod_birth_lite' });
-    expect(lite.output.columns).toEqual(full.output.columns.filter((c) => c.name !== 'syscalls'));
+    expect(lite.output.columns).toEqual([
+      ...full.output.columns.filter((c) => c.name !== 'syscalls'),
+      { name: 'parent_cgroup_id', type: 'INT64', conversion: '%llu' },
+    ]);
     expect(lite.program).not.toMatch(/raw_syscalls|sys_enter_write\b/);
     expect(full.program).toMatch(/raw_syscalls:sys_enter/);
   });
