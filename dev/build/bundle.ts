@@ -9,6 +9,7 @@
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -60,25 +61,100 @@ const CJS_SHIM =
   ' const require = __kgCreateRequire(import.meta.url); const __filename = __kgFileURLToPath(import.meta.url); const __dirname = __kgDirname(__filename);';
 
 /**
- * `@google-cloud/pubsub` and `@google-cloud/pubsub-api` each re-export their generated protobuf
- * classes from their index (`exports.protos`: 0.7 MiB each, defining every Pub/Sub message class at
- * load) for library users. Nothing in either library requires them at run time (the clients load
- * `protos.json` through google-gax), and our code never reads `protos`. The require from those two
- * index files is replaced by an object that throws on any use, so a future use fails loudly
- * instead of reading undefined. Saves ~1.4 MiB per bundle that uses Pub/Sub, and the time to
- * define those classes at cold start.
+ * Generated protobuf classes (protobufjs static code) that libraries require eagerly but our paths
+ * never use at run time. Each require below is replaced by an object that throws a clear error on
+ * any use (reached through TypeScript's `__importStar` wrapper, a use reads undefined and fails with a
+ * TypeError), so a future use fails instead of working on missing data.
+ *
+ * - `@google-cloud/pubsub` and `@google-cloud/pubsub-api` re-export their generated classes from
+ *   their index (`exports.protos`: 0.7 MiB each, defining every Pub/Sub message class at load) for
+ *   library users. Nothing in either library requires them at run time (the clients load
+ *   `protos.json` through google-gax), and our code never reads `protos`.
+ * - google-gax's index and its HTTP/1.1 `fallback` module re-export the static IAM, Locations and
+ *   Operations classes (`IamProtos`, `LocationProtos`, `operationsProtos`: 0.46 MiB). The IAM,
+ *   Locations and Operations clients gax builds (the Pub/Sub clients build an IamClient) load the
+ *   `.json` descriptors, which stay. The one other user is `longRunningCalls/longrunning.js`, at
+ *   call time only (cancelling or polling a long-running operation); Pub/Sub declares no
+ *   long-running methods (`descriptors.longrunning` is empty), so that use cannot happen here.
+ *
+ * Saves ~1.9 MiB per bundle that uses Pub/Sub, and the time to define those classes at cold start.
  */
-const PUBSUB_INDEX = /node_modules\/@google-cloud\/pubsub(?:-api)?\/build\/src\/index\.js$/;
-const UNUSED_PUBSUB_PROTOS = '\0kg-unused-pubsub-protos';
-const dropUnusedPubsubProtos: Plugin = {
-  name: 'drop-unused-pubsub-protos',
+const UNUSED_GENERATED_PROTOS: readonly { readonly importer: RegExp; readonly specifier: RegExp; readonly what: string }[] = [
+  { importer: /node_modules\/@google-cloud\/pubsub(?:-api)?\/build\/src\/index\.js$/, specifier: /^\.\.\/protos\/protos$/, what: '@google-cloud/pubsub protos' },
+  {
+    importer: /node_modules\/google-gax\/build\/src\/(?:index|fallback)\.js$/,
+    specifier: /^\.\.\/protos\/(?:iam_service|locations|operations)$/,
+    what: 'google-gax static IAM/Locations/Operations protos',
+  },
+  { importer: /node_modules\/google-gax\/build\/src\/longRunningCalls\/longrunning\.js$/, specifier: /^\.\.\/\.\.\/protos\/operations$/, what: 'google-gax static Operations protos (long-running operations)' },
+];
+const dropUnusedGeneratedProtos: Plugin = {
+  name: 'drop-unused-generated-protos',
   setup(plugin) {
-    plugin.onResolve({ filter: /^\.\.\/protos\/protos$/ }, (args) => (PUBSUB_INDEX.test(args.importer) ? { path: UNUSED_PUBSUB_PROTOS, namespace: 'kg-stub' } : undefined));
-    plugin.onLoad({ filter: /.*/, namespace: 'kg-stub' }, () => ({
+    plugin.onResolve({ filter: /protos\/[a-z_]+$/ }, (args) => {
+      const unused = UNUSED_GENERATED_PROTOS.find((entry) => entry.importer.test(args.importer) && entry.specifier.test(args.path));
+      return unused === undefined ? undefined : { path: unused.what, namespace: 'kg-unused-protos' };
+    });
+    plugin.onLoad({ filter: /.*/, namespace: 'kg-unused-protos' }, (args) => ({
       loader: 'js',
       contents:
         "module.exports = new Proxy({}, { get(_, key) { if (typeof key === 'symbol' || key === '__esModule' || key === 'then') { return undefined; } " +
-        "throw new Error('@google-cloud/pubsub protos were left out of this bundle (dev/build/bundle.ts): ' + String(key)); } });",
+        `throw new Error(${JSON.stringify(`${args.path} were left out of this bundle (dev/build/bundle.ts): `)} + String(key)); } });`,
+    }));
+  },
+};
+
+/**
+ * @kubernetes/client-node is ESM but declares no `sideEffects` in its package.json, so esbuild keeps
+ * every module reachable from its index whose top level might do something, even when nothing
+ * uses it: the informer cache and the YAML helpers (through them `ObjectSerializer`, whose type map
+ * holds all ~900 generated model classes: 0.35 MiB parsed and evaluated at every cold start),
+ * watch, exec, port-forward and so on. Their top levels only define classes and constants; the
+ * package's one side effect, `polyfill.js` (a `File` global for Node 18, a no-op on Node 22), is
+ * kept. Declaring the other modules side-effect free lets esbuild drop the ones our code never
+ * reaches (bundles that do use `ObjectSerializer`, like record's CustomObjectsApi, keep it).
+ */
+const CLIENT_NODE_DIST = /node_modules\/@kubernetes\/client-node\/dist\//;
+const RESOLVING = 'kg-client-node-side-effects';
+const clientNodeSideEffectFree: Plugin = {
+  name: 'client-node-side-effect-free',
+  setup(plugin) {
+    plugin.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === RESOLVING || !CLIENT_NODE_DIST.test(args.importer)) {
+        return undefined;
+      }
+      const resolved = await plugin.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RESOLVING });
+      if (resolved.errors.length > 0 || !CLIENT_NODE_DIST.test(resolved.path) || resolved.path.endsWith('/polyfill.js')) {
+        return undefined;
+      }
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+/**
+ * client-node imports three things from undici: `Agent` and `ProxyAgent` (its HTTPS dispatchers)
+ * and `fetch`. undici's index (CommonJS, so not tree-shaken) also loads its mock agents, cache
+ * storage, cookies, WebSocket and EventSource clients, interceptors and more at start-up: ~0.2 MiB
+ * and ~14 ms of every cold start of record and remediate. For client-node only, `undici` is
+ * replaced by a module that takes those three from the same undici's own files. The one difference:
+ * the index's `fetch` wrapper appends the caller's stack to network errors; this one does not.
+ * A new undici that moves those files fails the build here, not at run time.
+ */
+const UNDICI_SUBSET = 'kg-undici-subset';
+const clientNodeUndiciSubset: Plugin = {
+  name: 'client-node-undici-subset',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^undici$/ }, (args) =>
+      CLIENT_NODE_DIST.test(args.importer) ? { path: createRequire(args.importer).resolve('undici'), namespace: UNDICI_SUBSET } : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: UNDICI_SUBSET }, (args) => ({
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+      contents:
+        "const Agent = require('./lib/dispatcher/agent.js'); const ProxyAgent = require('./lib/dispatcher/proxy-agent.js');" +
+        " const { fetch: fetchImpl } = require('./lib/web/fetch/index.js');" +
+        ' module.exports = { Agent, ProxyAgent, fetch: (input, init) => fetchImpl(input, init) };',
     }));
   },
 };
@@ -116,7 +192,7 @@ export const functionBuildOptions = (name: string, outfile: string): BuildOption
   legalComments: 'none',
   metafile: true,
   external: [HOST_PACKAGE, ...OPTIONAL_REQUIRES],
-  plugins: [dropUnusedPubsubProtos],
+  plugins: [dropUnusedGeneratedProtos, clientNodeUndiciSubset, clientNodeSideEffectFree],
   banner: { js: CJS_SHIM },
   logLevel: 'warning',
 });

@@ -9,19 +9,8 @@
  *
  * @module
  */
-import {
-  ApiException,
-  AppsV1Api,
-  AutoscalingV2Api,
-  CoreV1Api,
-  EventsV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  V1MicroTime,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { type HorizontalPodAutoscaler, type KubeList, type KubeObject, kubeRequester, microTime, segment, type Workload } from './api.ts';
 import type { ThrottleFinding } from '../findings/types.ts';
 import { applyBody, type Plan, planRemediation, STATE_KEYS, windowLabel, type WorkloadState } from './planner.ts';
 import { parseCpuMillicores, type RemediationPolicy } from './policy.ts';
@@ -103,13 +92,12 @@ export const conflictingManagerOf = (status: KubeStatus): string | undefined => 
   return undefined;
 };
 
-type Workload = V1Deployment | V1StatefulSet;
+/** The apps/v1 resource of each workload kind the remediator changes. */
+const WORKLOAD_RESOURCES: Readonly<Record<string, string>> = { Deployment: 'deployments', StatefulSet: 'statefulsets' };
 
 export const createRemediator = (options: RemediatorOptions) => {
-  const apps = options.kubeConfig.makeApiClient(AppsV1Api);
-  const core = options.kubeConfig.makeApiClient(CoreV1Api);
-  const autoscaling = options.kubeConfig.makeApiClient(AutoscalingV2Api);
-  const events = options.kubeConfig.makeApiClient(EventsV1Api);
+  const send = kubeRequester(options.kubeConfig);
+  const get = async <T>(path: string, query?: Readonly<Record<string, string>>): Promise<T> => (await send({ method: 'GET', path, ...(query === undefined ? {} : { query }) })) as T;
   const now = options.now ?? (() => new Date());
   const maxRetries = options.maxConflictRetries ?? 3;
 
@@ -119,9 +107,9 @@ export const createRemediator = (options: RemediatorOptions) => {
     for (let hop = 0; hop < 3; hop += 1) {
       let owners: readonly { kind: string; name: string; controller?: boolean }[] | undefined;
       if (current.kind === 'Pod') {
-        owners = (await core.readNamespacedPod({ name: current.name, namespace })).metadata?.ownerReferences;
+        owners = (await get<KubeObject>(`/api/v1/namespaces/${segment(namespace)}/pods/${segment(current.name)}`)).metadata?.ownerReferences;
       } else if (current.kind === 'ReplicaSet') {
-        owners = (await apps.readNamespacedReplicaSet({ name: current.name, namespace })).metadata?.ownerReferences;
+        owners = (await get<KubeObject>(`/apis/apps/v1/namespaces/${segment(namespace)}/replicasets/${segment(current.name)}`)).metadata?.ownerReferences;
       } else {
         return current;
       }
@@ -135,17 +123,12 @@ export const createRemediator = (options: RemediatorOptions) => {
   };
 
   const readWorkload = async (namespace: string, kind: string, name: string): Promise<Workload | undefined> => {
-    if (kind === 'Deployment') {
-      return apps.readNamespacedDeployment({ name, namespace });
-    }
-    if (kind === 'StatefulSet') {
-      return apps.readNamespacedStatefulSet({ name, namespace });
-    }
-    return undefined;
+    const resource = WORKLOAD_RESOURCES[kind];
+    return resource === undefined ? undefined : get<Workload>(`/apis/apps/v1/namespaces/${segment(namespace)}/${resource}/${segment(name)}`);
   };
 
   const hpaOnCpu = async (namespace: string, kind: string, name: string): Promise<boolean> => {
-    const list = await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace });
+    const list = await get<KubeList<HorizontalPodAutoscaler>>(`/apis/autoscaling/v2/namespaces/${segment(namespace)}/horizontalpodautoscalers`);
     return list.items.some(
       (hpa) =>
         hpa.spec.scaleTargetRef.kind === kind &&
@@ -158,8 +141,8 @@ export const createRemediator = (options: RemediatorOptions) => {
   const actionsThisRun = async (finding: ThrottleFinding): Promise<number> => {
     const labelSelector = `${STATE_KEYS.lastWindow}=${windowLabel(finding)}`;
     const [deployments, statefulSets] = await Promise.all([
-      apps.listDeploymentForAllNamespaces({ labelSelector }),
-      apps.listStatefulSetForAllNamespaces({ labelSelector }),
+      get<KubeList<Workload>>('/apis/apps/v1/deployments', { labelSelector }),
+      get<KubeList<Workload>>('/apis/apps/v1/statefulsets', { labelSelector }),
     ]);
     return deployments.items.length + statefulSets.items.length;
   };
@@ -188,13 +171,13 @@ export const createRemediator = (options: RemediatorOptions) => {
 
   const apply = async (kind: string, body: Record<string, unknown>, plan: Plan): Promise<void> => {
     const metadata = body['metadata'] as { name: string; namespace: string };
-    const request = { name: metadata.name, namespace: metadata.namespace, body, fieldManager: FIELD_MANAGER, force: plan.forceOwnership };
-    const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
-    if (kind === 'Deployment') {
-      await apps.patchNamespacedDeployment(request, ssa);
-    } else {
-      await apps.patchNamespacedStatefulSet(request, ssa);
-    }
+    await send({
+      method: 'PATCH',
+      path: `/apis/apps/v1/namespaces/${segment(metadata.namespace)}/${kind === 'Deployment' ? 'deployments' : 'statefulsets'}/${segment(metadata.name)}`,
+      query: { fieldManager: FIELD_MANAGER, force: plan.forceOwnership },
+      body,
+      contentType: PatchStrategy.ServerSideApply,
+    });
   };
 
   /** Raises the limit of running pods in place, so relief does not wait for a rollout. */
@@ -206,15 +189,18 @@ export const createRemediator = (options: RemediatorOptions) => {
     if (selector === '' || plan.toLimitMillicores === undefined) {
       return 0;
     }
-    const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
+    const pods = await get<KubeList<KubeObject>>(`/api/v1/namespaces/${segment(namespace)}/pods`, { labelSelector: selector });
     let resized = 0;
     const body = { spec: { containers: [{ name: plan.container, resources: { limits: { cpu: `${plan.toLimitMillicores}m` } } }] } };
     for (const pod of pods.items) {
       try {
-        await core.patchNamespacedPodResize(
-          { name: pod.metadata?.name ?? '', namespace, body, fieldManager: FIELD_MANAGER },
-          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-        );
+        await send({
+          method: 'PATCH',
+          path: `/api/v1/namespaces/${segment(namespace)}/pods/${segment(pod.metadata?.name ?? '')}/resize`,
+          query: { fieldManager: FIELD_MANAGER },
+          body,
+          contentType: PatchStrategy.StrategicMergePatch,
+        });
         resized += 1;
       } catch (error) {
         const status = httpStatus(error);
@@ -230,11 +216,14 @@ export const createRemediator = (options: RemediatorOptions) => {
     }
     const warning = report.outcome === 'conflict' || report.outcome === 'failed';
     try {
-      await events.createNamespacedEvent({
-        namespace: report.workload.namespace,
+      await send({
+        method: 'POST',
+        path: `/apis/events.k8s.io/v1/namespaces/${segment(report.workload.namespace)}/events`,
         body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
           metadata: { generateName: `${report.workload.name}.kernel-gossip-` },
-          eventTime: new V1MicroTime(now().getTime()),
+          eventTime: microTime(now()),
           reportingController: REPORTING_CONTROLLER,
           reportingInstance: options.reportingInstance,
           action: report.outcome === 'applied' ? 'RaiseCPULimit' : 'Evaluate',
@@ -278,7 +267,7 @@ export const createRemediator = (options: RemediatorOptions) => {
           const report: RemediationReport = { outcome: 'skipped', reason: `${owner.kind} is not remediated (only Deployment and StatefulSet)`, plan: undefined, workload: ref, podsResized: 0, notes };
           return report;
         }
-        const [ns, hpa, actions] = await Promise.all([core.readNamespace({ name: namespace }), hpaOnCpu(namespace, owner.kind, owner.name), actionsThisRun(finding)]);
+        const [ns, hpa, actions] = await Promise.all([get<KubeObject>(`/api/v1/namespaces/${segment(namespace)}`), hpaOnCpu(namespace, owner.kind, owner.name), actionsThisRun(finding)]);
         plan = planRemediation({
           finding,
           workload: stateOf(workload, owner.kind, hpa),

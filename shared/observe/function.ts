@@ -31,8 +31,11 @@ export const observeFunction = (
     const scriptName = typeof scriptOf === 'string' ? scriptOf : scriptOf(env);
     registerSecrets(secretValues(observeSpec, config));
     const pixie = createPixieClient(pixieClientOptions(config));
-    // Generate the end-to-end encryption key at instance start, not inside the first run's deadline.
-    await pixie.prepare();
+    // The end-to-end encryption key (RSA-4096: 0.1-1 s) is generated on libuv's thread pool from
+    // instance start, overlapping the host's start-up and the wait for the first request. Only a
+    // script run needs it: the client's first run awaits the same key, i.e. what is left of its
+    // generation. A failed generation is retried by that run, so it is not lost here.
+    pixie.prepare().catch(() => undefined);
     return {
       config,
       pixie,
@@ -40,6 +43,9 @@ export const observeFunction = (
       publisher: createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: config.FUNCTION_TIMEOUT_SECONDS * 1000 }),
     };
   });
+  // Instance start: build the clients (and start the key) while the host starts, rather than on the
+  // first request. A configuration error is reported by the first request, which builds again.
+  instance().catch(() => undefined);
   return async function observe(req, res) {
     const startedAt = Date.now();
     let deps: Awaited<ReturnType<typeof instance>>;

@@ -1,7 +1,7 @@
 /**
  * Benchmark: cold start of every function, bundled vs unbundled.
  *
- *   node test/bench/cold-start.ts [--runs 7] [--no-build]
+ *   node test/bench/cold-start.ts [--runs 7] [--no-build] [--baseline <dir>]
  *
  * Cold start = from spawning the host process to the first HTTP response of the function (the
  * functions-framework host prints "Serving function" once it listens; one GET is sent then; the
@@ -17,6 +17,10 @@
  *   dependency is resolved from node_modules file by file. (Compiling with esbuild without bundling
  *   would save the type stripping, which is small next to resolving and reading the hundreds of
  *   node_modules files: see bundle-size.ts for the counts.)
+ *
+ * - baseline (with `--baseline <dir>`): the bundles of another build (`<dir>/<name>/index.js`, e.g.
+ *   `dist/functions` of a clean copy of main), run the same way and interleaved with the other two
+ *   in every round, so that a before/after comparison sees the same machine load.
  *
  * The GET is answered without touching Pixie, Pub/Sub or Kubernetes (health answers it; the others
  * parse their config on the first request and answer 4xx/5xx for a GET, without any network call),
@@ -37,7 +41,11 @@ import { freePort, startProcess } from '../support/process.ts';
 const root = path.resolve(import.meta.dirname, '../..');
 const host = path.join(root, 'node_modules', '.bin', 'functions-framework');
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'no-build': { type: 'boolean', default: false } }, strict: true });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '7' }, 'no-build': { type: 'boolean', default: false }, baseline: { type: 'string' } },
+  strict: true,
+});
+const baselineDir = values.baseline === undefined ? undefined : path.resolve(values.baseline);
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) {
   throw new Error('--runs must be a positive integer');
@@ -104,7 +112,15 @@ const coldStart = async (name: string, source: string | null): Promise<{ ms: num
 if (!values['no-build']) {
   execFileSync(process.execPath, [path.join(root, 'dev/build/bundle.ts')], { cwd: root, stdio: 'inherit' });
 }
-const rows = [];
+type Variant = 'bundled' | 'unbundled' | 'baseline';
+interface Row {
+  readonly name: string;
+  readonly times: Record<Variant, number[]>;
+  readonly cpu: Record<Variant, number[]>;
+  readonly ready: Record<Variant, number[]>;
+  readonly statuses: string[];
+}
+const rows: Row[] = [];
 const bare = { ms: [] as number[], cpu: [] as number[] };
 for (let i = 0; i < runs; i += 1) {
   const { ms, cpu } = await coldStart('bare', null);
@@ -115,13 +131,15 @@ for (const name of await functionNames()) {
   const bundled = path.join(root, 'dist', 'functions', name);
   const unbundled = unbundledSource(name);
   try {
-    const times = { bundled: [] as number[], unbundled: [] as number[] };
-    const cpu = { bundled: [] as number[], unbundled: [] as number[] };
-    const ready = { bundled: [] as number[], unbundled: [] as number[] };
+    const times = { bundled: [] as number[], unbundled: [] as number[], baseline: [] as number[] };
+    const cpu = { bundled: [] as number[], unbundled: [] as number[], baseline: [] as number[] };
+    const ready = { bundled: [] as number[], unbundled: [] as number[], baseline: [] as number[] };
     const statuses = new Set<string>();
+    const sources = { bundled, unbundled, baseline: baselineDir === undefined ? '' : path.join(baselineDir, name) };
+    const variants: readonly Variant[] = baselineDir === undefined ? ['bundled', 'unbundled'] : ['baseline', 'bundled', 'unbundled'];
     for (let i = 0; i < runs; i += 1) {
-      for (const variant of i % 2 === 0 ? (['bundled', 'unbundled'] as const) : (['unbundled', 'bundled'] as const)) {
-        const result = await coldStart(name, variant === 'bundled' ? bundled : unbundled);
+      for (const variant of i % 2 === 0 ? variants : [...variants].reverse()) {
+        const result = await coldStart(name, sources[variant]);
         times[variant].push(result.ms);
         cpu[variant].push(result.cpu);
         ready[variant].push(result.readyMs);
@@ -140,7 +158,15 @@ console.log(`${runs} runs each, ${process.version}, ${cpus().length} CPUs, load 
 console.log('| function | bundled: to first response, ms median (min-max) | of which listening | CPU ms | unbundled: to first response, ms median (min-max) | of which listening | CPU ms | first response |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 console.log(`| (floor: bare node + http server) | ${fmt(bare.ms)} | | ${median(bare.cpu).toFixed(0)} | | | | |`);
-for (const { name, times, cpu, ready, statuses } of rows) {
-  const cols = (v: 'bundled' | 'unbundled'): string => `${fmt(times[v])} | ${median(ready[v]).toFixed(0)} | ${median(cpu[v]).toFixed(0)}`;
-  console.log(`| ${name} | ${cols('bundled')} | ${cols('unbundled')} | ${statuses.join(', ')} |`);
+const cols = (row: Row, v: Variant): string => `${fmt(row.times[v])} | ${median(row.ready[v]).toFixed(0)} | ${median(row.cpu[v]).toFixed(0)}`;
+for (const row of rows) {
+  console.log(`| ${row.name} | ${cols(row, 'bundled')} | ${cols(row, 'unbundled')} | ${row.statuses.join(', ')} |`);
+}
+if (baselineDir !== undefined) {
+  console.log(`\nBaseline ${baselineDir}, interleaved with the runs above:`);
+  console.log('| function | baseline bundle: to first response, ms median (min-max) | of which listening | CPU ms | this build, bundled: to first response | of which listening | CPU ms |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of rows) {
+    console.log(`| ${row.name} | ${cols(row, 'baseline')} | ${cols(row, 'bundled')} |`);
+  }
 }

@@ -35,9 +35,14 @@ resource "google_cloudfunctions2_function" "function" {
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
 
-    environment_variables = {
-      for key in each.value.env : key => local.function_env_values[each.key][key] if local.function_env_values[each.key][key] != null
-    }
+    # The contract's variables, and NODE_OPTIONS where the sizing bounds V8's heap (set by the
+    # deployment, not read by our config).
+    environment_variables = merge(
+      {
+        for key in each.value.env : key => local.function_env_values[each.key][key] if local.function_env_values[each.key][key] != null
+      },
+      { for key, value in { NODE_OPTIONS = local.function_sizing[each.key].node_options } : key => value if value != null },
+    )
 
     dynamic "secret_environment_variables" {
       for_each = toset(each.value.secret_env)

@@ -84,19 +84,23 @@ locals {
   function_sizing = {
     # Observe: one scheduled run at a time. A run deploys a PxL probe, waits for the window's
     # data and decodes row batches, so 300 s leaves room over the largest window (240 s). It is
-    # CPU-bound decoding, so one request per instance and a whole CPU; 512 MiB holds a window of
-    # row batches. Two instances let a Scheduler retry overlap a slow run without queueing.
-    "observe-throttle" = { memory = "512Mi", cpu = "1", timeout = 300, max_instances = 2, concurrency = 1 }
-    "observe-births"   = { memory = "512Mi", cpu = "1", timeout = 300, max_instances = 2, concurrency = 1 }
+    # CPU-bound decoding, so one request per instance and a whole CPU. 256 MiB with V8's old space
+    # capped at 128 MiB: an observe-throttle cycle at 5,000 containers (3 result tables of up to
+    # 5,000 rows; the default row cap is 10,000 per table) peaks at 189 MiB RSS that way, against
+    # 294 MiB with V8 sizing its heap itself (docs/benchmarks.md, observe cycle). observe-births
+    # was not measured at that scale; its tables are bounded by the same row cap. Two instances
+    # let a Scheduler retry overlap a slow run without queueing.
+    "observe-throttle" = { memory = "256Mi", cpu = "1", timeout = 300, max_instances = 2, concurrency = 1, node_options = "--max-old-space-size=128" }
+    "observe-births"   = { memory = "256Mi", cpu = "1", timeout = 300, max_instances = 2, concurrency = 1, node_options = "--max-old-space-size=128" }
     # Remediate: few findings, each decided against the cluster's current state. One request per
     # instance and at most three instances bound how many workloads change at once (blast
     # radius); 120 s covers the GKE lookups and patch retries within the push ack deadline.
-    "remediate" = { memory = "256Mi", cpu = "1", timeout = 120, max_instances = 3, concurrency = 1 }
+    "remediate" = { memory = "256Mi", cpu = "1", timeout = 120, max_instances = 3, concurrency = 1, node_options = null }
     # Record: I/O-bound upserts of custom resources, so eight concurrent requests share one
     # instance; 60 s is plenty for a few API calls with retries.
-    "record" = { memory = "256Mi", cpu = "1", timeout = 60, max_instances = 5, concurrency = 8 }
+    "record" = { memory = "256Mi", cpu = "1", timeout = 60, max_instances = 5, concurrency = 8, node_options = null }
     # Health: a cheap probe; one small instance is enough.
-    "health" = { memory = "256Mi", cpu = "1", timeout = 10, max_instances = 1, concurrency = 4 }
+    "health" = { memory = "256Mi", cpu = "1", timeout = 10, max_instances = 1, concurrency = 4, node_options = null }
   }
 
   # -------------------------------------------------------------------------------------------

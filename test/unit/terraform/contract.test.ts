@@ -185,6 +185,26 @@ describe('function contract (local.function_contract)', () => {
     expect(sub?.['ack_deadline_seconds']).toBe('${local.function_sizing[each.key].timeout}');
   });
 
+  it('caps V8\'s old space well inside the memory of the functions it sizes at 256 MiB, through NODE_OPTIONS at run time', () => {
+    const sizing = mod.locals.get('function_sizing')?.body['value'] as Record<string, { memory: string; node_options: string | null }>;
+    const mib = (memory: string): number => Number(/^(\d+)Mi$/.exec(memory)?.[1] ?? Number.NaN);
+    const heapMib = (options: string | null): number | undefined => {
+      const match = /--max-old-space-size=(\d+)/.exec(options ?? '');
+      return match?.[1] === undefined ? undefined : Number(match[1]);
+    };
+    // The observe functions run at 256 MiB only because their heap is bounded (docs/benchmarks.md, observe cycle).
+    expect(Object.fromEntries(['observe-throttle', 'observe-births'].map((name) => [name, [sizing[name]?.memory, heapMib(sizing[name]?.node_options ?? null)]]))).toEqual({
+      'observe-throttle': ['256Mi', 128],
+      'observe-births': ['256Mi', 128],
+    });
+    // Any heap cap leaves at least half of the memory to code, buffers and the rest of the process.
+    const tooLarge = Object.entries(sizing).filter(([, s]) => (heapMib(s.node_options) ?? 0) > mib(s.memory) / 2);
+    expect(tooLarge.map(([name]) => name)).toEqual([]);
+    const fn = mod.resources.get('google_cloudfunctions2_function.function')?.body;
+    const service = only(fn?.['service_config'], 'service_config');
+    expect(String(service['environment_variables'])).toMatch(/NODE_OPTIONS = local\.function_sizing\[each\.key\]\.node_options \} : key => value if value != null/);
+  });
+
   it('replaces exactly the placeholder subjects that k8s/rbac/ names', async () => {
     const identities = mod.locals.get('rbac_identities')?.body['value'] as Record<string, unknown>;
     const rbacDir = path.join(root, 'k8s', 'rbac');

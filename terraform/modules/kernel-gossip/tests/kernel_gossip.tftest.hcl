@@ -68,6 +68,17 @@ run "functions_are_internal_gen2_node22" {
     condition     = google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables["REMEDIATION_MODE"] == "recommend"
     error_message = "remediation must default to recommend"
   }
+  assert {
+    condition = alltrue([for name in ["observe-throttle", "observe-births"] :
+      google_cloudfunctions2_function.function[name].service_config[0].available_memory == "256Mi" &&
+      google_cloudfunctions2_function.function[name].service_config[0].environment_variables["NODE_OPTIONS"] == "--max-old-space-size=128"
+    ])
+    error_message = "the observe functions run at 256Mi with V8's old space capped at 128 MiB"
+  }
+  assert {
+    condition     = !contains(keys(google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables), "NODE_OPTIONS")
+    error_message = "functions without a heap cap get no NODE_OPTIONS"
+  }
 }
 
 run "scheduler_calls_observe_with_oidc" {
