@@ -46,7 +46,12 @@ describe('npm run demo', () => {
         reject(new Error(`the demo exited before its stack was up:\n${stderr}`));
       });
     });
-    const ready = /stack ready: vizier (\S+), emulator (\S+), kube https:\/\/(\S+), functions (.*)/.exec(readFileSync(log, 'utf8'));
+    // The demo writes its log through a stream: the line may land a moment after stderr's.
+    const readyLine = /stack ready: vizier (\S+), emulator (\S+), kube https:\/\/(\S+), functions (.*)/;
+    let ready = readyLine.exec(readFileSync(log, 'utf8'));
+    for (const until = Date.now() + 10_000; ready === null && Date.now() < until; ready = readyLine.exec(readFileSync(log, 'utf8'))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(ready).not.toBeNull();
     const addresses = [ready?.[1], ready?.[2], ready?.[3], ...(ready?.[4] ?? '').split(' ').map((f) => /http:\/\/([^/]+)\//.exec(f)?.[1])].map((a) => {
       const [host = '', port = ''] = (a ?? '').split(':');
