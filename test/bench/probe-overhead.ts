@@ -56,8 +56,15 @@ interface Sample {
   readonly cpuNs: number;
 }
 
+/**
+ * Every load runs pinned to one CPU (its children inherit it): the ping-pong then measures context
+ * switches, not cross-CPU wakeups out of idle states, which made its baseline bimodal (0.44 s or
+ * 3.9 s of CPU for the same work, measured 2026-11-27).
+ */
+const LOAD_CPU = '1';
+
 const runLoad = async (binary: string, args: readonly string[]): Promise<Sample> => {
-  const { stdout } = await exec(binary, [...args]);
+  const { stdout } = await exec('taskset', ['-c', LOAD_CPU, binary, ...args]);
   const [wall, cpu] = stdout.trim().split(' ').map(Number);
   if (wall === undefined || cpu === undefined || Number.isNaN(wall) || Number.isNaN(cpu)) {
     throw new Error(`load printed ${stdout}`);
