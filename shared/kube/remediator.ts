@@ -95,6 +95,12 @@ export const conflictingManagerOf = (status: KubeStatus): string | undefined => 
 /** The apps/v1 resource of each workload kind the remediator changes. */
 const WORKLOAD_RESOURCES: Readonly<Record<string, string>> = { Deployment: 'deployments', StatefulSet: 'statefulsets' };
 
+/** The API path of a workload the remediator reads and applies to; undefined for any other kind. */
+const workloadPath = (namespace: string, kind: string, name: string): string | undefined => {
+  const resource = WORKLOAD_RESOURCES[kind];
+  return resource === undefined ? undefined : `/apis/apps/v1/namespaces/${segment(namespace)}/${resource}/${segment(name)}`;
+};
+
 export const createRemediator = (options: RemediatorOptions) => {
   const send = kubeRequester(options.kubeConfig);
   const get = async <T>(path: string, query?: Readonly<Record<string, string>>): Promise<T> => (await send({ method: 'GET', path, ...(query === undefined ? {} : { query }) })) as T;
@@ -123,8 +129,8 @@ export const createRemediator = (options: RemediatorOptions) => {
   };
 
   const readWorkload = async (namespace: string, kind: string, name: string): Promise<Workload | undefined> => {
-    const resource = WORKLOAD_RESOURCES[kind];
-    return resource === undefined ? undefined : get<Workload>(`/apis/apps/v1/namespaces/${segment(namespace)}/${resource}/${segment(name)}`);
+    const path = workloadPath(namespace, kind, name);
+    return path === undefined ? undefined : get<Workload>(path);
   };
 
   const hpaOnCpu = async (namespace: string, kind: string, name: string): Promise<boolean> => {
@@ -171,9 +177,14 @@ export const createRemediator = (options: RemediatorOptions) => {
 
   const apply = async (kind: string, body: Record<string, unknown>, plan: Plan): Promise<void> => {
     const metadata = body['metadata'] as { name: string; namespace: string };
+    const path = workloadPath(metadata.namespace, kind, metadata.name);
+    if (path === undefined) {
+      // Only a workload readWorkload found is applied to.
+      throw new TypeError(`no apps/v1 resource for kind ${kind}`);
+    }
     await send({
       method: 'PATCH',
-      path: `/apis/apps/v1/namespaces/${segment(metadata.namespace)}/${kind === 'Deployment' ? 'deployments' : 'statefulsets'}/${segment(metadata.name)}`,
+      path,
       query: { fieldManager: FIELD_MANAGER, force: plan.forceOwnership },
       body,
       contentType: PatchStrategy.ServerSideApply,
