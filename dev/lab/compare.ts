@@ -122,13 +122,12 @@ export const attributeBirthRows = (recording: Recording): AttributedEvent[] => {
       const name = { cgroup: str(row, 'cgroup'), parent: str(row, 'parent_cgroup') };
       names.set(`${int(row, 'hierarchy')}:${int(row, 'cgroup_id')}`, name);
       byPid.set(int(row, 'pid'), name);
-    }
-  }
-  for (const row of rows) {
-    // pod_birth_lite's pid events also carry their cgroup's parent id: the pod-level cgroup.
-    const parentKey = 'parent_cgroup_id' in row && int(row, 'parent_cgroup_id') !== 0n ? `${int(row, 'hierarchy')}:${int(row, 'parent_cgroup_id')}` : undefined;
-    if (parentKey !== undefined && str(row, 'cgroup') !== '' && !names.has(parentKey)) {
-      names.set(parentKey, { cgroup: str(row, 'parent_cgroup'), parent: '' });
+      // pod_birth_lite's pid events also carry their cgroup's parent id: the pod-level cgroup. A
+      // row naming that cgroup itself wins (set above, in any order).
+      const parentKey = 'parent_cgroup_id' in row && int(row, 'parent_cgroup_id') !== 0n ? `${int(row, 'hierarchy')}:${int(row, 'parent_cgroup_id')}` : undefined;
+      if (parentKey !== undefined && !names.has(parentKey)) {
+        names.set(parentKey, { cgroup: str(row, 'parent_cgroup'), parent: '' });
+      }
     }
   }
   for (const row of rows) {

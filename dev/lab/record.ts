@@ -13,7 +13,7 @@ import { BIRTH_PODS, THROTTLE_PODS } from './standard-scenarios.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
 /** birth-lite gets its own folder: a replay source's "now" is its latest recording's end. */
-const folderOf = (name: string): string => path.join(FIXTURES, name === 'birth-lite' ? 'lab-lite' : 'lab');
+export const fixtureFile = (name: string): string => path.join(FIXTURES, name === 'birth-lite' ? 'lab-lite' : 'lab', `${name}.json`);
 const SCENARIOS = ['throttle', 'birth', 'birth-lite'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -47,7 +47,7 @@ const main = async (): Promise<void> => {
         name === 'throttle'
           ? await runThrottleScenario(lab, { pods: THROTTLE_PODS, cpuStatEveryMs: 50 })
           : await runBirthScenario(lab, { pods: BIRTH_PODS, script: name === 'birth' ? 'pod_birth' : 'pod_birth_lite' });
-      const file = path.join(folderOf(name), `${name}.json`);
+      const file = fixtureFile(name);
       await writeFile(file, `${JSON.stringify(recording)}\n`);
       console.log(JSON.stringify({ recorded: path.relative(process.cwd(), file), printfs: recording.printfs.length, ...(name === 'throttle' ? skewSummary(recording) : {}) }));
     }

@@ -4,15 +4,13 @@
  * printfs parse by Pixie's column rules, and their ground truth agrees with what the probes saw.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attributeBirthRows, checkThrottleRows, recordingRows, summarizeThrottle } from '../../../dev/lab/compare.ts';
+import { fixtureFile } from '../../../dev/lab/record.ts';
 import type { Recording } from '../../../dev/lab/scenarios.ts';
 import { loadRepoScript } from '../../../dev/lab/scripts.ts';
 
-/** birth-lite lives in its own folder: a replay source's "now" is its latest recording's end. */
-const load = async (name: string): Promise<Recording> =>
-  JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../fixtures', name === 'birth-lite' ? 'lab-lite' : 'lab', `${name}.json`), 'utf8')) as Recording;
+const load = async (name: string): Promise<Recording> => JSON.parse(await readFile(fixtureFile(name), 'utf8')) as Recording;
 
 describe('recorded lab fixtures', () => {
   it.each([
