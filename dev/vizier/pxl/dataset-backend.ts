@@ -15,6 +15,7 @@
  */
 import type { Column, Dataset, Table } from '../dataset.ts';
 import type { Backend } from './backend.ts';
+import { bytesToText } from './bytes.ts';
 import type { RelationColumn } from './evaluate.ts';
 import { type Cell, DataFrame, type FrameColumn } from './frame.ts';
 
@@ -27,7 +28,7 @@ const cellsOf = (column: Column): Cell[] => {
     case 'FLOAT64':
       return Array.from(column.values as ArrayLike<bigint | number>);
     case 'STRING':
-      return column.values.map((b) => b.toString('utf8'));
+      return column.values.map(bytesToText);
     case 'UINT128':
       return Array.from(column.high, (high, i) => (high << 64n) | (column.low[i] ?? 0n));
   }

@@ -11,6 +11,7 @@ import type { Backend } from './backend.ts';
 import { DataFrame } from './frame.ts';
 import { evaluate, type ExecFunc, type RelationColumn, type TableSource, type TracepointDecl } from './evaluate.ts';
 import { PIXIE_TABLES, PXL_NAMES } from './schemas.ts';
+import { textToBytes } from './bytes.ts';
 import { parseQueryFlags, QueryFlagError } from './flags.ts';
 import { parsePxl, PxlError, PxlSyntaxError, type Stmt } from './syntax.ts';
 
@@ -71,7 +72,7 @@ export const frameToTable = (name: string, frame: DataFrame): Table => {
       case 'FLOAT64':
         return { ...base, type: 'FLOAT64', values: Float64Array.from(col.values as number[]) };
       case 'STRING':
-        return { ...base, type: 'STRING', values: (col.values as string[]).map((v) => Buffer.from(v, 'utf8')) };
+        return { ...base, type: 'STRING', values: (col.values as string[]).map(textToBytes) };
       case 'UINT128':
         return {
           ...base,

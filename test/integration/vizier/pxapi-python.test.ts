@@ -10,7 +10,7 @@ import { CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPx
 
 const SCRIPT = `import px
 px.display(px.DataFrame(table='all_types'), 'all_types')
-seq = px.DataFrame(table='seq', start_time='-5m')
+seq = px.DataFrame(table='seq')
 px.display(seq, 'seq')
 px.display(px.DataFrame(table='empty'), 'empty')
 `;

@@ -27,7 +27,7 @@ import { API_KEY, CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePyth
 
 const SCRIPT = `import px
 px.display(px.DataFrame(table='all_types'), 'all_types')
-seq = px.DataFrame(table='seq', start_time='-5m')
+seq = px.DataFrame(table='seq')
 px.display(seq, 'seq')
 px.display(px.DataFrame(table='empty'), 'empty')
 `;
