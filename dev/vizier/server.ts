@@ -2,7 +2,8 @@
  * The local Vizier: one gRPC port serving `px.api.vizierpb.VizierService` (ExecuteScript,
  * HealthCheck) and `px.cloudapi.VizierClusterInfo/GetClusterInfo` the way Pixie Cloud's passthrough
  * proxy and Vizier's query broker answer them (see /work/shared/pixie/api-facts.md §3-§5, §10 and
- * docs/vizier.md), over a dataset of recorded tables, with per-cluster fault injection.
+ * docs/vizier.md), running every script through the PxL engine (dataset, replay or live backend), with
+ * per-cluster fault injection.
  *
  * @module
  */

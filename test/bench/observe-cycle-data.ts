@@ -146,7 +146,10 @@ export const writeObserveDataset = (windowStarts: readonly Date[], windowMs: num
   const dir = mkdtempSync(path.join(tmpdir(), 'kg-bench-throttle-'));
   const containers = clusterContainers(cluster);
   const shapes = Object.fromEntries(SHAPES.map((s) => [s, containers.filter((c) => c.shape === s).length])) as Record<Shape, number>;
-  const columns: Record<string, (string | number)[]> = Object.fromEntries([['time_', []], ...RELATION.map(([column]) => [column, []])]);
+  const columns: Record<string, (string | number)[]> = { time_: [] };
+  for (const [column] of RELATION) {
+    columns[column] = [];
+  }
   windowStarts.forEach((start, i) => {
     const t = (offsetMs: number): string => String(BigInt(start.getTime() + offsetMs) * 1_000_000n);
     const first = t(500);

@@ -5,7 +5,7 @@
  * test/lab/vizier-live.test.ts. One Vizier per mode, scripts in file order, runs in their order
  * (the tracepoint script's table only exists once its mutation run deployed it).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PxlEngine } from '../../../dev/vizier/pxl/engine.ts';
 import { loadRecordings, replayBackend } from '../../../dev/vizier/pxl/replay.ts';
 import type { RunningVizier } from '../../../dev/vizier/server.ts';
@@ -34,6 +34,7 @@ for (const [mode, start] of modes) {
         for (const run of script.runs) {
           await checkCorpusRun(vizier.address, script, run, mode);
         }
+        expect.hasAssertions();
       });
     }
   });

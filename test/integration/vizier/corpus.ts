@@ -111,7 +111,7 @@ const viaRaw = async (address: string, source: string, run: CorpusRun, mode: Mod
     result = await rawExecute(address, request);
   }
   if (result.status.code !== 0) {
-    const status = result.messages.find((m) => m['status'] !== null && m['status'] !== undefined)?.['status'] as { error_details?: { compiler_error: { line: number; column: number; message: string } }[] } | undefined;
+    const status = result.messages.find((m) => m['status'] !== null && m['status'] !== undefined)?.['status'] as { error_details?: { compiler_error: { line: number | string; column: number | string; message: string } }[] } | undefined;
     const codeName = grpc.status[result.status.code];
     return {
       error: {
@@ -135,7 +135,7 @@ const viaRaw = async (address: string, source: string, run: CorpusRun, mode: Mod
     if (batch === undefined || info === undefined) {
       continue;
     }
-    const columns = batch.cols.map((c) => Object.values(c).find((v) => v !== null && v !== undefined) as { data: unknown[] } | undefined);
+    const columns = batch.cols.map((c) => Object.values(c).find((v) => v !== null) as { data: unknown[] } | undefined);
     for (let r = 0; r < Number(batch.num_rows); r++) {
       tables.get(info.name)?.rows.push(columns.map((col, i) => canonicalValue(col?.data[r], info.types[i] ?? 0)));
     }
@@ -162,37 +162,38 @@ export const checkCorpusRun = async (address: string, script: CorpusScript, run:
     throw new Error(`corpus script ${script.name} has no expectation for mode ${mode}`);
   }
   const outcome = run.client === 'pxapi' ? await viaPxapi(address, script.source) : await viaRaw(address, script.source, run, mode);
+  // Each check names the script, client and mode in the compared value, so a failure says which.
   const label = `${script.name} (${run.client}, ${mode})`;
   if ('error' in expected) {
-    expect(outcome.error, `${label}: expected an error, got tables`).toBeDefined();
     const { message_suffix: suffix, compiler_error_prefix: prefix, ...exact } = expected.error;
-    expect(outcome.error, label).toMatchObject(exact);
+    expect({ [label]: outcome.error }).toMatchObject({ [label]: exact });
     if (suffix !== undefined) {
-      expect(String(outcome.error?.['message']), label).toMatch(new RegExp(`${suffix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+      expect({ [label]: String(outcome.error?.['message']).endsWith(suffix) }).toEqual({ [label]: true });
     }
     if (prefix !== undefined) {
-      const errors = outcome.error?.['compiler_errors'] as [number, number, string][];
-      expect(errors, label).toHaveLength(1);
-      expect(errors[0]?.[0], label).toBe(prefix[0]);
-      expect(errors[0]?.[2].startsWith(prefix[1]), `${label}: ${errors[0]?.[2] ?? ''}`).toBe(true);
+      const errors = (outcome.error?.['compiler_errors'] ?? []) as [number, number, string][];
+      expect({ [label]: errors.map(([line, , message]) => [line, message.startsWith(prefix[1])]) }).toEqual({ [label]: [[prefix[0], true]] });
     }
     return;
   }
-  expect(outcome.error, `${label}: unexpected error`).toBeUndefined();
+  expect({ [label]: outcome.error }).toEqual({ [label]: undefined });
   for (const [name, want] of Object.entries(expected.tables)) {
     const got = outcome.tables?.get(name);
-    expect(got, `${label}: table ${name} (got ${[...(outcome.tables?.keys() ?? [])].join(', ')})`).toBeDefined();
-    if (want.columns !== undefined && got?.columns !== undefined) {
-      expect(got.columns, `${label}: ${name} columns`).toEqual(want.columns);
-    } else if (want.columns !== undefined && (got?.rows.length ?? 0) > 0) {
-      throw new Error(`${label}: ${name} has rows but its columns were not reported`);
+    const where = `${label}: table ${name}`;
+    if (got === undefined) {
+      throw new Error(`${where} missing (got ${[...(outcome.tables?.keys() ?? [])].join(', ')})`);
+    }
+    if (want.columns !== undefined && got.columns !== undefined) {
+      expect({ [where]: got.columns }).toEqual({ [where]: want.columns });
+    } else if (want.columns !== undefined && got.rows.length > 0) {
+      throw new Error(`${where} has rows but its columns were not reported`);
     }
     if (want.rows !== undefined) {
-      const types = (want.columns ?? got?.columns)?.map((c) => c[1]);
-      expect(sorted(got?.rows ?? []), `${label}: ${name} rows`).toEqual(sorted(want.rows.map((r) => r.map((c, i) => canonicalExpected(c, types?.[i])))));
+      const types = (want.columns ?? got.columns)?.map((c) => c[1]);
+      expect({ [where]: sorted(got.rows) }).toEqual({ [where]: sorted(want.rows.map((r) => r.map((c, i) => canonicalExpected(c, types?.[i])))) });
     }
     if (want.maxCount !== undefined) {
-      expect(got?.rows.length ?? 0, `${label}: ${name} rows`).toBeLessThanOrEqual(want.maxCount);
+      expect({ [where]: got.rows.length <= want.maxCount }).toEqual({ [where]: true });
     }
   }
 };
