@@ -2,14 +2,16 @@
 # Debian packages the tests and the demo need. Installs only what dpkg does not list as installed,
 # so a warm machine pays one dpkg query. bpftrace/runc/busybox-static: the kernel lab; etcd-server:
 # the local Kubernetes API; chromium: rendering the HTML report in tests; python3-venv: Pixie's
-# Python client; gcc, libc6-dev: the kernel lab's static CPU burner.
+# Python client; gcc, libc6-dev: the kernel lab's static CPU burner; containerd,
+# containernetworking-plugins: the local node's container runtime and pod networking
+# (dev/kube/node.ts, with the kubelet of 11-kube-node.sh).
 #
 # Not root: prints the one command to run with sudo and exits 3 (dev/setup/provision.ts: the tests
 # stop there, the demo carries on with recorded kernel data when it can).
 # --dry-run: prints what it would install and exits 0 (KG_APT_PACKAGES replaces the list, to check
 # this script's detection against packages that are not installed).
 set -euo pipefail
-packages=(bpftrace runc busybox-static etcd-server chromium python3-venv ca-certificates openssl gcc libc6-dev)
+packages=(bpftrace runc busybox-static etcd-server chromium python3-venv ca-certificates openssl gcc libc6-dev containerd containernetworking-plugins)
 if [ -n "${KG_APT_PACKAGES:-}" ]; then
   read -ra packages <<<"$KG_APT_PACKAGES"
 fi

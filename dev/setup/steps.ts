@@ -33,7 +33,7 @@ export interface SetupStep {
 export const STEPS: readonly SetupStep[] = [
   {
     id: 'apt',
-    what: 'Debian packages (bpftrace, runc, busybox-static, etcd-server, chromium, python3-venv, gcc...)',
+    what: 'Debian packages (bpftrace, runc, busybox-static, etcd-server, containerd, chromium, python3-venv, gcc...)',
     why: 'etcd for the local Kubernetes API, bpftrace/runc for the kernel lab, chromium for the report tests',
     demo: 'live',
     after: [],
@@ -44,6 +44,14 @@ export const STEPS: readonly SetupStep[] = [
     why: 'the real Kubernetes API the remediator and recorder write to',
     demo: 'required',
     after: [],
+  },
+  {
+    id: '11-kube-node',
+    what: 'kubelet, kube-controller-manager, kube-scheduler built like kube-apiserver; containerd and CNI checked',
+    why: 'a real one-node cluster for the node tests (dev/kube/node.ts)',
+    demo: 'none',
+    // After kube-apiserver: same module, and its build warms the Go cache these reuse.
+    after: ['apt', '10-kube-apiserver'],
   },
   {
     id: '20-pixie-clients',
