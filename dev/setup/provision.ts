@@ -26,6 +26,8 @@ export const NEEDS_ROOT_EXIT = 3;
 
 /** How long a step may run before its "working on it" line appears (warm steps stay one line). */
 const QUIET_MS = 1_500;
+/** A long step (a cold Go build) says it is still alive this often. */
+const HEARTBEAT_MS = 60_000;
 const TAIL_LINES = 15;
 
 export interface StepOutcome {
@@ -122,8 +124,12 @@ export const provision = async (options: ProvisionOptions): Promise<StepOutcome[
   const running = new Map<string, Promise<void>>();
   const runStep = async (step: SetupStep): Promise<void> => {
     const started = performance.now();
+    let heartbeat: NodeJS.Timeout | undefined;
     const quiet = setTimeout(() => {
       progress(`setup ${step.id}: ${step.what}, for ${step.why}...`);
+      heartbeat = setInterval(() => {
+        progress(`setup ${step.id}: still working (${Math.round(seconds(started))}s so far)`);
+      }, HEARTBEAT_MS);
     }, QUIET_MS);
     const run = await runScript(
       path.join(setupDir, `${step.id}.sh`),
@@ -137,12 +143,16 @@ export const provision = async (options: ProvisionOptions): Promise<StepOutcome[
       options.signal,
     ).finally(() => {
       clearTimeout(quiet);
+      clearInterval(heartbeat);
     });
     const tail = lastLines(run.output, TAIL_LINES);
     const took = seconds(started);
     if (run.exitCode === 0) {
       progress(`setup ${step.id}: ready in ${took.toFixed(1)}s (${tail.at(-1) ?? 'done'})`);
       outcomes.set(step.id, { step, status: 'ready', seconds: took, tail });
+    } else if (options.signal?.aborted === true) {
+      progress(`setup ${step.id}: stopped after ${took.toFixed(1)}s`);
+      outcomes.set(step.id, { step, status: 'failed', seconds: took, tail, exitCode: run.exitCode });
     } else {
       progress(`setup ${step.id}: FAILED after ${took.toFixed(1)}s (exit ${run.exitCode}):\n  ${tail.join('\n  ')}`);
       outcomes.set(step.id, { step, status: 'failed', seconds: took, tail, exitCode: run.exitCode });
