@@ -3,15 +3,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { CLI_ENTRIES } from '../../support/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const run = promisify(execFile);
 
-/** The source entry and the bundle that ships as the package's bin. */
-const ENTRIES = [
-  ['source', path.join(root, 'dev/cli/main.ts')],
-  ['bundle', path.join(root, 'dist/cli/kernel-gossip.js')],
-] as const;
 
 interface Ran {
   readonly code: number;
@@ -32,7 +28,7 @@ const cli = async (entry: string, args: readonly string[]): Promise<Ran> => {
   }
 };
 
-describe.each(ENTRIES)('kernel-gossip (%s) explains itself', (_entry, entry) => {
+describe.each(CLI_ENTRIES)('kernel-gossip (%s) explains itself', (_entry, entry) => {
   it.each([['--help'], ['-h'], ['help']])('%s prints the commands on stdout and exits 0', async (flag) => {
     const result = await cli(entry, [flag]);
     expect(result).toMatchObject({ code: 0, stderr: '' });

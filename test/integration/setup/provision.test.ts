@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NEEDS_ROOT_EXIT, provision } from '../../../dev/setup/provision.ts';
 import type { SetupStep } from '../../../dev/setup/steps.ts';
+import { isAlive } from '../../support/process.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const run = promisify(execFile);
@@ -24,15 +25,6 @@ const setupDirWith = async (scripts: Record<string, string>): Promise<{ dir: str
     await writeFile(path.join(dir, `${id}.sh`), `set -euo pipefail\n${body}\n`);
   }
   return { dir, cache: path.join(dir, 'cache') };
-};
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 
 describe('provision (dev/setup/provision.ts)', () => {
@@ -93,13 +85,13 @@ describe('provision (dev/setup/provision.ts)', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const child = Number(await readFile(path.join(cache, 'child'), 'utf8'));
-    expect(alive(child)).toBe(true);
+    expect(isAlive(child)).toBe(true);
     abort.abort(new Error('stop now'));
     await expect(running).rejects.toThrow('stop now');
-    for (let i = 0; i < 50 && alive(child); i += 1) {
+    for (let i = 0; i < 50 && isAlive(child); i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(alive(child)).toBe(false);
+    expect(isAlive(child)).toBe(false);
   });
 });
 
