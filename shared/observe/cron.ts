@@ -130,6 +130,9 @@ const wallClock = (format: Intl.DateTimeFormat, time: number): { minute: number;
   };
 };
 
+const formatIn = (timeZone: string): Intl.DateTimeFormat =>
+  new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', minute: 'numeric', hour: 'numeric', day: 'numeric', month: 'numeric', weekday: 'short' });
+
 /** Whether the job is due at the minute starting at `time` (ms, a whole minute). */
 const dueAt = (schedule: CronSchedule, format: Intl.DateTimeFormat, time: number): boolean => {
   const t = wallClock(format, time);
@@ -149,17 +152,20 @@ const dueAt = (schedule: CronSchedule, format: Intl.DateTimeFormat, time: number
  * undefined when it is not due in that span.
  */
 export const latestFireAtOrBefore = (schedule: CronSchedule, at: Date, maxLookbackMs: number): Date | undefined => {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone: schedule.timeZone,
-    hourCycle: 'h23',
-    minute: 'numeric',
-    hour: 'numeric',
-    day: 'numeric',
-    month: 'numeric',
-    weekday: 'short',
-  });
+  const format = formatIn(schedule.timeZone);
   const first = Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS;
   for (let time = first; time >= at.getTime() - maxLookbackMs; time -= MINUTE_MS) {
+    if (dueAt(schedule, format, time)) {
+      return new Date(time);
+    }
+  }
+  return undefined;
+};
+
+/** The first time strictly after `after` when the job is due, looking ahead at most `maxLookaheadMs`. */
+export const nextFireAfter = (schedule: CronSchedule, after: Date, maxLookaheadMs: number): Date | undefined => {
+  const format = formatIn(schedule.timeZone);
+  for (let time = Math.floor(after.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS; time <= after.getTime() + maxLookaheadMs; time += MINUTE_MS) {
     if (dueAt(schedule, format, time)) {
       return new Date(time);
     }

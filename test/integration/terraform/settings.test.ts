@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NUMBER_SETTINGS, type NumberSetting, SCHEDULE_DEFAULTS, SCHEDULE_STEP_MINUTES } from '../../../shared/settings.ts';
 import { loadModule } from '../../support/terraform/hcl.ts';
-import { findTofuWithStandIns, prepareWorkCopy, runTofu, type TofuInstall } from '../../support/terraform/tofu.ts';
+import { findTofuWithStandIns, prepareWorkCopy, runTofu, type TofuInstall } from '../../../dev/terraform/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const moduleDir = 'terraform/modules/kernel-gossip';

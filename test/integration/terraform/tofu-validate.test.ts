@@ -12,7 +12,7 @@ import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModule } from '../../support/terraform/hcl.ts';
-import { findTofuWithStandIns, prepareWorkCopy, runTofu, type TofuInstall, type TofuResult } from '../../support/terraform/tofu.ts';
+import { findTofuWithStandIns, prepareWorkCopy, runTofu, type TofuInstall, type TofuResult } from '../../../dev/terraform/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronError, latestFireAtOrBefore, parseCron } from '../../../shared/observe/cron.ts';
+import { CronError, latestFireAtOrBefore, nextFireAfter, parseCron } from '../../../shared/observe/cron.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -44,5 +44,13 @@ describe('unix-cron schedules', () => {
   ])('rejects %s (%s)', (expression, timeZone, message) => {
     expect(() => parseCron(expression, timeZone)).toThrow(CronError);
     expect(() => parseCron(expression, timeZone)).toThrow(message);
+  });
+});
+
+describe('nextFireAfter', () => {
+  it('is the first due time strictly after the instant, in the time zone', () => {
+    expect(nextFireAfter(parseCron('*/5 * * * *', 'Etc/UTC'), new Date('2026-11-27T12:05:00Z'), DAY_MS)?.toISOString()).toBe('2026-11-27T12:10:00.000Z');
+    expect(nextFireAfter(parseCron('0 9 * * *', 'Asia/Kolkata'), new Date('2026-11-27T04:00:00Z'), DAY_MS)?.toISOString()).toBe('2026-11-28T03:30:00.000Z');
+    expect(nextFireAfter(parseCron('0 12 1 JAN *', 'Etc/UTC'), new Date('2026-11-27T04:00:00Z'), DAY_MS)).toBeUndefined();
   });
 });
