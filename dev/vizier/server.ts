@@ -13,7 +13,7 @@ import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } fro
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
 import { compileScript, type CompileError, type FuncToExecute, type Plan } from './script.ts';
-import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
+import { layoutRefusals, TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import type { PxlEngine } from './pxl/engine.ts';
 import type { ExecFunc } from './pxl/evaluate.ts';
@@ -451,7 +451,8 @@ export class LocalVizier {
     if (mutation) {
       const plan: Plan = { outputs: [], maxRowsPerTable: script.maxRowsPerTable, usesPxtrace: true, tracepoints: script.tracepoints.map((tp) => ({ name: tp.name, table: tp.table, program: tp.program, ttlNs: tp.ttlNs })) };
       const live = engine.backend.upsertTracepoints?.(script.tracepoints);
-      const ready = await this.mutation(call, id, cluster, plan, live);
+      const refused = live === undefined ? await layoutRefusals(script.tracepoints) : new Map<string, string>();
+      const ready = await this.mutation(call, id, cluster, plan, live, refused);
       if (!ready) {
         return;
       }
@@ -519,13 +520,14 @@ export class LocalVizier {
     cluster: ClusterConfig,
     plan: Plan,
     liveStates?: readonly TracepointState[],
+    refused: ReadonlyMap<string, string> = new Map(),
   ): Promise<boolean> {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = liveStates ?? registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
+    const states = liveStates ?? registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {}, refused);
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,
