@@ -4,6 +4,7 @@
  * @module
  */
 import { boolean, ConfigError, type ConfigOf, duration, type Env, integer, list, number, oneOf, optional, parseConfig, string } from '../config.ts';
+import { NUMBER_SETTINGS } from '../settings.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES, type RemediationPolicy } from './policy.ts';
 
 /** Where the cluster is: GKE (name + location, optional DNS endpoint) or a kubeconfig file for local use. */
@@ -23,11 +24,20 @@ export const remediationSpec = {
   ...clusterSpec,
   FINDINGS_TOPIC: string(),
   REMEDIATION_MODE: oneOf(REMEDIATION_MODES, { default: DEFAULT_POLICY.mode }),
-  REMEDIATION_MAX_STEP: number({ min: 1.01, max: 10, default: DEFAULT_POLICY.maxStepFactor }),
-  REMEDIATION_CEILING_MILLICORES: integer({ min: 10, max: 256_000, default: DEFAULT_POLICY.ceilingMillicores }),
+  // Bounds and defaults from shared/settings.ts, the declaration Terraform's validations are checked against.
+  REMEDIATION_MAX_STEP: number({ min: NUMBER_SETTINGS.maxStep.min, max: NUMBER_SETTINGS.maxStep.max, default: NUMBER_SETTINGS.maxStep.default }),
+  REMEDIATION_CEILING_MILLICORES: integer({
+    min: NUMBER_SETTINGS.ceilingMillicores.min,
+    max: NUMBER_SETTINGS.ceilingMillicores.max,
+    default: NUMBER_SETTINGS.ceilingMillicores.default,
+  }),
   REMEDIATION_COOLDOWN: duration({ default: DEFAULT_POLICY.cooldownMs }),
-  REMEDIATION_MIN_WINDOWS: integer({ min: 1, max: 1000, default: DEFAULT_POLICY.minConsecutiveWindows }),
-  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({ min: 0, max: 10_000, default: DEFAULT_POLICY.maxActionsPerRun }),
+  REMEDIATION_MIN_WINDOWS: integer({ min: NUMBER_SETTINGS.minWindows.min, max: NUMBER_SETTINGS.minWindows.max, default: NUMBER_SETTINGS.minWindows.default }),
+  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({
+    min: NUMBER_SETTINGS.maxActionsPerRun.min,
+    max: NUMBER_SETTINGS.maxActionsPerRun.max,
+    default: NUMBER_SETTINGS.maxActionsPerRun.default,
+  }),
   REMEDIATION_RESIZE_IN_PLACE: boolean({ default: DEFAULT_POLICY.resizeInPlace }),
   REMEDIATION_DENIED_NAMESPACES: list({ default: DEFAULT_POLICY.deniedNamespaces }),
 } as const;

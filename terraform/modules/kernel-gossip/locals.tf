@@ -11,13 +11,13 @@ locals {
     "observe-throttle" = {
       entry_point = "observe-throttle"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_SCHEDULE", "OBSERVE_TIME_ZONE"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "observe-births" = {
       entry_point = "observe-births"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS", "KG_BIRTH_PROBE"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_SCHEDULE", "OBSERVE_TIME_ZONE", "KG_BIRTH_PROBE"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "remediate" = {
@@ -56,7 +56,7 @@ locals {
     FINDINGS_TOPIC                  = google_pubsub_topic.findings.name
     KG_CLUSTER_NAME                 = coalesce(var.cluster.display_name, var.cluster.name)
     KG_NAMESPACES                   = length(var.namespaces) > 0 ? join(",", var.namespaces) : null
-    OBSERVE_WINDOW_SECONDS          = tostring(var.observe_window_seconds)
+    OBSERVE_TIME_ZONE               = var.schedules.time_zone
     KG_BIRTH_PROBE                  = var.birth_probe
     GKE_CLUSTER_NAME                = var.cluster.name
     GKE_CLUSTER_LOCATION            = var.cluster.location
@@ -71,10 +71,12 @@ locals {
     REMEDIATION_DENIED_NAMESPACES   = length(var.remediation.denied_namespaces) > 0 ? join(",", var.remediation.denied_namespaces) : null
   }
 
-  # Values that differ per function: the deployed timeout, which requests plan their deadline from.
+  # Values that differ per function: the deployed timeout, which requests plan their deadline from,
+  # and the function's own Scheduler schedule, which a scheduled run's window follows.
   function_env_values = {
     for name in keys(local.function_contract) : name => merge(local.env_values, {
       FUNCTION_TIMEOUT_SECONDS = tostring(local.function_sizing[name].timeout)
+      OBSERVE_SCHEDULE         = lookup(local.schedule_of, name, null)
     })
   }
 
