@@ -10,6 +10,7 @@ import { recordingRows } from '../../../dev/lab/compare.ts';
 import type { ContainerTruth, Recording } from '../../../dev/lab/scenarios.ts';
 import { birthEventName } from '../../../shared/pxl/birth-events.ts';
 import type { BirthCapture, BirthEvent, BirthNames, CfsSample, ContainerCounters } from '../../../shared/analysis/index.ts';
+import { oneCgroupSamples } from '../../../shared/analysis/index.ts';
 
 export const loadRecording = async (name: string): Promise<Recording> =>
   JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../fixtures/lab', `${name}.json`), 'utf8')) as Recording;
@@ -157,7 +158,7 @@ export const throttleCounters = (recording: Recording): Map<string, ContainerCou
     out.set(c.container, {
       identity: { namespace: c.namespace, pod: c.pod, container: c.container, containerId: c.containerId, podUid: c.podUid },
       window: { startMs: first.atMs, endMs: last.atMs },
-      samples: e.samples,
+      samples: oneCgroupSamples(e.samples),
       bandwidth: { quotaNs: e.quotaNs, periodNs: e.periodNs, burstNs: e.burstNs },
       ...(cpuUsedNs === undefined ? {} : { cpuUsedNs }),
     });
