@@ -33,11 +33,8 @@ export const remediationSpec = {
   }),
   REMEDIATION_COOLDOWN: duration({ default: DEFAULT_POLICY.cooldownMs }),
   REMEDIATION_MIN_WINDOWS: integer({ min: NUMBER_SETTINGS.minWindows.min, max: NUMBER_SETTINGS.minWindows.max, default: NUMBER_SETTINGS.minWindows.default }),
-  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({
-    min: NUMBER_SETTINGS.maxActionsPerRun.min,
-    max: NUMBER_SETTINGS.maxActionsPerRun.max,
-    default: NUMBER_SETTINGS.maxActionsPerRun.default,
-  }),
+  // Any count is honoured; Terraform's narrower range (shared/settings.ts) is a blast-radius choice.
+  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({ min: 0, max: 10_000, default: NUMBER_SETTINGS.maxActionsPerRun.default }),
   REMEDIATION_RESIZE_IN_PLACE: boolean({ default: DEFAULT_POLICY.resizeInPlace }),
   REMEDIATION_DENIED_NAMESPACES: list({ default: DEFAULT_POLICY.deniedNamespaces }),
 } as const;

@@ -21,17 +21,21 @@ const root = path.resolve(import.meta.dirname, '../..');
 const baseEnv = { KG_CLUSTER_NAME: 'c', FINDINGS_TOPIC: 't', KUBECONFIG: '/k' };
 
 describe('numeric settings', () => {
-  it.each(Object.entries(NUMBER_SETTINGS))('%s: the config takes the declared default and bounds and refuses what lies beyond', (_name, setting) => {
-    const parse = (value?: string): unknown =>
-      (parseConfig(remediationSpec, value === undefined ? baseEnv : { ...baseEnv, [setting.env]: value }) as Record<string, unknown>)[setting.env];
-    expect(parse()).toBe(setting.default);
-    expect(parse(String(setting.min))).toBe(setting.min);
-    expect(parse(String(setting.max))).toBe(setting.max);
-    const step = setting.integer ? 1 : 0.001;
-    expect(() => parse(String(setting.min - step))).toThrow(ConfigError);
-    expect(() => parse(String(setting.max + step))).toThrow(ConfigError);
+  const parse = (env: string, value?: string): unknown =>
+    (parseConfig(remediationSpec, value === undefined ? baseEnv : { ...baseEnv, [env]: value }) as Record<string, unknown>)[env];
+
+  it.each(Object.entries(NUMBER_SETTINGS))('%s: the config takes the declared default and every value Terraform accepts', (_name, setting) => {
+    expect(parse(setting.env)).toBe(setting.default);
+    expect(parse(setting.env, String(setting.min))).toBe(setting.min);
+    expect(parse(setting.env, String(setting.max))).toBe(setting.max);
     expect(setting.default).toBeGreaterThanOrEqual(setting.min);
     expect(setting.default).toBeLessThanOrEqual(setting.max);
+  });
+
+  it.each([NUMBER_SETTINGS.minWindows, NUMBER_SETTINGS.maxStep, NUMBER_SETTINGS.ceilingMillicores])('$env: the config refuses what the code could never act on', (setting) => {
+    const step = setting.integer ? 1 : 0.001;
+    expect(() => parse(setting.env, String(setting.min - step))).toThrow(ConfigError);
+    expect(() => parse(setting.env, String(setting.max + step))).toThrow(ConfigError);
   });
 
   it('bounds the remediation guardrails by what the analysis and observe-throttle can produce', () => {
