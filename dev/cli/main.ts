@@ -1,7 +1,7 @@
 /**
  * `kernel-gossip`: the command line.
  *
- *   kernel-gossip scan (--pixie | --local | --replay <dir>) [--window 60] [--namespace NS]... [--json]
+ *   kernel-gossip scan (--pixie | --local [--kubeconfig F] [--node N] | --replay <dir>) [--window 60] [--namespace NS]... [--json]
  *   kernel-gossip tail [--project P] [--topic kernel-findings] [--subscription S] [--kind K]... [--json]
  *
  * Exit codes: 0 done, 2 bad usage, 1 failure (message on stderr).
@@ -16,7 +16,12 @@ const USAGE = `usage: kernel-gossip <command> [options]
 commands:
   scan    run the observe path once and print the findings
             --pixie               kernel data from Pixie (PIXIE_API_KEY, PIXIE_CLUSTER_ID, optional PIXIE_CLOUD_ADDR)
-            --local               a live local Vizier on this host (root, bpftrace)
+            --local               a live local Vizier on this host (root, bpftrace): every CPU-limited container
+                                  of the node; waits until the probes have covered the window (Ctrl-C: report
+                                  the part covered so far)
+            --kubeconfig <file>   with --local: name pods from this API server (default: $KUBECONFIG; else the
+                                  kubelet's read-only pod list; else by cgroup path and container id)
+            --node <name>         with --local: this node's registered name (default: the hostname)
             --replay <dir>        recorded kernel data (a lab recording or replay directory)
             --window <seconds>    the window to read (default 60; throttling reads the 3 windows before it too)
             --namespace <ns>      only this namespace; repeatable
@@ -69,7 +74,7 @@ const runTail = async (args: readonly string[], signal: AbortSignal): Promise<vo
   });
 };
 
-const runScan = async (args: readonly string[]): Promise<void> => {
+const runScan = async (args: readonly string[], signal: AbortSignal): Promise<void> => {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -82,6 +87,8 @@ const runScan = async (args: readonly string[]): Promise<void> => {
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
       'birth-probe': { type: 'string', default: 'pod_birth_lite' },
+      kubeconfig: { type: 'string' },
+      node: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -98,7 +105,11 @@ const runScan = async (args: readonly string[]): Promise<void> => {
   if (!isBirthScriptName(birthProbe)) {
     throw new UsageError(`--birth-probe must be one of ${BIRTH_SCRIPT_NAMES.join(', ')}`);
   }
+  if (!values.local && (values.kubeconfig !== undefined || values.node !== undefined)) {
+    throw new UsageError('--kubeconfig and --node name the pods of --local');
+  }
   const source: ScanSource = values.pixie ? { kind: 'pixie' } : values.local ? { kind: 'local' } : { kind: 'replay', dir: values.replay ?? '' };
+  const kubeconfig = values.kubeconfig ?? (values.local ? process.env['KUBECONFIG'] : undefined);
   await scan({
     source,
     windowSeconds,
@@ -111,6 +122,9 @@ const runScan = async (args: readonly string[]): Promise<void> => {
     cluster: values.cluster ?? process.env['KG_CLUSTER_NAME'] ?? 'local',
     birthProbe,
     ...(values.report === undefined ? {} : { report: values.report }),
+    ...(kubeconfig === undefined || kubeconfig === '' ? {} : { kubeconfig }),
+    ...(values.node === undefined ? {} : { node: values.node }),
+    signal,
   });
 };
 
@@ -125,7 +139,7 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   try {
     switch (command) {
       case 'scan':
-        await runScan(rest);
+        await runScan(rest, controller.signal);
         return 0;
       case 'tail':
         await runTail(rest, controller.signal);
