@@ -5,10 +5,10 @@
  * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024] [--exit-with-stdin]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
- * `--replay` compiles and runs PxL over lab recordings (see pxl/replay.ts); `--dataset` serves tables;
- * `--live` runs the probes on this host (root, bpftrace) over every container of the node, naming
- * pods from the API server of `--kubeconfig` (pods of `--node`, default the hostname), else from the
- * kubelet's read-only pod list (see pxl/node.ts).
+ * Every mode compiles and runs PxL with one engine: `--dataset` over recorded tables (pxl/dataset-backend.ts),
+ * `--replay` over lab recordings (pxl/replay.ts), `--live` on this host (root, bpftrace) over every
+ * container of the node, naming pods from the API server of `--kubeconfig` (pods of `--node`,
+ * default the hostname), else from the kubelet's read-only pod list (see pxl/node.ts).
  * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
  * (e.g. "CS_UNHEALTHY"), applied at start.
  *
