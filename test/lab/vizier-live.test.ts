@@ -15,7 +15,6 @@ import { type LiveBackend, liveBackend } from '../../dev/vizier/pxl/live.ts';
 import { startVizier, type RunningVizier } from '../../dev/vizier/server.ts';
 import { DataType, MutationFailedError, createPixieClient, type Column, type ExecuteEvent, type FuncToExecute } from '../../shared/pixie/index.ts';
 import { API_KEY, CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPxapi } from '../integration/vizier/support.ts';
-import { checkCorpusRun, loadCorpus } from '../integration/vizier/corpus.ts';
 
 const CPU_THROTTLE = readFileSync('pxl-scripts/cpu_throttle/cpu_throttle.pxl', 'utf8');
 const POD_BIRTH = readFileSync('pxl-scripts/pod_birth/pod_birth.pxl', 'utf8');
@@ -220,20 +219,4 @@ describe('live: the project scripts on the real kernel through the local Vizier'
       ts.close();
     }
   }, 120_000);
-});
-
-describe('live: the PxL corpus (test/fixtures/pxl-corpus) answers as in the other modes', () => {
-  // Same scripts and runs as test/integration/vizier/corpus.test.ts; live expectations are shapes
-  // (the lab's processes of the moment), errors are exact.
-  for (const script of loadCorpus()) {
-    it(`${script.name}.pxl`, async () => {
-      if (vizier === undefined) {
-        throw new Error('the live Vizier did not start');
-      }
-      for (const run of script.runs) {
-        await checkCorpusRun(vizier.address, script, run, 'live');
-      }
-      expect.hasAssertions();
-    }, 120_000);
-  }
 });
