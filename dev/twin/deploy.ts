@@ -138,7 +138,8 @@ export const provisionTwinPubsub = async (pubsub: PubSub, deployment: Deployment
         : { deadLetterPolicy: { deadLetterTopic: pubsub.topic(sub.deadLetter.topic).name, maxDeliveryAttempts: sub.deadLetter.maxDeliveryAttempts } }),
       ...(sub.push === undefined || endpoint === undefined
         ? {}
-        : { pushConfig: { pushEndpoint: endpoint, attributes: { ...sub.push.attributes }, oidcToken: { audience: audience ?? endpoint, serviceAccountEmail: 'twin-push@twin.iam.gserviceaccount.com' } } }),
+        : // No oidcToken: the platform, not the function, verifies it in the cloud, and the emulator has no identity to sign one with.
+          { pushConfig: { pushEndpoint: endpoint, attributes: { ...sub.push.attributes } } }),
     });
     subscriptions[sub.name] = created;
   }
