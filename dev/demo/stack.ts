@@ -166,9 +166,19 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   options.registerStop?.(stop);
   try {
     progress('planning terraform/examples/basic with the demo\'s variables; starting the local Vizier, the Pub/Sub emulator and the kube-apiserver');
-    const planned = renderDeployment({ distDir: path.join(ROOT, 'dist', 'functions'), variables: { ...DEMO_TERRAFORM_VARIABLES, ...options.terraformVariables } });
+    const planning = new AbortController();
+    const planned = renderDeployment({
+      distDir: path.join(ROOT, 'dist', 'functions'),
+      variables: { ...DEMO_TERRAFORM_VARIABLES, ...options.terraformVariables },
+      signal: planning.signal,
+    });
     // Awaited after the other starts; a failure is reported then (not as an unhandled rejection now).
     planned.catch(() => undefined);
+    // A stop while tofu still runs ends it, and waits until its work copy is removed.
+    cleanups.add('terraform plan', async () => {
+      planning.abort();
+      await planned.catch(() => undefined);
+    });
     const settled = await Promise.allSettled([
       options.startVizier().then((v) => {
         cleanups.add('local Vizier', () => v.stop());
