@@ -4,7 +4,7 @@
  * error positions; plus what only the TS client does (resume, mutation retries, typed errors, TLS
  * with a custom CA, encryption on by default).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,24 @@ describe('TypeScript client vs Pixie Python client vs protobufjs, on the local V
       // Only the first error Pixie's compiler meets (see stream.test.ts), with its source line.
       expect((error as PxlCompileError).errors).toHaveLength(1);
       expect((error as PxlCompileError).errors[0]?.sourceLine).toBe('df.x = px.not_a_function(df.n)');
+    } finally {
+      ts.close();
+    }
+  });
+});
+
+describe('the project scripts in dataset mode', () => {
+  it('compiles and runs cpu_throttle.pxl (a table name held in a variable) like Pixie: empty tables, no error', async () => {
+    // The dataset has neither process_stats rows nor rows of the tracepoint's table, so Pixie answers
+    // with empty tables; what matters is that px.DataFrame(table=table_name) compiles.
+    const ts = client({ encryption: false });
+    try {
+      const script = readFileSync('pxl-scripts/cpu_throttle/cpu_throttle.pxl', 'utf8');
+      const result = await collect(
+        ts.executeScript({ script, execFuncs: [{ funcName: 'cpu_throttle', outputTablePrefix: 'w0', args: { start_time: '-5m', end_time: '-0s', namespace: '' } }] }),
+      );
+      expect(result.events.some((e) => e.kind === 'mutation' && e.ready)).toBe(true);
+      expect(result.tables.get('w0')).toEqual([]);
     } finally {
       ts.close();
     }
