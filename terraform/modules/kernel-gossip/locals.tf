@@ -28,15 +28,20 @@ locals {
         "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT",
         "REMEDIATION_MODE", "REMEDIATION_MAX_STEP", "REMEDIATION_CEILING_MILLICORES", "REMEDIATION_COOLDOWN",
         "REMEDIATION_MIN_WINDOWS", "REMEDIATION_MAX_ACTIONS_PER_RUN", "REMEDIATION_RESIZE_IN_PLACE",
-        "REMEDIATION_DENIED_NAMESPACES",
+        "REMEDIATION_DENIED_NAMESPACES", "REMEDIATION_MAX_EVIDENCE_AGE",
       ]
       secret_env = []
+      # remediate acts on throttle findings only: the others (pod.birth, and the remediation.result
+      # findings remediate itself publishes) never reach it, and are not pushed only to be ignored.
+      push_filter = "attributes.kind = \"cpu.throttle\""
     }
     "record" = {
       entry_point = "record"
       trigger     = "findings-push"
       env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "KG_CLUSTER_NAME", "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT"]
       secret_env  = []
+      # record keeps every kind: throttle evidence, birth certificates and remediation decisions.
+      push_filter = null
     }
     "health" = {
       entry_point = "health"
@@ -69,7 +74,27 @@ locals {
     REMEDIATION_MAX_ACTIONS_PER_RUN = tostring(var.remediation.max_actions_per_run)
     REMEDIATION_RESIZE_IN_PLACE     = tostring(var.remediation.resize_in_place)
     REMEDIATION_DENIED_NAMESPACES   = length(var.remediation.denied_namespaces) > 0 ? join(",", var.remediation.denied_namespaces) : null
+    REMEDIATION_MAX_EVIDENCE_AGE    = local.remediation_max_evidence_age
   }
+
+  # Minutes between two scheduled throttle runs when the schedule has a fixed interval
+  # ("*/N * * * *", "* * * * *", "M * * * *", "M */N * * *"); null for any other schedule.
+  throttle_schedule = trimspace(var.schedules.observe_throttle)
+  throttle_interval_minutes = (
+    can(regex("^\\*/[0-9]+ \\* \\* \\* \\*$", local.throttle_schedule)) ? try(tonumber(regex("^\\*/([0-9]+) ", local.throttle_schedule)[0]), null) :
+    local.throttle_schedule == "* * * * *" ? 1 :
+    can(regex("^[0-9]+ \\* \\* \\* \\*$", local.throttle_schedule)) ? 60 :
+    can(regex("^[0-9]+ \\*/[0-9]+ \\* \\* \\*$", local.throttle_schedule)) ? try(60 * tonumber(regex("^[0-9]+ \\*/([0-9]+) ", local.throttle_schedule)[0]), null) :
+    null
+  )
+  # How old a finding's window end may be when remediate acts on it: remediation.max_evidence_age,
+  # or else three throttle intervals, at most a day (docs/deployment.md, "Evidence remediate acts
+  # on"). Null only for a schedule without a fixed interval and no explicit value, which the
+  # precondition on the functions refuses at plan time.
+  remediation_max_evidence_age = (
+    var.remediation.max_evidence_age != null ? var.remediation.max_evidence_age :
+    try("${min(3 * local.throttle_interval_minutes, 1440)}m", null)
+  )
 
   # Values that differ per function: the deployed timeout, which requests plan their deadline from.
   function_env_values = {
