@@ -5,6 +5,8 @@
  * Usage: node dev/demo/main.ts [--kernel auto|live|replay] [--keep] [--log FILE] [--report FILE.html] [--no-build]
  *
  * It stops everything it started when it ends, on failure, and on Ctrl-C / SIGTERM (exit 130/143).
+ * A failure exits 1 at once with what failed (`FAILED: ...` on stderr), after stopping everything
+ * (at most 60 s; the demo exits even if a stop is stuck), never waiting for anything else.
  * `--keep` leaves the stack up after the summary (for kubectl) until Ctrl-C.
  *
  * @module
@@ -31,10 +33,24 @@ const progress = (message: string): void => {
 let stopStack: (() => Promise<void>) | undefined;
 const abort = new AbortController();
 
+/** How long stopping may take before the demo exits anyway (a stuck stop must not hang the demo). */
+const STOP_DEADLINE_MS = 60_000;
+
 const stopAll = async (): Promise<void> => {
-  if (stopStack !== undefined) {
-    progress('stopping everything the demo started');
-    await stopStack();
+  if (stopStack === undefined) {
+    return;
+  }
+  progress('stopping everything the demo started');
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    stopStack().then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => { resolve(false); }, STOP_DEADLINE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) {
+    progress(`stopping did not finish within ${STOP_DEADLINE_MS / 1000} s; exiting anyway (the log says which step was stopping)`);
   }
 };
 
@@ -102,11 +118,16 @@ const main = async (): Promise<void> => {
   }
 };
 
+// Exit explicitly once everything is stopped: a handle some failed step left open (a socket, a
+// timer) must not keep a finished or failed demo alive.
 try {
   await main();
   await stopAll();
+  process.exit(0);
 } catch (error) {
   progress(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
-  await stopAll();
-  process.exitCode = 1;
+  await stopAll().catch((stopError: unknown) => {
+    progress(`stopping failed too: ${stopError instanceof Error ? stopError.message : String(stopError)}`);
+  });
+  process.exit(1);
 }

@@ -51,6 +51,11 @@ export interface StackOptions {
   readonly progress?: (message: string) => void;
   /** Receives `stop` as soon as the first thing started, so a signal handler can stop a half-started stack. */
   readonly registerStop?: (stop: () => Promise<void>) => void;
+  /**
+   * A running control plane to use (a real node's, dev/kube/node.ts); its owner stops it. By
+   * default the stack starts its own kube-apiserver and stops it.
+   */
+  readonly kube?: LocalKube;
 }
 
 export interface Stack {
@@ -158,10 +163,12 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         teeToLog(log, 'pubsub-emulator', e.process);
         return e;
       }),
-      startLocalKube({ startTimeoutMs: 150_000 }).then((k) => {
-        cleanups.add('kube-apiserver', () => k.stop());
-        return k;
-      }),
+      options.kube === undefined
+        ? startLocalKube({ startTimeoutMs: 150_000 }).then((k) => {
+            cleanups.add('kube-apiserver', () => k.stop());
+            return k;
+          })
+        : Promise.resolve(options.kube),
     ] as const);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) {

@@ -66,3 +66,54 @@ export const resolveKubeBinaries = async (env: Env = process.env): Promise<KubeB
   }
   return { apiserver, etcd, version };
 };
+
+/** The node's binaries: the kubelet and the rest of the control plane (cache), containerd and CNI (Debian). */
+export interface NodeBinaries {
+  readonly kubelet: string;
+  readonly controllerManager: string;
+  readonly scheduler: string;
+  readonly containerd: string;
+  readonly ctr: string;
+  /** Folder of the CNI plugins (`bridge`, `host-local`, `loopback`). */
+  readonly cniBinDir: string;
+}
+
+/** Debian's containernetworking-plugins put them here. */
+const DEBIAN_CNI_DIR = '/usr/lib/cni';
+
+/**
+ * Finds the node's binaries or throws a {@link MissingBinaryError} naming the set-up step that
+ * provides each. Overrides: `KG_KUBELET`, `KG_KUBE_CONTROLLER_MANAGER`, `KG_KUBE_SCHEDULER`,
+ * `KG_CONTAINERD`, `KG_CTR`, `KG_CNI_BIN_DIR`.
+ */
+export const resolveNodeBinaries = async (env: Env = process.env): Promise<NodeBinaries> => {
+  const version = await pinnedKubernetesVersion();
+  const built = async (component: string, override: string): Promise<string> => {
+    const file = env[override] ?? path.join(cacheDir(env), 'bin', `${component}-${version}`);
+    if (!(await isExecutable(file))) {
+      throw new MissingBinaryError(`${component} ${version} is not at ${file}: build it once with \`bash dev/setup/11-kube-node.sh\`, or point ${override} at one`);
+    }
+    return file;
+  };
+  const debian = async (name: string, override: string): Promise<string> => {
+    const file = env[override] ?? (await onPath(name, env));
+    if (file === undefined || !(await isExecutable(file))) {
+      throw new MissingBinaryError(`${name} is not on the PATH: install Debian's containerd (\`bash dev/setup/apt.sh\`), or point ${override} at one`);
+    }
+    return file;
+  };
+  const cniBinDir = env['KG_CNI_BIN_DIR'] ?? DEBIAN_CNI_DIR;
+  for (const plugin of ['bridge', 'host-local', 'loopback']) {
+    if (!(await isExecutable(path.join(cniBinDir, plugin)))) {
+      throw new MissingBinaryError(`the CNI plugin ${plugin} is not in ${cniBinDir}: install Debian's containernetworking-plugins (\`bash dev/setup/apt.sh\`), or point KG_CNI_BIN_DIR at them`);
+    }
+  }
+  return {
+    kubelet: await built('kubelet', 'KG_KUBELET'),
+    controllerManager: await built('kube-controller-manager', 'KG_KUBE_CONTROLLER_MANAGER'),
+    scheduler: await built('kube-scheduler', 'KG_KUBE_SCHEDULER'),
+    containerd: await debian('containerd', 'KG_CONTAINERD'),
+    ctr: await debian('ctr', 'KG_CTR'),
+    cniBinDir,
+  };
+};

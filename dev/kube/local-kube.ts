@@ -183,7 +183,8 @@ const apiserverArgs = (dir: string, port: number, etcdUrl: string, serving: Issu
   `--secure-port=${port}`,
   // The sandbox has no default route, so the apiserver cannot pick an advertise address itself.
   '--advertise-address=127.0.0.1',
-  '--authorization-mode=RBAC',
+  // Node: the kubelet of dev/kube/node.ts authenticates as system:node:<name>, as kubelets do.
+  '--authorization-mode=Node,RBAC',
   `--client-ca-file=${ca.certPath}`,
   `--tls-cert-file=${serving.certPath}`,
   `--tls-private-key-file=${serving.keyPath}`,

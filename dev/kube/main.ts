@@ -1,7 +1,9 @@
 /**
- * `node dev/kube/main.ts [--apply]`: starts a local etcd + kube-apiserver (RBAC on), prints one
- * JSON ready line with the admin kubeconfig's path, and runs until SIGINT/SIGTERM, then stops both
- * and removes its temporary folder. `--apply` also applies `k8s/` (CRDs, RBAC, examples).
+ * `node dev/kube/main.ts [--apply] [--node]`: starts a local etcd + kube-apiserver (RBAC on), prints
+ * one JSON ready line with the admin kubeconfig's path, and runs until SIGINT/SIGTERM, then stops
+ * everything and removes its temporary folders. `--apply` also applies `k8s/` (CRDs, RBAC,
+ * examples). `--node` makes it a real one-node cluster (dev/kube/node.ts: controller-manager,
+ * scheduler, containerd, kubelet; root, and only under `flock /tmp/kg-lab.lock`).
  *
  *   export KUBECONFIG=$(node dev/kube/main.ts --apply | head -1 | jq -r .kubeconfig)   # or read the line
  *
@@ -12,25 +14,30 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/log.ts';
 import { startLocalKube } from './local-kube.ts';
 import { applyManifests } from './manifests.ts';
+import { startLocalNode } from './node.ts';
 
 const log = createLogger({ labels: { component: 'local-kube' } });
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({ options: { apply: { type: 'boolean', default: false } }, strict: true });
-  // Listen before starting, so a signal during start-up still stops both processes and cleans up.
+  const { values } = parseArgs({ options: { apply: { type: 'boolean', default: false }, node: { type: 'boolean', default: false } }, strict: true });
+  // Listen before starting, so a signal during start-up still stops every process and cleans up.
   const signalled = Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
   const kube = await startLocalKube();
-  const stop = async (signal: string): Promise<void> => {
-    log.info('stopping local kube-apiserver', { signal });
-    await kube.stop();
-    log.info('local kube-apiserver stopped');
-  };
+  let stopAll = (): Promise<void> => kube.stop();
   try {
+    if (values.node) {
+      const node = await startLocalNode({ kube });
+      stopAll = async () => {
+        await node.stop();
+        await kube.stop();
+      };
+      log.info('local node ready', { node: node.nodeName, image: node.image, startupMs: node.startupMs, kubelet: node.kubeletReadOnlyUrl });
+    }
     if (values.apply) {
       await applyManifests(kube.kubeconfigPath);
     }
   } catch (error) {
-    await kube.stop();
+    await stopAll();
     throw error;
   }
   log.notice('local kube-apiserver ready', {
@@ -39,11 +46,15 @@ const main = async (): Promise<void> => {
     version: kube.version,
     startupMs: kube.startupMs,
     manifestsApplied: values.apply,
+    node: values.node,
   });
-  await stop(await signalled);
+  const signal = await signalled;
+  log.info('stopping local cluster', { signal });
+  await stopAll();
+  log.info('local cluster stopped');
 };
 
 main().catch((error: unknown) => {
-  log.error('local kube-apiserver failed', { error });
+  log.error('local cluster failed', { error });
   process.exitCode = 1;
 });

@@ -81,7 +81,8 @@ export class LabError extends Error {
   override readonly name = 'LabError';
 }
 
-const workloadArgs = (workload: Workload): string[] => {
+/** The command line of a workload in the lab's rootfs (also the node image's). */
+export const workloadArgs = (workload: Workload): string[] => {
   switch (workload.shape) {
     case 'steady':
       return ['/bin/burner', 'steady', String(workload.threads), String(workload.durationMs)];

@@ -2,9 +2,10 @@
 # Debian packages the tests and the demo need. Installs only what is missing, so a warm machine
 # pays nothing. bpftrace/runc/busybox-static: the kernel lab; etcd-server: the local Kubernetes API;
 # chromium: rendering the HTML report in tests; python3-venv: Pixie's Python client; gcc, libc6-dev:
-# the kernel lab's static CPU burner.
+# the kernel lab's static CPU burner; containerd, containernetworking-plugins: the local node's
+# container runtime and pod networking (dev/kube/node.ts, with the kubelet of 11-kube-node.sh).
 set -euo pipefail
-packages=(bpftrace runc busybox-static etcd-server chromium python3-venv ca-certificates openssl gcc libc6-dev)
+packages=(bpftrace runc busybox-static etcd-server chromium python3-venv ca-certificates openssl gcc libc6-dev containerd containernetworking-plugins)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,6 +4,7 @@
  * @module
  */
 import { boolean, ConfigError, type ConfigOf, duration, type Env, type Field, FieldError, integer, list, number, oneOf, optional, parseConfig, string } from '../config.ts';
+import { EVIDENCE_AGE_SCHEDULE_INTERVALS, NUMBER_SETTINGS, SCHEDULE_DEFAULTS, scheduleStepMinutes } from '../settings.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES, type RemediationPolicy } from './policy.ts';
 
 /** Where the cluster is: GKE (name + location, optional DNS endpoint) or a kubeconfig file for local use. */
@@ -21,12 +22,12 @@ export const clusterSpec = {
 
 /**
  * Default of REMEDIATION_MAX_EVIDENCE_AGE: three intervals of the default throttle schedule
- * (every 5 minutes). By then two newer runs have described the workload, and Pub/Sub's retries of
- * a push (10 s to 600 s backoff, 5 attempts before the dead letter) have long finished; evidence
- * older than that comes from a backlog, a replay or a dead-letter re-drive and no longer describes
- * the workload. Terraform derives the value from the deployed schedule the same way.
+ * (every 5 minutes), as Terraform derives it from the deployed schedule. By then two newer runs
+ * have described the workload, and Pub/Sub's retries of a push (10 s to 600 s backoff) have long
+ * finished; evidence older than that comes from a backlog, a replay or a dead-letter re-drive and
+ * no longer describes the workload.
  */
-export const DEFAULT_MAX_EVIDENCE_AGE_MS = 15 * 60_000;
+export const DEFAULT_MAX_EVIDENCE_AGE_MS = EVIDENCE_AGE_SCHEDULE_INTERVALS * scheduleStepMinutes(SCHEDULE_DEFAULTS['observe-throttle']) * 60_000;
 
 /** Bounds of the evidence age: at least a minute (push latency), at most a day. */
 export const MAX_EVIDENCE_AGE_RANGE_MS = { min: 60_000, max: 24 * 3_600_000 } as const;
@@ -50,11 +51,17 @@ export const remediationSpec = {
   ...clusterSpec,
   FINDINGS_TOPIC: string(),
   REMEDIATION_MODE: oneOf(REMEDIATION_MODES, { default: DEFAULT_POLICY.mode }),
-  REMEDIATION_MAX_STEP: number({ min: 1.01, max: 10, default: DEFAULT_POLICY.maxStepFactor }),
-  REMEDIATION_CEILING_MILLICORES: integer({ min: 10, max: 256_000, default: DEFAULT_POLICY.ceilingMillicores }),
+  // Bounds and defaults from shared/settings.ts, the declaration Terraform's validations are checked against.
+  REMEDIATION_MAX_STEP: number({ min: NUMBER_SETTINGS.maxStep.min, max: NUMBER_SETTINGS.maxStep.max, default: NUMBER_SETTINGS.maxStep.default }),
+  REMEDIATION_CEILING_MILLICORES: integer({
+    min: NUMBER_SETTINGS.ceilingMillicores.min,
+    max: NUMBER_SETTINGS.ceilingMillicores.max,
+    default: NUMBER_SETTINGS.ceilingMillicores.default,
+  }),
   REMEDIATION_COOLDOWN: duration({ default: DEFAULT_POLICY.cooldownMs }),
-  REMEDIATION_MIN_WINDOWS: integer({ min: 1, max: 1000, default: DEFAULT_POLICY.minConsecutiveWindows }),
-  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({ min: 0, max: 10_000, default: DEFAULT_POLICY.maxActionsPerRun }),
+  REMEDIATION_MIN_WINDOWS: integer({ min: NUMBER_SETTINGS.minWindows.min, max: NUMBER_SETTINGS.minWindows.max, default: NUMBER_SETTINGS.minWindows.default }),
+  // Any count is honoured; Terraform's narrower range (shared/settings.ts) is a blast-radius choice.
+  REMEDIATION_MAX_ACTIONS_PER_RUN: integer({ min: 0, max: 10_000, default: NUMBER_SETTINGS.maxActionsPerRun.default }),
   REMEDIATION_RESIZE_IN_PLACE: boolean({ default: DEFAULT_POLICY.resizeInPlace }),
   REMEDIATION_DENIED_NAMESPACES: list({ default: DEFAULT_POLICY.deniedNamespaces }),
   /** How old a finding's window end may be when it arrives and still be acted on. */

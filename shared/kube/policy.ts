@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { DEFAULT_THROTTLE_CONFIG } from '../analysis/throttle-config.ts';
 
 export const REMEDIATION_MODES = ['off', 'recommend', 'apply'] as const;
 export type RemediationMode = (typeof REMEDIATION_MODES)[number];
@@ -180,7 +181,8 @@ export const effectivePolicy = (
   });
   read(
     POLICY_KEYS.minWindows,
-    (raw) => (/^\d+$/.test(raw.trim()) && Number(raw) >= 1 ? Number(raw) : undefined),
+    // More windows than observe-throttle reads could never be reached: such a value is reported, not a silent "never".
+    (raw) => (/^\d+$/.test(raw.trim()) && Number(raw) >= 1 && Number(raw) <= DEFAULT_THROTTLE_CONFIG.consecutiveWindows ? Number(raw) : undefined),
     (value) => {
       minConsecutiveWindows = Math.max(minConsecutiveWindows, value);
     },

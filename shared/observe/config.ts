@@ -3,11 +3,13 @@
  *
  * @module
  */
-import { type ConfigOf, integer, list, oneOf, string } from '../config.ts';
+import { ConfigError, type ConfigOf, integer, list, oneOf, optional, string } from '../config.ts';
 import { SOURCES } from '../findings/types.ts';
 import { pixieConfigSpec } from '../pixie/config.ts';
 import { BIRTH_SCRIPT_NAMES } from '../pxl/scripts.ts';
 import { runtimeSpec } from '../runtime.ts';
+import { SCHEDULE_DEFAULTS, type ScheduledFunction } from '../settings.ts';
+import { type CronSchedule, CronError, parseCron } from './cron.ts';
 
 export const observeSpec = {
   ...runtimeSpec,
@@ -18,8 +20,14 @@ export const observeSpec = {
   KG_CLUSTER_NAME: string(),
   /** Namespaces to observe (comma-separated); empty means all. */
   KG_NAMESPACES: list({ default: [] }),
-  /** The schedule's interval: the window a run covers when the request names none. */
-  OBSERVE_WINDOW_SECONDS: integer({ min: 10, max: 3600, default: 60 }),
+  /**
+   * The unix-cron schedule of this function's Scheduler job (Terraform sets the job's own): a
+   * scheduled run covers the time since the job's previous due time. Unset: the default schedule
+   * of the function (shared/settings.ts).
+   */
+  OBSERVE_SCHEDULE: optional(string()),
+  /** The IANA time zone the schedule is read in (the job's `time_zone`). */
+  OBSERVE_TIME_ZONE: string({ default: SCHEDULE_DEFAULTS.timeZone }),
   /** Pixie's row cap per result table (`#px:set max_output_rows_per_table`); a table that reaches it fails the run. */
   OBSERVE_MAX_ROWS: integer({ min: 1, max: 1_000_000, default: 10_000 }),
   /** What the kernel data is: `pixie` in production; `local` or `replay` for a local Vizier. */
@@ -37,3 +45,15 @@ export const birthProbeSpec = {
    */
   KG_BIRTH_PROBE: oneOf(BIRTH_SCRIPT_NAMES, { default: 'pod_birth_lite' }),
 } as const;
+
+/** The function's schedule from its config; a schedule that does not parse is a configuration error. */
+export const observeSchedule = (name: ScheduledFunction, config: Pick<ObserveConfig, 'OBSERVE_SCHEDULE' | 'OBSERVE_TIME_ZONE'>): CronSchedule => {
+  try {
+    return parseCron(config.OBSERVE_SCHEDULE ?? SCHEDULE_DEFAULTS[name], config.OBSERVE_TIME_ZONE);
+  } catch (error) {
+    if (error instanceof CronError) {
+      throw new ConfigError([{ variable: 'OBSERVE_SCHEDULE', problem: 'invalid', expected: 'a unix-cron schedule and an IANA time zone (OBSERVE_TIME_ZONE)', detail: error.message }]);
+    }
+    throw error;
+  }
+};

@@ -15,19 +15,21 @@ import { createPixieClient } from '../pixie/client.ts';
 import { pixieClientOptions } from '../pixie/config.ts';
 import { embeddedScriptReader } from '../pxl/embedded.ts';
 import { loadScript, type ScriptName } from '../pxl/scripts.ts';
-import { observeSpec } from './config.ts';
+import type { ScheduledFunction } from '../settings.ts';
+import { observeSchedule, observeSpec } from './config.ts';
 import { handleObserve } from './handler.ts';
 import type { ObserveCore } from './types.ts';
 
 /** Builds the HTTP function `name` running `core` over the script `scriptOf` names (fixed, or chosen from the environment). */
 export const observeFunction = (
-  name: string,
+  name: ScheduledFunction,
   scriptOf: ScriptName | ((env: NodeJS.ProcessEnv) => ScriptName),
   core: ObserveCore,
   env: NodeJS.ProcessEnv = process.env,
 ): HttpFunction => {
   const instance = once(async () => {
     const config = parseConfig(observeSpec, env);
+    const schedule = observeSchedule(name, config);
     const scriptName = typeof scriptOf === 'string' ? scriptOf : scriptOf(env);
     registerSecrets(secretValues(observeSpec, config));
     const pixie = createPixieClient(pixieClientOptions(config));
@@ -38,6 +40,7 @@ export const observeFunction = (
     pixie.prepare().catch(() => undefined);
     return {
       config,
+      schedule,
       pixie,
       script: await loadScript(scriptName, embeddedScriptReader),
       publisher: createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: config.FUNCTION_TIMEOUT_SECONDS * 1000 }),
@@ -67,7 +70,7 @@ export const observeFunction = (
       script: deps.script.name,
       log,
       now: new Date(startedAt),
-      defaultWindowSeconds: config.OBSERVE_WINDOW_SECONDS,
+      schedule: deps.schedule,
       deadline,
       run: async (window) => {
         const report = await core(

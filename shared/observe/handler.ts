@@ -11,6 +11,7 @@
  */
 import type { Logger } from '../log.ts';
 import { MutationFailedError, PixieAuthError, PixieError } from '../pixie/errors.ts';
+import type { CronSchedule } from './cron.ts';
 import { IncompleteDataError } from './run.ts';
 import { TableShapeError } from './throttle-table.ts';
 import { type ObserveWindow, resolveWindow, WindowRequestError } from './window.ts';
@@ -37,7 +38,8 @@ export interface HandleObserveOptions {
   readonly script: string;
   readonly log: Logger;
   readonly now: Date;
-  readonly defaultWindowSeconds: number;
+  /** The job's schedule, which a scheduled run's window follows. */
+  readonly schedule: CronSchedule;
   readonly deadline: Date;
   readonly run: (window: ObserveWindow) => Promise<ObserveRunResult>;
 }
@@ -55,7 +57,7 @@ export const handleObserve = async (request: ObserveHttpRequest, options: Handle
       body: request.body,
       headers: request.headers,
       now: options.now,
-      defaultSeconds: options.defaultWindowSeconds,
+      schedule: options.schedule,
       maxSeconds: MAX_WINDOW_SECONDS,
     });
   } catch (error) {

@@ -24,6 +24,9 @@ import { stableId } from '../findings/codec.ts';
 import { FINDING_SCHEMA_VERSION } from '../findings/schema.ts';
 import type { FindingSeverity, KernelSource, PodThrottle, ThrottleFinding } from '../findings/types.ts';
 
+/** A window's length as the summary names it: `5-minute`, or `10 s` for a manual window. */
+const formatSeconds = (seconds: number): string => (seconds % 60 === 0 ? `${seconds / 60}-minute` : `${seconds} s`);
+
 export interface WindowCounters {
   readonly window: { readonly start: Date; readonly end: Date };
   readonly counters: readonly ContainerCounters[];
@@ -110,7 +113,8 @@ const findingFor = (
     severity: SEVERITY[worst.severity] ?? 'info',
     source: context.source,
     producedAt: context.producedAt.toISOString(),
-    summary: `${namespace}/${workload.name} ${container.container}: ${container.kind}: throttled in ${(ratio * 100).toFixed(0)}% of periods, ${use}`,
+    // A window is one schedule interval of observe-throttle (observedWindow.seconds); the streak counts them.
+    summary: `${namespace}/${workload.name} ${container.container}: ${container.kind}: throttled in ${(ratio * 100).toFixed(0)}% of periods, ${use}; ${container.streak} consecutive ${formatSeconds(observedWindow.seconds)} window${container.streak === 1 ? '' : 's'}`,
     throttle: {
       verdict: container.kind,
       reason: [...new Set(verdicts.flatMap((v) => v.reasons))].join('; ').slice(0, 2000),

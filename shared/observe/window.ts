@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type CronSchedule, latestFireAtOrBefore } from './cron.ts';
 
 /** The time window of one observe run. */
 export interface ObserveWindow {
@@ -21,9 +22,9 @@ export interface WindowRequest {
   readonly body: unknown;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly now: Date;
-  /** Window length when the body names none: the schedule's interval. */
-  readonly defaultSeconds: number;
-  /** Longest window a caller may ask for (Pixie keeps hours of data at most). */
+  /** The job's schedule: a scheduled run covers the time since the job's previous due time. */
+  readonly schedule: CronSchedule;
+  /** Longest window a caller may ask for, and how far back the previous due time is looked for. */
   readonly maxSeconds: number;
 }
 
@@ -54,13 +55,38 @@ const parseSeconds = (value: unknown, max: number): number => {
   return value;
 };
 
-const ALLOWED_KEYS = new Set(['windowSeconds', 'start', 'end']);
+/**
+ * The body Terraform's Scheduler job sends (terraform/modules/kernel-gossip/scheduler.tf):
+ * `{"trigger":"cloud-scheduler","job":"<job name>"}`; the job name is only logged.
+ */
+const SCHEDULER_TRIGGER = 'cloud-scheduler';
+const ALLOWED_KEYS = new Set(['windowSeconds', 'start', 'end', 'trigger', 'job']);
+
+/**
+ * The window of a scheduled run: from the job's previous due time to the due time of this run.
+ * The due time is the latest one at or before `X-CloudScheduler-ScheduleTime` (or now, for a run
+ * started by hand): Cloud Scheduler sends the same schedule time on every retry of a run, so a
+ * retry covers the same window; consecutive runs share their boundary, so they neither overlap nor
+ * leave a gap; and a forced run between two due times repeats the last window (same ids).
+ */
+const scheduledWindow = (request: WindowRequest, at: Date): ObserveWindow => {
+  const lookbackMs = request.maxSeconds * 1000;
+  const end = latestFireAtOrBefore(request.schedule, at, lookbackMs);
+  const start = end === undefined ? undefined : latestFireAtOrBefore(request.schedule, new Date(end.getTime() - 60_000), lookbackMs);
+  if (end === undefined || start === undefined) {
+    throw new WindowRequestError(
+      `the schedule "${request.schedule.expression}" (${request.schedule.timeZone}) is not due twice within ${request.maxSeconds} s before ${at.toISOString()}`,
+    );
+  }
+  return { start, end };
+};
 
 /**
  * Resolves the window:
  * - body `{start, end}` (RFC 3339): exactly that window (backfills, manual runs);
- * - otherwise it ends at the scheduled time (`X-CloudScheduler-ScheduleTime`, the same on every
- *   retry of a run) or now, and lasts body `windowSeconds` or the schedule's interval.
+ * - body `{windowSeconds}`: that many seconds ending at the scheduled time or now;
+ * - otherwise (Terraform's Scheduler body, an empty body or none): the scheduled window, from the
+ *   job's previous due time to this run's due time ({@link scheduledWindow}).
  */
 export const resolveWindow = (request: WindowRequest): ObserveWindow => {
   const body: unknown = request.body ?? {};
@@ -72,10 +98,23 @@ export const resolveWindow = (request: WindowRequest): ObserveWindow => {
   if (unknown.length > 0) {
     throw new WindowRequestError(`unknown body field${unknown.length === 1 ? '' : 's'}: ${unknown.map((k) => k.slice(0, 40)).join(', ')}`);
   }
-  if (fields['start'] !== undefined || fields['end'] !== undefined) {
-    if (fields['windowSeconds'] !== undefined) {
-      throw new WindowRequestError('give either start and end, or windowSeconds');
+  const scheduled = fields['trigger'] !== undefined || fields['job'] !== undefined;
+  if (scheduled) {
+    if (fields['trigger'] !== SCHEDULER_TRIGGER) {
+      throw new WindowRequestError(`trigger must be "${SCHEDULER_TRIGGER}"`);
     }
+    if (typeof fields['job'] !== 'string' || fields['job'] === '' || fields['job'].length > 500) {
+      throw new WindowRequestError('job must be the Scheduler job name');
+    }
+  }
+  const manual = fields['start'] !== undefined || fields['end'] !== undefined;
+  if (manual && fields['windowSeconds'] !== undefined) {
+    throw new WindowRequestError('give either start and end, or windowSeconds');
+  }
+  if (scheduled && (manual || fields['windowSeconds'] !== undefined)) {
+    throw new WindowRequestError('a scheduled run (trigger, job) takes its window from the schedule: give no start, end or windowSeconds');
+  }
+  if (manual) {
     const start = parseTime(fields['start'], 'start');
     const end = parseTime(fields['end'], 'end');
     const seconds = (end.getTime() - start.getTime()) / 1000;
@@ -87,8 +126,11 @@ export const resolveWindow = (request: WindowRequest): ObserveWindow => {
     }
     return { start, end };
   }
-  const seconds = fields['windowSeconds'] === undefined ? request.defaultSeconds : parseSeconds(fields['windowSeconds'], request.maxSeconds);
-  const scheduled = header(request.headers, 'x-cloudscheduler-scheduletime');
-  const end = scheduled === undefined ? request.now : parseTime(scheduled, 'X-CloudScheduler-ScheduleTime');
-  return { start: new Date(end.getTime() - seconds * 1000), end };
+  const scheduleTime = header(request.headers, 'x-cloudscheduler-scheduletime');
+  const at = scheduleTime === undefined ? request.now : parseTime(scheduleTime, 'X-CloudScheduler-ScheduleTime');
+  if (fields['windowSeconds'] !== undefined) {
+    const seconds = parseSeconds(fields['windowSeconds'], request.maxSeconds);
+    return { start: new Date(at.getTime() - seconds * 1000), end: at };
+  }
+  return scheduledWindow(request, at);
 };

@@ -1,14 +1,15 @@
 /**
  * `npm run demo` as a user runs it, interrupted with Ctrl-C once its stack is up: it must exit 130
- * and leave nothing listening (Vizier, Pub/Sub emulator, kube-apiserver, every function).
+ * and leave nothing listening (Vizier, Pub/Sub emulator, kube-apiserver, every function). And a demo
+ * whose start fails exits 1 at once, saying what failed, with nothing it started left running.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { assert, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -68,5 +69,54 @@ describe('npm run demo', () => {
     for (const { host, port } of addresses) {
       expect(await listening(host, port), `${host}:${port} still listening`).toBe(false);
     }
+  });
+
+  it('exits 1 at once with what failed when a part of its stack cannot start, leaving none of its processes behind', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kg-demo-cli-'));
+    // A kube-apiserver that dies at start, as a broken build or a port clash would make it.
+    const brokenApiserver = path.join(dir, 'kube-apiserver');
+    writeFileSync(brokenApiserver, '#!/bin/sh\necho "kube-apiserver: cannot start (test)" >&2\nexit 3\n', { mode: 0o755 });
+    const child = spawn(process.execPath, [path.join(root, 'dev', 'demo', 'main.ts'), '--kernel', 'replay', '--no-build', '--log', path.join(dir, 'demo.log')], {
+      cwd: root,
+      env: { ...process.env, KG_KUBE_APISERVER: brokenApiserver },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Every process the demo starts directly, seen while it runs (their children die with them).
+    const children = new Set<number>();
+    const watch = setInterval(() => {
+      for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+        const stat = (() => {
+          try {
+            return readFileSync(`/proc/${entry}/stat`, 'utf8');
+          } catch {
+            return '';
+          }
+        })();
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid) {
+          children.add(Number(entry));
+        }
+      }
+    }, 50);
+    const [code] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearInterval(watch);
+    assert.strictEqual(code, 1, stderr);
+    expect(stderr).toMatch(/FAILED: kube-apiserver exited \(exit code 3\)[^]*cannot start \(test\)/);
+    expect(stderr).toContain('stopping everything the demo started');
+    // The Vizier and the emulator started beside the apiserver; both were stopped, not waited out.
+    expect(children.size).toBeGreaterThan(0);
+    const alive = [...children].filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive, `still running: ${alive.join(', ')}`).toEqual([]);
   });
 });

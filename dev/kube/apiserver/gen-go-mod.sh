@@ -7,7 +7,10 @@
 # k8s.io/kubernetes and replaces each staging module with its published v0.<minor>.<patch> twin.
 # The list of staging modules is read from the release's own go.mod, not typed by hand.
 #
-# Usage: dev/kube/apiserver/gen-go-mod.sh v1.34.4   (then run dev/setup/10-kube-apiserver.sh)
+# The module builds the control plane (kube-apiserver, kube-controller-manager, kube-scheduler) and
+# the kubelet of one release; its tool directives name them.
+#
+# Usage: dev/kube/apiserver/gen-go-mod.sh v1.34.4   (then run dev/setup/10-kube-apiserver.sh and 11-kube-node.sh)
 set -euo pipefail
 version="${1:?usage: gen-go-mod.sh v1.MINOR.PATCH}"
 if [[ ! "$version" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
@@ -31,12 +34,16 @@ modules="$(sed -n 's|^[[:space:]]*\(k8s.io/[A-Za-z0-9._-]*\) => ./staging/src/.*
   echo
   echo "require k8s.io/kubernetes $version"
   echo
-  echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
+  echo "tool ("
+  for tool in kube-apiserver kube-controller-manager kube-scheduler kubelet; do printf '\tk8s.io/kubernetes/cmd/%s\n' "$tool"; done
+  echo ")"
   echo
   echo "replace ("
   while read -r m; do printf '\t%s => %s %s\n' "$m" "$m" "$staging_version"; done <<<"$modules"
   echo ")"
 } >"$here/go.mod"
 rm -f "$here/go.sum"
+# Resolve every tool's dependencies now, so the builds never have to edit go.mod/go.sum.
+(cd "$here" && GOFLAGS=-mod=mod go mod tidy)
 echo "$version" >"$here/VERSION"
 echo "gen-go-mod.sh: wrote go.mod for $version with $(wc -l <<<"$modules") staging replacements" >&2

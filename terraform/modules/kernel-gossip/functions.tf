@@ -57,13 +57,6 @@ resource "google_cloudfunctions2_function" "function" {
     }
   }
 
-  lifecycle {
-    precondition {
-      condition     = local.remediation_max_evidence_age != null
-      error_message = "schedules.observe_throttle has no fixed interval to derive the evidence age from: set remediation.max_evidence_age (e.g. \"15m\")."
-    }
-  }
-
   depends_on = [
     google_project_service.enabled,
     google_secret_manager_secret_iam_member.observe_reads_pixie_key,

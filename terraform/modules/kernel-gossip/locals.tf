@@ -11,13 +11,13 @@ locals {
     "observe-throttle" = {
       entry_point = "observe-throttle"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_SCHEDULE", "OBSERVE_TIME_ZONE"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "observe-births" = {
       entry_point = "observe-births"
       trigger     = "scheduler"
-      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_WINDOW_SECONDS", "KG_BIRTH_PROBE"]
+      env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "PIXIE_CLUSTER_ID", "PIXIE_CLOUD_ADDR", "FINDINGS_TOPIC", "KG_CLUSTER_NAME", "KG_NAMESPACES", "OBSERVE_SCHEDULE", "OBSERVE_TIME_ZONE", "KG_BIRTH_PROBE"]
       secret_env  = ["PIXIE_API_KEY"]
     }
     "remediate" = {
@@ -61,7 +61,7 @@ locals {
     FINDINGS_TOPIC                  = google_pubsub_topic.findings.name
     KG_CLUSTER_NAME                 = coalesce(var.cluster.display_name, var.cluster.name)
     KG_NAMESPACES                   = length(var.namespaces) > 0 ? join(",", var.namespaces) : null
-    OBSERVE_WINDOW_SECONDS          = tostring(var.observe_window_seconds)
+    OBSERVE_TIME_ZONE               = var.schedules.time_zone
     KG_BIRTH_PROBE                  = var.birth_probe
     GKE_CLUSTER_NAME                = var.cluster.name
     GKE_CLUSTER_LOCATION            = var.cluster.location
@@ -77,29 +77,20 @@ locals {
     REMEDIATION_MAX_EVIDENCE_AGE    = local.remediation_max_evidence_age
   }
 
-  # Minutes between two scheduled throttle runs when the schedule has a fixed interval
-  # ("*/N * * * *", "* * * * *", "M * * * *", "M */N * * *"); null for any other schedule.
-  throttle_schedule = trimspace(var.schedules.observe_throttle)
-  throttle_interval_minutes = (
-    can(regex("^\\*/[0-9]+ \\* \\* \\* \\*$", local.throttle_schedule)) ? try(tonumber(regex("^\\*/([0-9]+) ", local.throttle_schedule)[0]), null) :
-    local.throttle_schedule == "* * * * *" ? 1 :
-    can(regex("^[0-9]+ \\* \\* \\* \\*$", local.throttle_schedule)) ? 60 :
-    can(regex("^[0-9]+ \\*/[0-9]+ \\* \\* \\*$", local.throttle_schedule)) ? try(60 * tonumber(regex("^[0-9]+ \\*/([0-9]+) ", local.throttle_schedule)[0]), null) :
-    null
-  )
   # How old a finding's window end may be when remediate acts on it: remediation.max_evidence_age,
-  # or else three throttle intervals, at most a day (docs/deployment.md, "Evidence remediate acts
-  # on"). Null only for a schedule without a fixed interval and no explicit value, which the
-  # precondition on the functions refuses at plan time.
-  remediation_max_evidence_age = (
-    var.remediation.max_evidence_age != null ? var.remediation.max_evidence_age :
-    try("${min(3 * local.throttle_interval_minutes, 1440)}m", null)
+  # or else three intervals of the throttle schedule ("*/N * * * *", validated): by then two newer
+  # runs have described the workload (docs/deployment.md, "Evidence remediate acts on").
+  remediation_max_evidence_age = coalesce(
+    var.remediation.max_evidence_age,
+    "${3 * tonumber(regex("^\\*/([0-9]+) ", trimspace(var.schedules.observe_throttle))[0])}m",
   )
 
-  # Values that differ per function: the deployed timeout, which requests plan their deadline from.
+  # Values that differ per function: the deployed timeout, which requests plan their deadline from,
+  # and the function's own Scheduler schedule, which a scheduled run's window follows.
   function_env_values = {
     for name in keys(local.function_contract) : name => merge(local.env_values, {
       FUNCTION_TIMEOUT_SECONDS = tostring(local.function_sizing[name].timeout)
+      OBSERVE_SCHEDULE         = lookup(local.schedule_of, name, null)
     })
   }
 

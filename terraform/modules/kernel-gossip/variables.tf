@@ -142,25 +142,22 @@ variable "schedules" {
     time_zone        = optional(string, "Etc/UTC")
   })
   default     = {}
-  description = "Cron schedules (unix-cron) of the observe functions and their time zone (IANA name)."
+  description = "Schedules of the observe functions, \"*/N * * * *\" (every N minutes; N one of 1, 2, 3, 4, 5, 6, 10, 12), and their time zone (IANA name). Each scheduled run reads the N minutes since the job's previous due time (observe-throttle also the two intervals before, for the throttle streak), so consecutive runs tile time."
 
+  # Evenly spaced runs (N divides 60) make every window N minutes long in any time zone and across
+  # DST changes; N under half the probes' 30-minute TTL (pxl-scripts/*: UpsertTracepoint '30m')
+  # keeps the probes deployed through one missed run. The list is shared/settings.ts'
+  # SCHEDULE_STEP_MINUTES (test/integration/terraform/settings.test.ts checks both).
   validation {
     condition = alltrue([
       for s in [var.schedules.observe_throttle, var.schedules.observe_births] :
-      length(split(" ", trimspace(s))) == 5
+      can(regex("^\\*/(1|2|3|4|5|6|10|12) \\* \\* \\* \\*$", s))
     ])
-    error_message = "schedules.observe_* must be unix-cron expressions with five fields, e.g. \"*/5 * * * *\"."
+    error_message = "schedules.observe_* must be \"*/N * * * *\" with N one of 1, 2, 3, 4, 5, 6, 10, 12 (evenly spaced runs, and a missed run must not outlive the probes' 30-minute TTL)."
   }
-}
-
-variable "observe_window_seconds" {
-  type        = number
-  default     = 60
-  description = "How many seconds of kernel data each observe run asks Pixie for. Must fit in the observe functions' timeout with room for the query."
-
   validation {
-    condition     = var.observe_window_seconds >= 10 && var.observe_window_seconds <= 240 && floor(var.observe_window_seconds) == var.observe_window_seconds
-    error_message = "observe_window_seconds must be a whole number from 10 to 240 (the observe functions time out after 300 s)."
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", var.schedules.time_zone))
+    error_message = "schedules.time_zone must be an IANA time zone name such as Etc/UTC or Europe/Berlin."
   }
 }
 
@@ -194,13 +191,13 @@ variable "remediation" {
   type = object({
     # off: decide nothing; recommend: publish what would be done; apply: patch the workload.
     mode = optional(string, "recommend")
-    # Largest factor a CPU limit may grow by in one step.
+    # Largest factor a CPU limit may grow by in one step (1.01-2).
     max_step = optional(number, 2)
     # Absolute ceiling of a CPU limit set by kernel-gossip, in millicores.
     ceiling_millicores = optional(number, 4000)
     # Minimum time between two changes of one workload: a number and one unit (90s, 30m, 1h).
     cooldown = optional(string, "1h")
-    # Consecutive throttled windows required before acting.
+    # Consecutive throttled schedule intervals of observe-throttle required before acting (1-3).
     min_windows = optional(number, 3)
     # Most changes applied for one observe window across the cluster.
     max_actions_per_run = optional(number, 10)
@@ -223,12 +220,14 @@ variable "remediation" {
     error_message = "remediation.mode must be off, recommend or apply."
   }
   validation {
-    condition     = var.remediation.max_step > 1 && var.remediation.max_step <= 10
-    error_message = "remediation.max_step must be greater than 1 and at most 10."
+    # The analysis never recommends more than doubling a limit (shared/settings.ts), so a larger step would never be taken.
+    condition     = var.remediation.max_step >= 1.01 && var.remediation.max_step <= 2
+    error_message = "remediation.max_step must be from 1.01 to 2 (the analysis recommends at most doubling a limit)."
   }
   validation {
-    condition     = var.remediation.ceiling_millicores >= 10 && floor(var.remediation.ceiling_millicores) == var.remediation.ceiling_millicores
-    error_message = "remediation.ceiling_millicores must be a whole number of at least 10."
+    # The analysis recommends at most 16 cores (shared/settings.ts), so a higher ceiling would never be reached.
+    condition     = var.remediation.ceiling_millicores >= 10 && var.remediation.ceiling_millicores <= 16000 && floor(var.remediation.ceiling_millicores) == var.remediation.ceiling_millicores
+    error_message = "remediation.ceiling_millicores must be a whole number from 10 to 16000."
   }
   validation {
     condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.remediation.cooldown))
@@ -245,8 +244,9 @@ variable "remediation" {
     error_message = "remediation.max_evidence_age must be a number with one unit (s, m or h) from 1m to 24h, such as 15m."
   }
   validation {
-    condition     = var.remediation.min_windows >= 1 && var.remediation.min_windows <= 100 && floor(var.remediation.min_windows) == var.remediation.min_windows
-    error_message = "remediation.min_windows must be a whole number from 1 to 100."
+    # observe-throttle reads 3 schedule intervals, so a finding's streak is never longer (shared/settings.ts).
+    condition     = var.remediation.min_windows >= 1 && var.remediation.min_windows <= 3 && floor(var.remediation.min_windows) == var.remediation.min_windows
+    error_message = "remediation.min_windows must be a whole number from 1 to 3 (observe-throttle reads 3 schedule intervals)."
   }
   validation {
     condition = alltrue([

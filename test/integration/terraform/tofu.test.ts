@@ -11,7 +11,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTofu, runTofu, type TofuInstall } from '../../support/terraform/tofu.ts';
+import { findTofu, runTofu, type TofuInstall } from '../../../dev/terraform/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 

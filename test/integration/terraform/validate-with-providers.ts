@@ -15,7 +15,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadModule } from '../../support/terraform/hcl.ts';
-import { findTofu, prepareWorkCopy, runTofu, type TofuInstall } from '../../support/terraform/tofu.ts';
+import { findTofu, prepareWorkCopy, runTofu, type TofuInstall } from '../../../dev/terraform/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const REQUIRED_PROVIDERS = ['google', 'archive'];

@@ -1,3 +1,4 @@
+import { DEFAULT_THROTTLE_CONFIG } from '../../../shared/analysis/throttle-config.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, effectivePolicy, formatCpu, parseCpuMillicores } from '../../../shared/kube/policy.ts';
 
@@ -27,10 +28,16 @@ describe('effectivePolicy', () => {
       'kernel.gossip.io/max-step-factor': '1.5',
       'kernel.gossip.io/cpu-limit-ceiling': '1500m',
       'kernel.gossip.io/cooldown': '2h',
-      'kernel.gossip.io/min-consecutive-windows': '5',
+      'kernel.gossip.io/min-consecutive-windows': '3',
     });
-    expect(result.policy).toMatchObject({ mode: 'recommend', maxStepFactor: 1.5, ceilingMillicores: 1500, cooldownMs: 7_200_000, minConsecutiveWindows: 5 });
+    expect(result.policy).toMatchObject({ mode: 'recommend', maxStepFactor: 1.5, ceilingMillicores: 1500, cooldownMs: 7_200_000, minConsecutiveWindows: 3 });
     expect(result.problems).toEqual([]);
+  });
+
+  it('reports a streak longer than observe-throttle reads (it could never be reached) and keeps the operator value', () => {
+    const result = effectivePolicy(operator, 'shop', optedInNs, { 'kernel.gossip.io/min-consecutive-windows': String(DEFAULT_THROTTLE_CONFIG.consecutiveWindows + 1) });
+    expect(result.policy.minConsecutiveWindows).toBe(operator.minConsecutiveWindows);
+    expect(result.problems).toEqual([expect.stringMatching(/min-consecutive-windows=4 is not valid; ignored/)]);
   });
 
   it('never lets annotations loosen a guardrail', () => {

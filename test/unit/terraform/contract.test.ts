@@ -141,9 +141,10 @@ describe('function contract (local.function_contract)', () => {
 
   it('has a value for every variable of the contract, and no value nothing reads', () => {
     const declared = new Set(Object.values(contract).flatMap((e) => e.env));
-    // FUNCTION_TIMEOUT_SECONDS differs per function: local.function_env_values adds it.
+    // FUNCTION_TIMEOUT_SECONDS and OBSERVE_SCHEDULE differ per function: local.function_env_values adds them.
     expect(String(mod.locals.get('function_env_values')?.body['value'])).toMatch(/FUNCTION_TIMEOUT_SECONDS = tostring\(local\.function_sizing\[name\]\.timeout\)/);
-    expect([...Object.keys(envValues), 'FUNCTION_TIMEOUT_SECONDS'].sort()).toEqual([...declared].sort());
+    expect(String(mod.locals.get('function_env_values')?.body['value'])).toMatch(/OBSERVE_SCHEDULE += lookup\(local\.schedule_of, name, null\)/);
+    expect([...Object.keys(envValues), 'FUNCTION_TIMEOUT_SECONDS', 'OBSERVE_SCHEDULE'].sort()).toEqual([...declared].sort());
     expect([...declared].filter((key) => PLATFORM_SET.has(key))).toEqual([]);
   });
 

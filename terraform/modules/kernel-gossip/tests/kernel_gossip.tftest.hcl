@@ -17,10 +17,15 @@ mock_provider "google" {
       id = "projects/123456789012/dashboards/0123abcd"
     }
   }
+  # A real account's values: the real provider validates `service_account_id` (iam.tf) against
+  # ServiceAccountLinkRegex, "projects/<project or ->/serviceAccounts/<6-30 character id>@<project>
+  # .iam.gserviceaccount.com" (terraform-provider-google, google/verify/validation.go), so a mocked
+  # random `name` fails there.
   mock_resource "google_service_account" {
     defaults = {
-      email  = "sa@test-project.iam.gserviceaccount.com"
-      member = "serviceAccount:sa@test-project.iam.gserviceaccount.com"
+      name   = "projects/test-project/serviceAccounts/kg-findings-push@test-project.iam.gserviceaccount.com"
+      email  = "kg-findings-push@test-project.iam.gserviceaccount.com"
+      member = "serviceAccount:kg-findings-push@test-project.iam.gserviceaccount.com"
     }
   }
 }
@@ -102,6 +107,13 @@ run "scheduler_calls_observe_with_oidc" {
     ])
     error_message = "attempt_deadline must be at least the function timeout"
   }
+  assert {
+    condition = alltrue([for name, job in google_cloud_scheduler_job.observe :
+      google_cloudfunctions2_function.function[name].service_config[0].environment_variables["OBSERVE_SCHEDULE"] == job.schedule &&
+      google_cloudfunctions2_function.function[name].service_config[0].environment_variables["OBSERVE_TIME_ZONE"] == job.time_zone
+    ])
+    error_message = "each observe function must read its window from its own job's schedule and time zone"
+  }
 }
 
 run "findings_topic_enforces_the_schema" {
@@ -157,16 +169,16 @@ run "evidence_age_follows_the_throttle_schedule" {
   }
 }
 
-run "evidence_age_follows_an_hourly_schedule" {
+run "evidence_age_follows_a_slower_schedule" {
   command = plan
 
   variables {
-    schedules = { observe_throttle = "7 */2 * * *" }
+    schedules = { observe_throttle = "*/12 * * * *" }
   }
 
   assert {
-    condition     = google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables["REMEDIATION_MAX_EVIDENCE_AGE"] == "360m"
-    error_message = "a run every 2 hours must give three intervals (360m) of evidence age"
+    condition     = google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables["REMEDIATION_MAX_EVIDENCE_AGE"] == "36m"
+    error_message = "a run every 12 minutes must give three intervals (36m) of evidence age"
   }
 }
 
@@ -193,15 +205,6 @@ run "rejects_an_evidence_age_outside_a_minute_to_a_day" {
   expect_failures = [var.remediation]
 }
 
-run "rejects_an_unbounded_schedule_without_an_evidence_age" {
-  command = plan
-
-  variables {
-    schedules = { observe_throttle = "0 9 * * 1-5" }
-  }
-
-  expect_failures = [google_cloudfunctions2_function.function]
-}
 
 run "iam_is_resource_scoped" {
   command = apply
@@ -256,6 +259,27 @@ run "rejects_a_bad_remediation_mode" {
 
   variables {
     remediation = { mode = "yolo" }
+  }
+
+  expect_failures = [var.remediation]
+}
+
+run "rejects_a_schedule_whose_runs_do_not_tile_or_outlive_the_probes" {
+  command = plan
+
+  variables {
+    # Every 7 minutes is not evenly spaced across an hour; every 15 lets a missed run outlive the 30-minute probe TTL.
+    schedules = { observe_throttle = "*/7 * * * *", observe_births = "*/15 * * * *" }
+  }
+
+  expect_failures = [var.schedules]
+}
+
+run "rejects_a_streak_longer_than_observe_throttle_reads" {
+  command = plan
+
+  variables {
+    remediation = { min_windows = 4 }
   }
 
   expect_failures = [var.remediation]

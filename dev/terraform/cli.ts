@@ -9,7 +9,7 @@ import { access, constants, cp, mkdir, mkdtemp, readFile, writeFile } from 'node
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(import.meta.dirname, '../..');
 
 /** Where the setup script caches its builds. */
 export const kgCache = (): string => process.env['KG_CACHE'] ?? path.join(homedir(), '.cache', 'kernel-gossip');
