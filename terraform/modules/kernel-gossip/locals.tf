@@ -41,7 +41,8 @@ locals {
       env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "KG_CLUSTER_NAME", "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT"]
       secret_env  = []
       # record keeps every kind: throttle evidence, birth certificates and remediation decisions.
-      push_filter = null
+      # "" (no filter) rather than null, so a plan shows the value instead of leaving it to the provider.
+      push_filter = ""
     }
     "health" = {
       entry_point = "health"

@@ -181,7 +181,7 @@ describe('function contract (local.function_contract)', () => {
     const filters = Object.fromEntries(
       Object.entries(contract)
         .filter(([, e]) => e.trigger === 'findings-push')
-        .map(([name, e]) => [name, (e as unknown as { push_filter: string | null }).push_filter ?? undefined]),
+        .map(([name, e]) => [name, (e as unknown as { push_filter: string }).push_filter || undefined]),
     );
     expect(filters).toEqual(PUSH_FILTERS);
     // The attribute the filter reads is the one every published finding carries.

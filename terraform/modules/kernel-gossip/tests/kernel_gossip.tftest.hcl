@@ -158,6 +158,10 @@ run "push_subscriptions_dead_letter_and_authenticate" {
     condition     = google_pubsub_subscription.push["remediate"].filter == "attributes.kind = \"cpu.throttle\""
     error_message = "remediate must be pushed throttle findings only"
   }
+  assert {
+    condition     = google_pubsub_subscription.push["record"].filter == ""
+    error_message = "record must be pushed every kind"
+  }
 }
 
 run "evidence_age_follows_the_throttle_schedule" {
