@@ -174,6 +174,8 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       cluster: 'demo',
       namespace,
       workload: { kind: 'Deployment', name: deployment, container: 'app' },
+      // A window that just ended: remediate refuses evidence older than REMEDIATION_MAX_EVIDENCE_AGE.
+      observedWindow: { start: new Date(Date.now() - 65_000).toISOString(), end: new Date(Date.now() - 5_000).toISOString(), seconds: 60 },
       throttle: { ...base.throttle, recommendedLimitMillicores },
     };
   };
