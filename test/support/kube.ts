@@ -138,3 +138,15 @@ export const requestsBy = async (kube: LocalKube, user: string): Promise<Audited
     .filter((event) => event.stage === 'ResponseComplete' && event.user?.username === user)
     .map((event) => ({ user, verb: event.verb, requestURI: event.requestURI, code: event.responseStatus?.code }));
 };
+
+/** The per-namespace permission that goes with opting in: the apply role bound to the remediator (k8s/examples). */
+export const bindApplyRole = async (admin: KubeClients, namespace: string): Promise<void> => {
+  await admin.rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'kernel-gossip-remediator-apply' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kernel-gossip-remediator-apply' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: REMEDIATOR_USER }],
+    },
+  });
+};

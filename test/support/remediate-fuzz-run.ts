@@ -11,8 +11,9 @@ import { applyManifests } from '../../dev/kube/manifests.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic } from '../../dev/pubsub/provision.ts';
 import { type RunningFunction, startFunction } from './functions.ts';
-import { clientsFor, createOwnedPod, REMEDIATOR_USER, requestsBy, startTestKube } from './kube.ts';
-import { DECISION_EVENTS, findingPush, type FuzzContext, type FuzzWorkload, generateMalformed, type GeneratedPush, mismatches, postAll, prng, type PushAnswer } from './remediate-fuzz.ts';
+import { bindApplyRole, clientsFor, createOwnedPod, REMEDIATOR_USER, requestsBy, startTestKube } from './kube.ts';
+import { DECISION_EVENTS, findingPush, type FuzzContext, type FuzzWorkload, generateMalformed, type GeneratedPush, mismatches, postAll, type PushAnswer } from './remediate-fuzz.ts';
+import { prng } from '../../dev/random.ts';
 
 export const FUZZ_CLUSTER = 'lab';
 export const FUZZ_MAX_EVIDENCE_AGE_MS = 15 * 60_000;
@@ -41,14 +42,7 @@ export const startFuzzEnvironment = async (count: number): Promise<FuzzEnvironme
     await applyManifests(kube.kubeconfigPath, ['crds', 'rbac']);
     await admin.core.createNamespace({ body: { metadata: { name: OPTED_IN, labels: { 'kernel.gossip.io/remediation': 'enabled' } } } });
     await admin.core.createNamespace({ body: { metadata: { name: 'batch' } } });
-    await admin.rbac.createNamespacedRoleBinding({
-      namespace: OPTED_IN,
-      body: {
-        metadata: { name: 'kernel-gossip-remediator-apply' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kernel-gossip-remediator-apply' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: REMEDIATOR_USER }],
-      },
-    });
+    await bindApplyRole(admin, OPTED_IN);
     const workloads: FuzzWorkload[] = [];
     for (let i = 0; i < count; i += 1) {
       const name = `w${i}`;

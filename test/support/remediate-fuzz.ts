@@ -11,18 +11,6 @@ import type { Finding, Refusal, ThrottleFinding } from '../../shared/findings/ty
 import { sampleBirth, sampleRemediation, sampleThrottle } from './findings.ts';
 import { pushBody } from './functions.ts';
 
-/** A seeded PRNG (mulberry32), so a failing run is reproduced from its seed. */
-export const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
-
 type Random = () => number;
 const pick = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
 const between = (random: Random, min: number, max: number): number => min + Math.floor(random() * (max - min + 1));

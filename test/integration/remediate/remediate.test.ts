@@ -10,7 +10,7 @@ import { decodeFinding, encodeFinding, stableId } from '../../../shared/findings
 import type { RemediationFinding, ThrottleFinding } from '../../../shared/findings/types.ts';
 import { sampleThrottle } from '../../support/findings.ts';
 import { post, pushBody, type RunningFunction, startFunction } from '../../support/functions.ts';
-import { clientsFor, createOwnedPod, type KubeClients, REMEDIATOR_USER, requestsBy, startTestKube } from '../../support/kube.ts';
+import { bindApplyRole, clientsFor, createOwnedPod, type KubeClients, REMEDIATOR_USER, requestsBy, startTestKube } from '../../support/kube.ts';
 import { createFindingPublisher } from '../../../shared/findings/publisher.ts';
 import { type FindingsTopology, PUSH_FILTERS, pushSubscription } from '../../../dev/pubsub/provision.ts';
 
@@ -89,14 +89,7 @@ describe('remediate (built bundle) against a real kube-apiserver and the Pub/Sub
       await admin.core.createNamespace({ body: { metadata: { name, labels } } });
     }
     // The per-namespace permission that goes with opting in.
-    await admin.rbac.createNamespacedRoleBinding({
-      namespace: OPTED_IN,
-      body: {
-        metadata: { name: 'kernel-gossip-remediator-apply' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kernel-gossip-remediator-apply' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: REMEDIATOR_USER }],
-      },
-    });
+    await bindApplyRole(admin, OPTED_IN);
     pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
     cleanups.push(() => pubsub.close());
     topology = await provisionFindingsTopic(pubsub, `rem-${randomUUID().slice(0, 8)}`);
