@@ -3,58 +3,116 @@
  *
  *   kernel-gossip scan (--pixie | --local | --replay <dir>) [--window 60] [--namespace NS]... [--json]
  *   kernel-gossip tail [--project P] [--topic kernel-findings] [--subscription S] [--kind K]... [--json]
+ *   kernel-gossip [<command>] --help | -h        kernel-gossip --version | -v
  *
- * Exit codes: 0 done, 2 bad usage, 1 failure (message on stderr).
+ * Exit codes: 0 done (also for --help and --version), 2 bad usage (the message names what was
+ * wrong, then the command's usage), 1 failure (message on stderr).
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import packageJson from '../../package.json' with { type: 'json' };
 import { BIRTH_SCRIPT_NAMES, isBirthScriptName } from '../../shared/pxl/scripts.ts';
 import { scan, ScanError, type ScanSource } from './scan.ts';
 import { tail } from './tail.ts';
+
+const SCAN_USAGE = `usage: kernel-gossip scan (--pixie | --local | --replay <dir>) [options]
+
+Runs the observe path once and prints the findings.
+
+  --pixie               kernel data from Pixie (PIXIE_API_KEY, PIXIE_CLUSTER_ID, optional PIXIE_CLOUD_ADDR)
+  --local               a live local Vizier on this host (root, bpftrace)
+  --replay <dir>        recorded kernel data (a lab recording or replay directory)
+  --window <seconds>    the window to read (default 60; throttling reads the 3 windows before it too)
+  --namespace <ns>      only this namespace; repeatable
+  --cluster <name>      cluster name in findings (default: $KG_CLUSTER_NAME or "local")
+  --json                one finding per line exactly as it would be published
+  --report <file>       also write a self-contained HTML report (timelines, metrics vs kernel charts)
+  --birth-probe <name>  pod_birth_lite (default, the always-on probe) or pod_birth (adds limit writes
+                        and the runtime's syscall count, at a cost on every syscall of the nodes)
+  -h, --help            this help
+`;
+
+const TAIL_USAGE = `usage: kernel-gossip tail [options]
+
+Prints findings from the findings topic as they arrive.
+
+  --project <id>        Google Cloud project (default: $GOOGLE_CLOUD_PROJECT)
+  --topic <name>        findings topic (default: kernel-findings)
+  --subscription <name> read an existing subscription instead of a temporary one
+  --kind <kind>         only this kind (cpu.throttle, pod.birth, remediation.result); repeatable
+  --json                print each message exactly as published, one per line
+  -h, --help            this help
+
+Set PUBSUB_EMULATOR_HOST=host:port to read from the Pub/Sub emulator.
+`;
 
 const USAGE = `usage: kernel-gossip <command> [options]
 
 commands:
   scan    run the observe path once and print the findings
-            --pixie               kernel data from Pixie (PIXIE_API_KEY, PIXIE_CLUSTER_ID, optional PIXIE_CLOUD_ADDR)
-            --local               a live local Vizier on this host (root, bpftrace)
-            --replay <dir>        recorded kernel data (a lab recording or replay directory)
-            --window <seconds>    the window to read (default 60; throttling reads the 3 windows before it too)
-            --namespace <ns>      only this namespace; repeatable
-            --cluster <name>      cluster name in findings (default: $KG_CLUSTER_NAME or "local")
-            --json                one finding per line exactly as it would be published
-            --report <file>       also write a self-contained HTML report (timelines, metrics vs kernel charts)
-            --birth-probe <name>  pod_birth_lite (default, the always-on probe) or pod_birth (adds limit writes
-                                  and the runtime's syscall count, at a cost on every syscall of the nodes)
   tail    print findings from the findings topic as they arrive
-            --project <id>        Google Cloud project (default: $GOOGLE_CLOUD_PROJECT)
-            --topic <name>        findings topic (default: kernel-findings)
-            --subscription <name> read an existing subscription instead of a temporary one
-            --kind <kind>         only this kind (cpu.throttle, pod.birth, remediation.result); repeatable
-            --json                print each message exactly as published, one per line
 
-Set PUBSUB_EMULATOR_HOST=host:port to read from the Pub/Sub emulator.
+options:
+  -h, --help     this help; \`kernel-gossip <command> --help\` for a command's options
+  -v, --version  print the version
+
 `;
+
+const COMMAND_USAGE = { scan: SCAN_USAGE, tail: TAIL_USAGE } as const;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** The usage to print after the message: the command's, or the general one. */
+  readonly usage: string;
+  constructor(message: string, usage: string = USAGE) {
+    super(message);
+    this.usage = usage;
+  }
 }
 
+/** Asked for a command's help: print its usage and exit 0. */
+class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+  readonly usage: string;
+  constructor(usage: string) {
+    super('help');
+    this.usage = usage;
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a command's arguments; `-h`/`--help` anywhere wins over everything else, and a parse
+ * error (an unknown option, a missing value) becomes a UsageError carrying the command's usage.
+ */
+const parseCommand = <T extends Options>(command: keyof typeof COMMAND_USAGE, args: readonly string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] => {
+  const usage = COMMAND_USAGE[command];
+  const loose = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: false, tokens: true });
+  if (loose.tokens.some((token) => token.kind === 'option' && token.name === 'help')) {
+    throw new HelpRequested(usage);
+  }
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(`${command}: ${(error as Error).message}`, usage);
+    }
+    throw error;
+  }
+};
+
 const runTail = async (args: readonly string[], signal: AbortSignal): Promise<void> => {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      project: { type: 'string' },
-      topic: { type: 'string', default: 'kernel-findings' },
-      subscription: { type: 'string' },
-      kind: { type: 'string', multiple: true, default: [] },
-      json: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseCommand('tail', args, {
+    project: { type: 'string' },
+    topic: { type: 'string', default: 'kernel-findings' },
+    subscription: { type: 'string' },
+    kind: { type: 'string', multiple: true, default: [] },
+    json: { type: 'boolean', default: false },
   });
   const project = values.project ?? process.env['GOOGLE_CLOUD_PROJECT'];
   if (project === undefined || project === '') {
-    throw new UsageError('tail needs --project or GOOGLE_CLOUD_PROJECT');
+    throw new UsageError('tail needs --project or GOOGLE_CLOUD_PROJECT', TAIL_USAGE);
   }
   await tail({
     project,
@@ -70,33 +128,28 @@ const runTail = async (args: readonly string[], signal: AbortSignal): Promise<vo
 };
 
 const runScan = async (args: readonly string[]): Promise<void> => {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      pixie: { type: 'boolean', default: false },
-      local: { type: 'boolean', default: false },
-      replay: { type: 'string' },
-      window: { type: 'string', default: '60' },
-      namespace: { type: 'string', multiple: true, default: [] },
-      cluster: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      report: { type: 'string' },
-      'birth-probe': { type: 'string', default: 'pod_birth_lite' },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseCommand('scan', args, {
+    pixie: { type: 'boolean', default: false },
+    local: { type: 'boolean', default: false },
+    replay: { type: 'string' },
+    window: { type: 'string', default: '60' },
+    namespace: { type: 'string', multiple: true, default: [] },
+    cluster: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    report: { type: 'string' },
+    'birth-probe': { type: 'string', default: 'pod_birth_lite' },
   });
   const chosen = [values.pixie, values.local, values.replay !== undefined].filter(Boolean).length;
   if (chosen !== 1) {
-    throw new UsageError('scan needs exactly one of --pixie, --local, --replay <dir>');
+    throw new UsageError('scan needs exactly one of --pixie, --local, --replay <dir>', SCAN_USAGE);
   }
   const windowSeconds = Number(values.window);
   if (!Number.isInteger(windowSeconds) || windowSeconds < 10 || windowSeconds > 3600) {
-    throw new UsageError('--window must be a whole number of seconds from 10 to 3600');
+    throw new UsageError('--window must be a whole number of seconds from 10 to 3600', SCAN_USAGE);
   }
   const birthProbe = values['birth-probe'];
   if (!isBirthScriptName(birthProbe)) {
-    throw new UsageError(`--birth-probe must be one of ${BIRTH_SCRIPT_NAMES.join(', ')}`);
+    throw new UsageError(`--birth-probe must be one of ${BIRTH_SCRIPT_NAMES.join(', ')}`, SCAN_USAGE);
   }
   const source: ScanSource = values.pixie ? { kind: 'pixie' } : values.local ? { kind: 'local' } : { kind: 'replay', dir: values.replay ?? '' };
   await scan({
@@ -130,19 +183,34 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       case 'tail':
         await runTail(rest, controller.signal);
         return 0;
-      case undefined:
       case 'help':
       case '--help':
-      case '-h':
+      case '-h': {
+        // `kernel-gossip help scan` is `kernel-gossip scan --help`.
+        const topic = rest[0];
+        if (topic !== undefined && topic in COMMAND_USAGE) {
+          process.stdout.write(COMMAND_USAGE[topic as keyof typeof COMMAND_USAGE]);
+          return 0;
+        }
         process.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
+      }
+      case '--version':
+      case '-v':
+        process.stdout.write(`kernel-gossip ${packageJson.version}\n`);
+        return 0;
+      case undefined:
+        throw new UsageError('a command is needed');
       default:
-        throw new UsageError(`unknown command: ${command}`);
+        throw new UsageError(command.startsWith('-') ? `unknown option: ${command}` : `unknown command: ${command}`);
     }
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`kernel-gossip: ${(error as Error).message}\n\n${USAGE}`);
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.usage);
+      return 0;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`kernel-gossip: ${error.message}\n\n${error.usage}`);
       return 2;
     }
     if (error instanceof ScanError) {

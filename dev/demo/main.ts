@@ -4,6 +4,10 @@
  *
  * Usage: node dev/demo/main.ts [--kernel auto|live|replay] [--keep] [--log FILE] [--report FILE.html] [--no-build]
  *
+ * It first provisions what it needs and is missing (dev/setup: Debian packages when root,
+ * kube-apiserver built into $KG_CACHE, the kernel lab's burner), building the bundles meanwhile;
+ * when that takes a while (a cold machine), it prints the recorded scenario's findings first.
+ *
  * It stops everything it started when it ends, on failure, and on Ctrl-C / SIGTERM (exit 130/143).
  * A failure exits 1 at once with what failed (`FAILED: ...` on stderr), after stopping everything
  * (at most 60 s; the demo exits even if a stop is stuck), never waiting for anything else.
@@ -16,7 +20,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { provision, type StepOutcome } from '../setup/provision.ts';
 import { prepareDemo, runDemoCycle } from './demo.ts';
+import { firstLook } from './first-look.ts';
 import { KERNEL_MODES, type KernelMode } from './kernel.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -62,6 +69,40 @@ const onSignal = (signal: NodeJS.Signals, code: number): void => {
   });
 };
 
+/** When the set-up is not done after this long, the recorded scenario's findings are printed first. */
+const FIRST_LOOK_AFTER_MS = 3_000;
+
+/**
+ * Waits for the set-up, showing the recorded findings meanwhile when it is slow. A required step
+ * that failed stops the demo; a step only live kernel data needs turns `auto` into replay.
+ */
+const settleSetup = async (setup: Promise<StepOutcome[]>, kernel: KernelMode | 'auto'): Promise<KernelMode | 'auto'> => {
+  const quick = await Promise.race([setup.then(() => true), sleep(FIRST_LOOK_AFTER_MS, false, { ref: false })]);
+  if (!quick) {
+    progress('the set-up is building (a first run on this machine): meanwhile, the recorded scenario');
+    try {
+      const count = await firstLook({ out: process.stdout, err: process.stderr, color: process.stdout.isTTY });
+      progress(`first look: ${count} findings from the recordings; waiting for the set-up to finish`);
+    } catch (error) {
+      progress(`first look failed (the demo goes on): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const notReady = (await setup).filter((outcome) => outcome.status !== 'ready');
+  const required = notReady.filter((outcome) => outcome.step.demo === 'required');
+  if (required.length > 0) {
+    throw new Error(`the demo cannot run without ${required.map((outcome) => `${outcome.step.id} (${outcome.step.what})`).join(', ')}: see the set-up lines above`);
+  }
+  if (notReady.length > 0 && kernel !== 'replay') {
+    const missing = notReady.map((outcome) => outcome.step.id).join(', ');
+    if (kernel === 'live') {
+      throw new Error(`--kernel live needs ${missing}, which the set-up could not provide: see the lines above`);
+    }
+    progress(`kernel data: replay, because the set-up of live kernel data is not ready (${missing})`);
+    return 'replay';
+  }
+  return kernel;
+};
+
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
@@ -96,12 +137,16 @@ const main = async (): Promise<void> => {
   }
   const logFile = values.log ?? path.join(mkdtempSync(path.join(tmpdir(), 'kg-demo-')), 'demo.log');
   progress(`log of every process: ${logFile}`);
-  if (!values['no-build']) {
-    progress('building the function bundles (dist/functions)');
-    await promisify(execFile)(process.execPath, [path.join(ROOT, 'dev', 'build', 'bundle.ts')], { cwd: ROOT, signal: abort.signal });
-  }
+  // The set-up and the bundles need nothing of each other: both start now.
+  const setup = provision({ target: 'demo', progress, signal: abort.signal });
+  const bundles = values['no-build']
+    ? Promise.resolve()
+    : (progress('building the function bundles (dist/functions)'),
+      promisify(execFile)(process.execPath, [path.join(ROOT, 'dev', 'build', 'bundle.ts')], { cwd: ROOT, signal: abort.signal }).then(() => undefined));
+  const kernelChoice = await settleSetup(setup, kernel as KernelMode | 'auto');
+  await bundles;
   const prepared = await prepareDemo({
-    kernel: kernel as KernelMode | 'auto',
+    kernel: kernelChoice,
     logFile,
     progress,
     registerStop: (stop) => {

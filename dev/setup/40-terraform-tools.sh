@@ -25,7 +25,17 @@ fi
 bin="$KG_CACHE/tofu/$version/tofu"
 mirror="$KG_CACHE/tf-mirror"
 mkdir -p "$mirror" "$KG_CACHE/tofu"
-cat > "$KG_CACHE/tofu/tofurc" <<RC
+# Replaces a file only when its content changes, by rename: tests running meanwhile never read half a file.
+write_file() {
+  local file="$1" content
+  content="$(cat)"
+  if [ -f "$file" ] && [ "$(cat "$file")" = "$content" ]; then
+    return 0
+  fi
+  printf '%s\n' "$content" >"$file.tmp.$$"
+  mv "$file.tmp.$$" "$file"
+}
+write_file "$KG_CACHE/tofu/tofurc" <<RC
 # Written by dev/setup/40-terraform-tools.sh: providers come only from the local mirror.
 provider_installation {
   filesystem_mirror {
@@ -45,10 +55,12 @@ else
   echo "tofu ${version}: building from the Go module proxy (about 10 minutes on 2 cores)"
   mkdir -p "$(dirname "$bin")"
   # Build to a temporary name and rename, so an interrupted build never leaves a broken cache entry.
+  trap 'rm -f "$bin.tmp.$$"' EXIT
   (cd "$wrapper" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath \
     -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
-    -o "$bin.tmp" github.com/opentofu/opentofu/cmd/tofu)
-  mv "$bin.tmp" "$bin"
+    -o "$bin.tmp.$$" github.com/opentofu/opentofu/cmd/tofu)
+  mv "$bin.tmp.$$" "$bin"
+  trap - EXIT
   built="$("$bin" version)"
   echo "${built%%$'\n'*}"
 fi
@@ -86,23 +98,34 @@ if [ -x "$standin_bin" ]; then
 else
   echo "schema stand-in provider: building (about a minute)"
   mkdir -p "$(dirname "$standin_bin")"
-  (cd "$standin_src" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -ldflags "-s -w" -o "$standin_bin.tmp" .)
-  mv "$standin_bin.tmp" "$standin_bin"
+  trap 'rm -f "$standin_bin.tmp.$$"' EXIT
+  (cd "$standin_src" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -ldflags "-s -w" -o "$standin_bin.tmp.$$" .)
+  mv "$standin_bin.tmp.$$" "$standin_bin"
+  trap - EXIT
 fi
 standin_mirror="$KG_CACHE/tf-mirror-schema-standin"
-rm -rf "$standin_mirror"
 versions="$(node -e '
   const all = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(all.map((p) => `${p.provider.split("/")[1]}=${p.version}`).join(" "));' "$schemas")"
-for entry in $versions; do
-  type="${entry%%=*}"
-  pversion="${entry#*=}"
-  dest="$standin_mirror/registry.opentofu.org/hashicorp/$type/$pversion/linux_amd64"
-  mkdir -p "$dest"
-  cp "$standin_bin" "$dest/terraform-provider-${type}_v$pversion"
-  cp "$schemas" "$dest/schemas.json"
-done
-cat > "$KG_CACHE/tofu/tofurc-standin" <<RC
+# The mirror is rebuilt only when the stand-in or the schemas change (tests may be reading it), into
+# a temporary folder swapped in at the end.
+mirror_key="$standin_key $(sha256sum "$schemas" | cut -c1-16)"
+if [ "$(cat "$standin_mirror/.kg-key" 2>/dev/null || true)" != "$mirror_key" ]; then
+  staging="$standin_mirror.tmp.$$"
+  rm -rf "$staging"
+  for entry in $versions; do
+    type="${entry%%=*}"
+    pversion="${entry#*=}"
+    dest="$staging/registry.opentofu.org/hashicorp/$type/$pversion/linux_amd64"
+    mkdir -p "$dest"
+    cp "$standin_bin" "$dest/terraform-provider-${type}_v$pversion"
+    cp "$schemas" "$dest/schemas.json"
+  done
+  printf '%s\n' "$mirror_key" >"$staging/.kg-key"
+  rm -rf "$standin_mirror"
+  mv "$staging" "$standin_mirror"
+fi
+write_file "$KG_CACHE/tofu/tofurc-standin" <<RC
 # Written by dev/setup/40-terraform-tools.sh: SCHEMA-ONLY STAND-IN providers, for tofu validate/test.
 provider_installation {
   filesystem_mirror {

@@ -1,7 +1,9 @@
 /**
  * Live backend (root, Linux): tracepoints run as real bpftrace processes through the kernel lab's
- * runner, `process_stats` comes from the lab's /proc sampler over the lab's containers, and metadata
- * from the lab's registry of the pods it created (the node is this host).
+ * runner; `process_stats` covers every process of every container of this node and metadata names
+ * pods as Pixie's metadata service does, from the node's pod sources (the API server given a
+ * kubeconfig, else the kubelet's pod list, and the kernel lab's registry of the pods it made); see
+ * node.ts. The node is this host.
  *
  * Tracepoint lifecycle, as Pixie's metadata service reports it: a new (or changed) program is
  * PENDING until bpftrace reports its probes attached, then RUNNING; FAILED with bpftrace's error text
@@ -15,13 +17,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type RunningProbe, startProbe } from '../../lab/bpftrace-runner.ts';
 import { monotonicToWallOffsetNs } from '../../lab/clock.ts';
-import type { Lab, LabContainer } from '../../lab/lab.ts';
-import { cpuHierarchy } from '../../lab/lab.ts';
-import { type ProcessStatsSample, sampleProcessStats, type Sampler } from '../../lab/samplers.ts';
+import { Lab } from '../../lab/lab.ts';
+import type { PodLister } from '../../node/pod-sources.ts';
+import type { NamedPod } from '../../node/pods.ts';
 import { LIFE_CYCLE, type LifeCycleState, type TracepointState } from '../tracepoints.ts';
-import { type Backend, deploymentOf, frameOfRows, makeUpid } from './backend.ts';
+import { type Backend, frameOfRows, makeUpid } from './backend.ts';
 import type { TracepointDecl } from './evaluate.ts';
 import type { Cell } from './frame.ts';
+import { type NodeView, podInfoOf, startNodeView } from './node.ts';
 import type { PodInfo, ProcessInfo } from './udf.ts';
 
 export const LIVE_ASID = 1;
@@ -42,42 +45,71 @@ export interface LiveBackend extends Backend {
   close(): Promise<void>;
 }
 
-/** Starts the /proc sampler over the lab's containers and returns the backend. */
-export const liveBackend = async (lab: Lab, options: { readonly log?: (event: Record<string, unknown>) => void; readonly sampleEveryMs?: number } = {}): Promise<LiveBackend> => {
-  const cpuRoot = await cpuHierarchy();
+/** What the live backend runs on: bpftrace, and where pod names come from. */
+export interface LiveNode {
+  readonly bpftrace: string;
+  readonly listers: readonly PodLister[];
+}
+
+/** The kernel lab's pods as a pod source (the lab stands in for a kubelet and its containerd). */
+const labPods = (lab: Lab, node: string): NamedPod[] =>
+  lab.pods.map((pod) => ({
+    uid: pod.uid,
+    name: pod.spec.name,
+    namespace: pod.spec.namespace,
+    node,
+    owners: pod.spec.owner === undefined ? [] : [{ ...pod.spec.owner, uid: '' }],
+    startTime: '',
+    // A pod the lab is still creating has no sandbox yet.
+    containers: [pod.sandbox as Lab['pods'][number]['sandbox'] | undefined, ...pod.containers]
+      .filter((c) => c !== undefined)
+      .map((c) => ({ name: c.name, containerId: c.id, runtime: 'containerd' as const })),
+  }));
+
+/** The kernel lab's pods as a pod source (the lab stands in for a kubelet and its containerd). */
+export const labPodLister = (lab: Lab, node: string = hostname()): PodLister => ({ source: 'lab', list: () => Promise.resolve(labPods(lab, node)) });
+
+/** Starts the node view (containers, names, /proc sampler) and returns the backend. */
+export const liveBackend = async (
+  on: Lab | LiveNode,
+  options: { readonly log?: (event: Record<string, unknown>) => void; readonly sampleEveryMs?: number; readonly namesEveryMs?: number } = {},
+): Promise<LiveBackend> => {
   const node = hostname();
+  const live: LiveNode = on instanceof Lab ? { bpftrace: on.host.bpftrace, listers: [labPodLister(on, node)] } : on;
+  // The lab's registry is in memory: a pod it made a moment ago is named at once, not at the next refresh.
+  const labPod = (uid: string): PodInfo | undefined => {
+    const pod = on instanceof Lab ? labPods(on, node).find((p) => p.uid === uid) : undefined;
+    return pod === undefined ? undefined : podInfoOf(pod, node);
+  };
   const offset = monotonicToWallOffsetNs();
-  // A pod the lab is still creating has no sandbox yet: the sampler may fire in between.
-  const containers = (): LabContainer[] => lab.pods.flatMap((p) => [p.sandbox as LabContainer | undefined, ...p.containers]).filter((c) => c !== undefined);
-  const sampler: Sampler<ProcessStatsSample> = sampleProcessStats(cpuRoot, () => containers().map((c) => c.cgroupPath), options.sampleEveryMs ?? 1000);
   const tracepoints = new Map<string, LiveTracepoint>();
   const log = options.log ?? ((): void => undefined);
-
-  const podInfo = (uid: string): PodInfo | undefined => {
-    const pod = lab.pods.find((p) => p.uid === uid);
-    if (pod === undefined) {
-      return undefined;
-    }
-    const owner = pod.spec.owner ?? null;
-    return { uid, name: pod.spec.name, namespace: pod.spec.namespace, node, owners: owner === null ? [] : [{ ...owner, uid: '' }], deployment: deploymentOf(owner), startTimeNs: 0n };
-  };
+  const view: NodeView = await startNodeView({
+    node,
+    listers: live.listers,
+    log,
+    ...(options.sampleEveryMs === undefined ? {} : { sampleEveryMs: options.sampleEveryMs }),
+    // The lab's registry costs nothing to ask: every tick.
+    ...(options.namesEveryMs === undefined ? (on instanceof Lab ? { namesEveryMs: 0 } : {}) : { namesEveryMs: options.namesEveryMs }),
+  });
 
   // Rebuilt only when the sampler has new samples (metadata lookups run once per row).
-  let cache: { samples: number; pods: number; index: { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } } | undefined;
+  let cache: { samples: readonly unknown[]; length: number; index: { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } } | undefined;
   const processIndex = (): { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } => {
-    if (cache?.samples !== sampler.samples().length || cache.pods !== containers().length) {
-      cache = { samples: sampler.samples().length, pods: containers().length, index: buildIndex() };
+    const samples = view.samples();
+    if (cache?.samples !== samples || cache.length !== samples.length) {
+      cache = { samples, length: samples.length, index: buildIndex() };
     }
     return cache.index;
   };
   const buildIndex = (): { rows: Record<string, Cell>[]; processes: Map<bigint, ProcessInfo> } => {
     const processes = new Map<bigint, ProcessInfo>();
-    const rows = sampler.samples().map((s) => {
+    const current = new Map(view.containers().map((c) => [c.cgroupPath, c]));
+    const rows = view.samples().map((s) => {
       const upid = makeUpid(LIVE_ASID, s.stats.pid, s.stats.startTimeTicks);
-      const container = containers().find((c) => c.cgroupPath === s.cgroupPath);
-      if (container !== undefined) {
-        processes.set(upid, { pid: s.stats.pid, podUid: container.pod.uid, containerId: container.id, containerName: container.name, cmdline: s.stats.comm });
-      }
+      // Names as of the latest discovery: a pod named after its first samples is named in them too.
+      const container = current.get(s.container.cgroupPath) ?? s.container;
+      processes.set(upid, { pid: s.stats.pid, podUid: container.identity.podUid, containerId: container.identity.containerId, containerName: container.containerName, cmdline: s.stats.comm });
       const st = s.stats;
       return {
         time_: s.monoNs + offset,
@@ -122,7 +154,7 @@ export const liveBackend = async (lab: Lab, options: { readonly log?: (event: Re
     tracepoints.set(decl.name, tp);
     armTtl(tp);
     log({ event: 'tracepoint_deploying', name: decl.name, id: tp.id, table: decl.table });
-    startProbe(decl.program, { bpftrace: lab.host.bpftrace }).then(
+    startProbe(decl.program, { bpftrace: live.bpftrace }).then(
       (probe) => {
         if (tracepoints.get(decl.name) !== tp || tp.state !== LIFE_CYCLE.PENDING_STATE) {
           void probe.stop();
@@ -145,7 +177,7 @@ export const liveBackend = async (lab: Lab, options: { readonly log?: (event: Re
     metadata: {
       asid: LIVE_ASID,
       hostname: node,
-      pod: podInfo,
+      pod: (uid) => view.pod(uid) ?? labPod(uid),
       process: (upid) => processIndex().processes.get(upid),
     },
     nowNs: () => BigInt(Date.now()) * 1_000_000n,
@@ -172,7 +204,7 @@ export const liveBackend = async (lab: Lab, options: { readonly log?: (event: Re
     tracepointStatus: () => [...tracepoints.values()].map((tp) => ({ id: tp.id, name: tp.decl.name, state: tp.state, status: tp.error, table: tp.decl.table })),
     close: async () => {
       await Promise.all([...tracepoints.values()].map((tp) => stop(tp, LIFE_CYCLE.TERMINATED_STATE)));
-      await sampler.stop();
+      await view.stop();
     },
   };
 };

@@ -5,17 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodeFinding } from '../../../shared/findings/codec.ts';
+import { CLI_ENTRIES } from '../../support/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const run = promisify(execFile);
 
-/** The source entry and the bundle that ships as the package's bin. */
-const ENTRIES = [
-  ['source', path.join(root, 'dev/cli/main.ts')],
-  ['bundle', path.join(root, 'dist/cli/kernel-gossip.js')],
-] as const;
 
-describe.each(ENTRIES)('kernel-gossip scan (%s) over recorded kernel data', (_entry, cli) => {
+describe.each(CLI_ENTRIES)('kernel-gossip scan (%s) over recorded kernel data', (_entry, cli) => {
   it('--json prints findings of both kinds, one per line exactly as they would be published', async () => {
     const report = path.join(await mkdtemp(path.join(tmpdir(), 'kg-scan-')), 'report.html');
     const { stdout, stderr } = await run(process.execPath, [cli, 'scan', '--replay', path.join(root, 'test/fixtures/lab'), '--birth-probe', 'pod_birth', '--window', '30', '--json', '--cluster', 'lab', '--report', report], {
