@@ -278,13 +278,15 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       () => {
         const handled = new Set(
           remediateLogs()
-            .filter((l) => l['event'] === 'remediation.decided' && ids.has(String(l['findingId'])))
+            // A refusal is handled too (and then fails the counts below with its reason logged).
+            .filter((l) => (l['event'] === 'remediation.decided' || l['event'] === 'remediation.refused') && ids.has(String(l['findingId'])))
             .map((l) => String(l['messageId'])),
         );
         const missing = [...messageIds].filter((id) => !handled.has(id) && !deadLettered.has(id));
         return Promise.resolve(missing.length === 0 ? { handled, seconds: (Date.now() - publishedAt) / 1000 } : undefined);
       },
-      150_000,
+      // 100-130 s at a load average of ~11 (docs/benchmarks.md); the shared machine runs at ~18 at times.
+      300_000,
       500,
     );
     const decisions = remediateLogs().filter((l) => l['event'] === 'remediation.decided' && ids.has(String(l['findingId'])));
@@ -299,5 +301,5 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
     expect(limits.filter((l) => l === '400m')).toHaveLength(200);
     expect(deadLettered.size).toBe(0);
     process.stderr.write(`burst: 1000 findings for 200 workloads decided in ${settled.seconds.toFixed(1)} s (${(1000 / settled.seconds).toFixed(0)} pushes/s)\n`);
-  });
+  }, 420_000);
 });
