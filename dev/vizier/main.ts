@@ -5,7 +5,8 @@
  * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
- * `--replay` compiles and runs PxL over lab recordings (see pxl/replay.ts); `--dataset` serves tables.
+ * Every mode compiles and runs PxL with one engine: `--dataset` over recorded tables (pxl/dataset-backend.ts),
+ * `--replay` over lab recordings (pxl/replay.ts), `--live` over the kernel lab.
  * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
  * (e.g. "CS_UNHEALTHY"), applied at start.
  *
