@@ -221,6 +221,8 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + COOLDOWN_SECONDS * 1000 + 500 - Date.now())));
       await publisher.publish([second]);
       await waitFor('the change after the cooldown', async () => ((await cpuLimitOf(clients, namespace, 'ledger', 'app')) === '800m' ? true : undefined), 30_000);
+      // remediate logs its decision after publishing the result, so the patch can be seen first.
+      await waitFor('the decision after the cooldown', () => Promise.resolve(decided(second.id)[1]), 30_000);
       expect(decided(second.id).map((l) => l['outcome'])).toEqual(['skipped', 'applied']);
       const recorded = await whisper(namespace, 'ledger');
       expect(recorded.status).toMatchObject({ lastFindingId: second.id, remediation: { outcome: 'Applied', fromCpuLimit: '400m', toCpuLimit: '800m' } });
