@@ -253,6 +253,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
 
     progress('creating the finding schema, the topics and every subscription as Terraform declares them');
     const twinPubsub = await provisionTwinPubsub(pubsub, deployment, Object.fromEntries(started.map((fn) => [fn.name, fn.url])));
+    cleanups.add('push filter relays', () => twinPubsub.close());
     for (const skipped of twinPubsub.notCreated) {
       logLine(`not created on the emulator: ${skipped.name} (${skipped.why})`);
     }
