@@ -5,8 +5,7 @@
  * remediate over Pub/Sub, which raises the limit with server-side apply (and, when asked, resizes
  * the running pod in place through `pods/resize`); the Deployment rolls out and the kubelet births
  * the new pod under the new limit (observe-births gives its birth certificate); the probe then sees
- * the throttling end. Used by test/e2e/node-closed-loop.test.ts (assertions) and
- * test/bench/node-closed-loop.ts (figures in docs/benchmarks.md).
+ * the throttling end. Run by test/bench/node-closed-loop.ts.
  *
  * Root, and under `flock /tmp/kg-lab.lock`: it runs a kubelet.
  *
