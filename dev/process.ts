@@ -2,9 +2,10 @@
  * Child processes for integration tests: start a real server, wait for the line that says it is
  * ready, and always stop it (SIGTERM, then SIGKILL) so no test leaves a process behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 
 /** A free TCP port on 127.0.0.1, picked by the kernel. */
 export const freePort = async (): Promise<number> => {
@@ -34,6 +35,12 @@ export interface StartOptions {
   /** The process is ready once its output matches this. */
   readonly ready: RegExp;
   readonly timeoutMs?: number;
+  /**
+   * Runs the process in its own process group, so a terminal's Ctrl-C reaches only this process
+   * (which then stops it), with its stdin a pipe from this process: a child told to exit when
+   * stdin closes still ends if this process dies without stopping it.
+   */
+  readonly ownGroup?: boolean;
 }
 
 /** Starts `command` and resolves once its output matches `ready`; rejects with its output otherwise. */
@@ -41,8 +48,9 @@ export const startProcess = async (command: string, args: readonly string[], opt
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    stdio: [options.ownGroup === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: options.ownGroup === true,
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   let output = '';
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {

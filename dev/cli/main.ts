@@ -1,7 +1,7 @@
 /**
  * `kernel-gossip`: the command line.
  *
- *   kernel-gossip scan (--pixie | --local | --replay <dir>) [--window 60] [--namespace NS]... [--json]
+ *   kernel-gossip scan (--pixie | --local [--kubeconfig F] [--node N] | --replay <dir>) [--window 60] [--namespace NS]... [--json]
  *   kernel-gossip tail [--project P] [--topic kernel-findings] [--subscription S] [--kind K]... [--json]
  *   kernel-gossip [<command>] --help | -h        kernel-gossip --version | -v
  *
@@ -19,7 +19,12 @@ const SCAN_USAGE = `usage: kernel-gossip scan (--pixie | --local | --replay <dir
 Runs the observe path once and prints the findings.
 
   --pixie               kernel data from Pixie (PIXIE_API_KEY, PIXIE_CLUSTER_ID, optional PIXIE_CLOUD_ADDR)
-  --local               a live local Vizier on this host (root, bpftrace)
+  --local               a live local Vizier on this host (root, bpftrace): every CPU-limited container
+                        of the node; waits until the probes have covered the window (Ctrl-C: report
+                        the part covered so far)
+  --kubeconfig <file>   with --local: name pods from this API server (default: $KUBECONFIG; else the
+                        kubelet's read-only pod list; else by cgroup path and container id)
+  --node <name>         with --local: this node's registered name (default: the hostname)
   --replay <dir>        recorded kernel data (a lab recording or replay directory)
   --window <seconds>    the window to read (default 60; throttling reads the 3 windows before it too)
   --namespace <ns>      only this namespace; repeatable
@@ -127,7 +132,7 @@ const runTail = async (args: readonly string[], signal: AbortSignal): Promise<vo
   });
 };
 
-const runScan = async (args: readonly string[]): Promise<void> => {
+const runScan = async (args: readonly string[], signal: AbortSignal): Promise<void> => {
   const values = parseCommand('scan', args, {
     pixie: { type: 'boolean', default: false },
     local: { type: 'boolean', default: false },
@@ -138,6 +143,8 @@ const runScan = async (args: readonly string[]): Promise<void> => {
     json: { type: 'boolean', default: false },
     report: { type: 'string' },
     'birth-probe': { type: 'string', default: 'pod_birth_lite' },
+    kubeconfig: { type: 'string' },
+    node: { type: 'string' },
   });
   const chosen = [values.pixie, values.local, values.replay !== undefined].filter(Boolean).length;
   if (chosen !== 1) {
@@ -151,7 +158,11 @@ const runScan = async (args: readonly string[]): Promise<void> => {
   if (!isBirthScriptName(birthProbe)) {
     throw new UsageError(`--birth-probe must be one of ${BIRTH_SCRIPT_NAMES.join(', ')}`, SCAN_USAGE);
   }
+  if (!values.local && (values.kubeconfig !== undefined || values.node !== undefined)) {
+    throw new UsageError('--kubeconfig and --node name the pods of --local', SCAN_USAGE);
+  }
   const source: ScanSource = values.pixie ? { kind: 'pixie' } : values.local ? { kind: 'local' } : { kind: 'replay', dir: values.replay ?? '' };
+  const kubeconfig = values.kubeconfig ?? (values.local ? process.env['KUBECONFIG'] : undefined);
   await scan({
     source,
     windowSeconds,
@@ -164,6 +175,9 @@ const runScan = async (args: readonly string[]): Promise<void> => {
     cluster: values.cluster ?? process.env['KG_CLUSTER_NAME'] ?? 'local',
     birthProbe,
     ...(values.report === undefined ? {} : { report: values.report }),
+    ...(kubeconfig === undefined || kubeconfig === '' ? {} : { kubeconfig }),
+    ...(values.node === undefined ? {} : { node: values.node }),
+    signal,
   });
 };
 
@@ -178,7 +192,7 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   try {
     switch (command) {
       case 'scan':
-        await runScan(rest);
+        await runScan(rest, controller.signal);
         return 0;
       case 'tail':
         await runTail(rest, controller.signal);

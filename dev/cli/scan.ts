@@ -3,8 +3,15 @@
  * the findings instead of publishing them: readable and coloured, or `--json` one finding per line
  * exactly as it would be published. Kernel data from Pixie (`--pixie`), from a live local Vizier on
  * this host (`--local`: root, bpftrace), or from recorded kernel data (`--replay <dir>`).
+ *
+ * `--local` lists every CPU-limited container of the node (both cgroup layouts; containerd, CRI-O
+ * and Docker naming), named from the API server of `--kubeconfig` or the kubelet's read-only pod
+ * list, else by cgroup path and container id. Its probes start with the scan, so it deploys them
+ * first and waits until they have covered the window (with a progress line); interrupted, it
+ * reports the shorter window the probes covered and says so.
  */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
@@ -23,6 +30,8 @@ import { type BirthScriptName, loadScript } from '../../shared/pxl/scripts.ts';
 import { startProcess, type StartedProcess } from '../process.ts';
 import { windowOf, writeReport } from '../report/index.ts';
 import { COLOR, formatFinding, PLAIN } from './format.ts';
+import { type Inventory, inventoryLines } from './inventory.ts';
+import { deployProbes, localInventory, waitForCoverage } from './scan-local.ts';
 
 export type ScanSource = { readonly kind: 'pixie' } | { readonly kind: 'local' } | { readonly kind: 'replay'; readonly dir: string };
 
@@ -41,6 +50,12 @@ export interface ScanOptions {
   readonly report?: string;
   /** The birth probe to deploy (the functions' KG_BIRTH_PROBE). */
   readonly birthProbe: BirthScriptName;
+  /** `--local`: name pods from this API server (else the kubelet's read-only pod list). */
+  readonly kubeconfig?: string;
+  /** `--local`: this node's registered name (default: the hostname). */
+  readonly node?: string;
+  /** `--local`: stops the wait for the window early (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 /** A scan that cannot run, with what to do about it. */
@@ -105,16 +120,16 @@ const connect = async (options: ScanOptions): Promise<Connected> => {
       },
     };
   }
-  if (options.source.kind === 'local' && (process.getuid?.() ?? 1) !== 0) {
-    throw new ScanError('--local runs the probes with this host\'s bpftrace and needs root (try sudo), or use --replay <dir>');
-  }
-  const args = options.source.kind === 'local' ? ['--live'] : ['--replay', options.source.dir];
+  const naming = [...(options.kubeconfig === undefined ? [] : ['--kubeconfig', options.kubeconfig]), ...(options.node === undefined ? [] : ['--node', options.node])];
+  const args = options.source.kind === 'local' ? ['--live', ...naming] : ['--replay', options.source.dir];
   options.err.write(`starting a local Vizier (${options.source.kind === 'local' ? 'live eBPF on this host' : `replay of ${options.source.dir}`})...\n`);
   let vizier: StartedProcess;
   try {
-    vizier = await startProcess(process.execPath, [vizierMain(), ...args, '--port', '0', '--api-key', LOCAL_API_KEY, '--cluster', LOCAL_CLUSTER], {
+    // Its own process group: Ctrl-C ends the wait for the window, not the Vizier the scan still reads.
+    vizier = await startProcess(process.execPath, [vizierMain(), ...args, '--port', '0', '--api-key', LOCAL_API_KEY, '--cluster', LOCAL_CLUSTER, '--exit-with-stdin'], {
       ready: /vizier listening on (\S+)/,
       timeoutMs: 60_000,
+      ownGroup: true,
     });
   } catch (error) {
     throw new ScanError(`the local Vizier did not start: ${error instanceof Error ? error.message.split('\n').slice(0, 6).join('\n') : String(error)}`);
@@ -156,21 +171,63 @@ export const replayEnd = async (location: string): Promise<Date> => {
 
 /** Runs one scan; resolves with the findings printed. */
 export const scan = async (options: ScanOptions): Promise<Finding[]> => {
-  const now = options.now ?? (options.source.kind === 'replay' ? await replayEnd(options.source.dir) : new Date());
-  const window: ObserveWindow = { start: new Date(now.getTime() - options.windowSeconds * 1000), end: now };
+  const local = options.source.kind === 'local';
+  const naming = { node: options.node ?? hostname(), ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }) };
+  let inventory: Inventory | undefined;
+  if (local) {
+    if ((process.getuid?.() ?? 1) !== 0) {
+      throw new ScanError('--local runs the probes with this host\'s bpftrace and needs root (try sudo), or use --replay <dir>');
+    }
+    inventory = await localInventory(naming);
+    const limited = inventory.containers.filter((c) => c.limit !== undefined).length;
+    options.err.write(`this node: ${inventory.containers.length} containers, ${limited} CPU-limited\n`);
+  }
   const connected = await connect(options);
   const kept: Finding[] = [];
   // Logs go to stderr as one JSON line each, like the functions; findings go to stdout.
   const log = createLogger({ minSeverity: 'WARNING', write: (line) => options.err.write(line), labels: { command: 'scan' } });
   const publisher = printingPublisher(options, kept);
   const deps = { pixie: connected.pixie, publisher, log, cluster: options.cluster, source: connected.source, namespaces: options.namespaces };
-  const deadline = new Date(Date.now() + 5 * 60_000);
+  const deadline = new Date(Date.now() + 5 * 60_000 + (local ? options.windowSeconds * 1000 : 0));
   try {
-    options.err.write('deploying probes and reading pod births...\n');
-    await observeBirths(window, { ...deps, script: await loadScript(options.birthProbe, embeddedScriptReader) }, { deadline });
-    options.err.write('deploying probes and reading CFS throttling over the last 3 windows...\n');
-    const report = await observeThrottle(window, { ...deps, script: await loadScript('cpu_throttle', embeddedScriptReader) }, { deadline });
+    const birthScript = await loadScript(options.birthProbe, embeddedScriptReader);
+    const throttleScript = await loadScript('cpu_throttle', embeddedScriptReader);
+    let window: ObserveWindow;
+    if (local) {
+      // The probes see only what happens after they attach: deploy, then wait out the window.
+      options.err.write('deploying probes...\n');
+      await deployProbes(connected.pixie, [birthScript, throttleScript], deadline);
+      const since = new Date();
+      const coverage = await waitForCoverage(since, options.windowSeconds, {
+        progress: (line) => options.err.write(`${line}\n`),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      if (coverage.seconds < 1) {
+        throw new ScanError('interrupted before the probes covered a whole second: nothing to report');
+      }
+      if (coverage.interrupted) {
+        options.err.write(`interrupted: reporting the ${coverage.seconds} s the probes covered, not the ${options.windowSeconds} s asked\n`);
+      }
+      window = { start: new Date(coverage.end.getTime() - coverage.seconds * 1000), end: coverage.end };
+    } else {
+      const now = options.now ?? (options.source.kind === 'replay' ? await replayEnd(options.source.dir) : new Date());
+      window = { start: new Date(now.getTime() - options.windowSeconds * 1000), end: now };
+    }
+    options.err.write('reading pod births...\n');
+    await observeBirths(window, { ...deps, script: birthScript }, { deadline });
+    options.err.write(local ? 'reading CFS throttling over the window...\n' : 'deploying probes and reading CFS throttling over the last 3 windows...\n');
+    const report = await observeThrottle(window, { ...deps, script: throttleScript }, { deadline });
     options.err.write(`done: ${kept.length} findings (${report.containers} CPU-limited containers seen in the latest window)\n`);
+    if (inventory !== undefined) {
+      // Containers that appeared during the window count too; ones that went keep their first sighting.
+      const after = await localInventory(naming);
+      const seen = new Set(after.containers.map((c) => c.cgroupPath));
+      const merged = { ...after, containers: [...after.containers, ...inventory.containers.filter((c) => !seen.has(c.cgroupPath))] };
+      const seconds = Math.round((window.end.getTime() - window.start.getTime()) / 1000);
+      const text = `${inventoryLines(merged, report.latest ?? [], seconds).join('\n')}\n`;
+      // stdout holds only findings with --json.
+      (options.json ? options.err : options.out).write(text);
+    }
     if (options.report !== undefined) {
       const written = await writeReport(options.report, kept, { cluster: options.cluster, source: connected.source, window: windowOf(window.start, window.end), producedAt: new Date().toISOString() });
       options.err.write(`report: ${written.file} (${written.bytes} bytes)\n`);

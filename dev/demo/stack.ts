@@ -15,7 +15,7 @@ import { type LocalKube, startLocalKube } from '../kube/local-kube.ts';
 import { applyManifests } from '../kube/manifests.ts';
 import { freePort, type StartedProcess, startProcess } from '../process.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../pubsub/emulator.ts';
-import { type FindingsTopology, provisionFindingsTopic, pushSubscription } from '../pubsub/provision.ts';
+import { type FindingsTopology, provisionFindingsTopic, PUSH_FILTERS, pushSubscription } from '../pubsub/provision.ts';
 import { type KernelMode, VIZIER_API_KEY, VIZIER_CLUSTER_ID, type VizierHandle } from './kernel.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -83,6 +83,7 @@ export const DEMO_REMEDIATE_ENV = {
   REMEDIATION_COOLDOWN: '1h',
   REMEDIATION_MAX_ACTIONS_PER_RUN: '50',
   REMEDIATION_RESIZE_IN_PLACE: 'true',
+  REMEDIATION_MAX_EVIDENCE_AGE: '15m',
 } as const;
 
 /** Stops registered things last first; later registrations during a stop are stopped too. */
@@ -222,16 +223,17 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     }
     const functions = Object.fromEntries(started.map((fn) => [fn.name, fn])) as Record<FunctionName, RunningFunction>;
 
-    progress('creating the push subscriptions to remediate and record (dead letters after 5 attempts, as Terraform does)');
+    progress('creating the push subscriptions to remediate (cpu.throttle only) and record (dead letters after 5 attempts, as Terraform does)');
     const pushSubscriptions = [];
     for (const name of ['remediate', 'record'] as const) {
-      pushSubscriptions.push(
-        await pushSubscription(topology, {
-          name: `kg-kernel-findings-${name}`,
-          endpoint: functions[name].url,
-          ...(options.maxDeliveryAttempts === undefined ? {} : { maxDeliveryAttempts: options.maxDeliveryAttempts }),
-        }),
-      );
+      const push = await pushSubscription(topology, {
+        name: `kg-kernel-findings-${name}`,
+        endpoint: functions[name].url,
+        ...(PUSH_FILTERS[name] === undefined ? {} : { filter: PUSH_FILTERS[name] }),
+        ...(options.maxDeliveryAttempts === undefined ? {} : { maxDeliveryAttempts: options.maxDeliveryAttempts }),
+      });
+      cleanups.add(`${name} push filter`, () => push.close());
+      pushSubscriptions.push(push.subscription);
     }
     logLine(
       `stack ready: vizier ${vizier.address}, emulator ${emulator.host}, kube ${kube.server}, functions ${started.map((fn) => `${fn.name}=${fn.url}`).join(' ')}`,

@@ -48,6 +48,22 @@ export interface LabHost {
   readonly busybox: string;
 }
 
+/**
+ * What running the probes needs (any Linux node: no runc, no busybox): root, bpftrace, kernel BTF
+ * (the programs read kernel structs through it) and tracefs. Returns bpftrace's path.
+ */
+export const checkProbeHost = async (): Promise<{ readonly bpftrace: string }> => {
+  if (process.getuid?.() !== 0) {
+    throw new LabPreconditionError('the probes need root (eBPF)');
+  }
+  const bpftrace = await onPath('bpftrace');
+  await access('/sys/kernel/btf/vmlinux', constants.R_OK).catch((error: unknown) => {
+    throw new LabPreconditionError('kernel BTF (/sys/kernel/btf/vmlinux) is missing', { cause: error });
+  });
+  await ensureTracefs();
+  return { bpftrace };
+};
+
 /** Checks every precondition of the lab and returns the tools' paths. */
 export const checkLabHost = async (): Promise<LabHost> => {
   if (process.getuid?.() !== 0) {

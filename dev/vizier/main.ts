@@ -2,10 +2,13 @@
  * Starts the local Vizier for other programs and prints ONE line when it is ready:
  *   vizier listening on 127.0.0.1:PORT plaintext|tls ca=<path> cluster=<id> api-key-count=<n>
  *
- * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json>) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
- *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024]
+ * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME] | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
+ *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024] [--exit-with-stdin]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
- * `--replay` compiles and runs PxL over lab recordings (see pxl/replay.ts); `--dataset` serves tables.
+ * Every mode compiles and runs PxL with one engine: `--dataset` over recorded tables (pxl/dataset-backend.ts),
+ * `--replay` over lab recordings (pxl/replay.ts), `--live` on this host (root, bpftrace) over every
+ * container of the node, naming pods from the API server of `--kubeconfig` (pods of `--node`,
+ * default the hostname), else from the kubelet's read-only pod list (see pxl/node.ts).
  * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
  * (e.g. "CS_UNHEALTHY"), applied at start.
  *
@@ -16,17 +19,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDataset } from './dataset.ts';
-import { Lab } from '../lab/lab.ts';
+import { hostname } from 'node:os';
+import { checkProbeHost } from '../lab/host.ts';
+import { podListers } from '../node/pod-sources.ts';
 import { PxlEngine } from './pxl/engine.ts';
 import { type LiveBackend, liveBackend } from './pxl/live.ts';
-import { loadRecordings, replayBackend } from './pxl/replay.ts';
+import { loadRecordings, replayBackend, replayShiftNs, shiftRecording } from './pxl/replay.ts';
 import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
 
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
 export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
-const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> | --live) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME] | --live [--kubeconfig F] [--node N]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
 
 type ClusterFaults = Faults & { readonly status?: ClusterStatus };
 
@@ -45,6 +50,20 @@ const readFaults = (file: string): Record<string, ClusterFaults> => {
   return doc as Record<string, ClusterFaults>;
 };
 
+/** The recordings to replay, moved so the latest ends at `endsAt` when it is given. */
+const replayed = (source: string, endsAt: string | undefined): ReturnType<typeof loadRecordings> => {
+  const recordings = loadRecordings(source);
+  if (endsAt === undefined) {
+    return recordings;
+  }
+  const endMs = Date.parse(endsAt);
+  if (!Number.isFinite(endMs)) {
+    throw new Error(`--replay-ends-at must be an ISO time, got ${endsAt}`);
+  }
+  const shift = replayShiftNs(recordings, BigInt(endMs) * 1_000_000n);
+  return recordings.map((recording) => shiftRecording(recording, shift));
+};
+
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
@@ -58,7 +77,11 @@ const main = async (): Promise<void> => {
       faults: { type: 'string' },
       'batch-rows': { type: 'string', default: '1024' },
       replay: { type: 'string' },
+      'replay-ends-at': { type: 'string' },
       live: { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      node: { type: 'string' },
+      'exit-with-stdin': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -66,10 +89,11 @@ const main = async (): Promise<void> => {
   if (modes !== 1) {
     throw new Error(`choose exactly one of --dataset, --replay, --live\n${usage}`);
   }
-  let live: { lab: Lab; backend: LiveBackend } | undefined;
+  let live: { backend: LiveBackend } | undefined;
   if (values.live) {
-    const lab = await Lab.open();
-    live = { lab, backend: await liveBackend(lab, { log: (event) => { console.error(JSON.stringify({ severity: 'INFO', ...event })); } }) };
+    const { bpftrace } = await checkProbeHost();
+    const listers = podListers({ node: values.node ?? hostname(), ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }) });
+    live = { backend: await liveBackend({ bpftrace, listers }, { log: (event) => { console.error(JSON.stringify({ severity: 'INFO', ...event })); } }) };
   }
   const port = Number(values.port);
   const batchRows = Number(values['batch-rows']);
@@ -88,7 +112,7 @@ const main = async (): Promise<void> => {
   const tls = values.tls ? createTlsMaterial(values['tls-dir'] ?? mkdtempSync(path.join(tmpdir(), 'vizier-tls-'))) : undefined;
   const running = await startVizier({
     dataset: values.dataset === undefined ? new Map() : loadDataset(values.dataset),
-    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(loadRecordings(values.replay))) }),
+    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(replayed(values.replay, values['replay-ends-at']))) }),
     ...(live === undefined ? {} : { engine: new PxlEngine(live.backend) }),
     apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
     clusters,
@@ -102,12 +126,15 @@ const main = async (): Promise<void> => {
       .stop()
       .then(async () => {
         await live?.backend.close();
-        await live?.lab.close();
       })
       .then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // The parent's pipe closes when it exits, however it ends: stop with it.
+  if (values['exit-with-stdin']) {
+    process.stdin.once('end', shutdown).once('close', shutdown).resume();
+  }
   console.log(
     `vizier listening on ${running.address} ${tls === undefined ? 'plaintext' : `tls ca=${tls.caPath}`} cluster=${clusters.map((c) => c.id).join(',')} api-keys=${values['api-key']?.length ?? 1}`,
   );

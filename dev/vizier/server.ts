@@ -2,7 +2,8 @@
  * The local Vizier: one gRPC port serving `px.api.vizierpb.VizierService` (ExecuteScript,
  * HealthCheck) and `px.cloudapi.VizierClusterInfo/GetClusterInfo` the way Pixie Cloud's passthrough
  * proxy and Vizier's query broker answer them (see /work/shared/pixie/api-facts.md §3-§5, §10 and
- * docs/vizier.md), over a dataset of recorded tables, with per-cluster fault injection.
+ * docs/vizier.md), running every script through the PxL engine (dataset, replay or live backend), with
+ * per-cluster fault injection.
  *
  * @module
  */
@@ -12,11 +13,11 @@ import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
-import { compileScript, type CompileError, type FuncToExecute, type Plan } from './script.ts';
-import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
+import { layoutRefusals, TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
-import type { PxlEngine } from './pxl/engine.ts';
-import type { ExecFunc } from './pxl/evaluate.ts';
+import { datasetBackend } from './pxl/dataset-backend.ts';
+import { PxlEngine, type QueryFailure } from './pxl/engine.ts';
+import type { ExecFunc, TracepointDecl } from './pxl/evaluate.ts';
 
 export const CLUSTER_STATUSES = ['CS_UNKNOWN', 'CS_HEALTHY', 'CS_UNHEALTHY', 'CS_DISCONNECTED', 'CS_UPDATING', 'CS_CONNECTED', 'CS_UPDATE_FAILED', 'CS_DEGRADED'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
@@ -48,6 +49,7 @@ export interface ClusterConfig {
 }
 
 export interface VizierOptions {
+  /** The tables of dataset mode (used when no `engine` is given). */
   readonly dataset: Dataset;
   readonly apiKeys: readonly string[];
   readonly clusters: readonly ClusterConfig[];
@@ -58,8 +60,8 @@ export interface VizierOptions {
   /** How long a cut query can be resumed (Pixie's idle timeout: 180 s). */
   readonly resumeWindowMs?: number;
   /**
-   * When set, scripts are compiled and RUN by this PxL engine (replay or live backend) instead of
-   * being answered from `dataset` tables.
+   * The PxL engine every script is compiled and run by: replay or live backend. Default: an engine
+   * over `dataset` (dataset mode), so every mode shares one compile-and-execute path.
    */
   readonly engine?: PxlEngine;
 }
@@ -157,6 +159,7 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => {
 /** The local Vizier's handlers and state; `register` adds its services to a grpc-js server. */
 export class LocalVizier {
   private readonly options: VizierOptions;
+  private readonly engine: PxlEngine;
   private readonly clusters: Map<string, ClusterConfig>;
   private readonly queries = new Map<string, QueryState>();
   private readonly tracepoints = new Map<string, TracepointRegistry>();
@@ -177,6 +180,7 @@ export class LocalVizier {
       }
     }
     this.options = options;
+    this.engine = options.engine ?? new PxlEngine(datasetBackend(options.dataset));
     this.clusters = new Map(options.clusters.map((c) => [c.id.toLowerCase(), c]));
   }
 
@@ -220,12 +224,16 @@ export class LocalVizier {
     this.queries.clear();
   }
 
+  /**
+   * Pixie Cloud reads API keys only from `pixie-api-key`; an `authorization: bearer` value is a
+   * user token, which an API key is not, so it is refused (Pixie 44d42f1
+   * src/cloud/api/controllers/session_middleware.go:142-204, getAugmentedToken: the key from the
+   * `pixie-api-key` header at :146, a bearer value only as a token at :181). This Vizier issues no
+   * user tokens, so only the header counts.
+   */
   private authenticate(metadata: grpc.Metadata): void {
     const key = metadata.get('pixie-api-key')[0];
-    const auth = metadata.get('authorization')[0];
-    const bearer = typeof auth === 'string' ? /^bearer\s+(.+)$/i.exec(auth)?.[1] : undefined;
-    const accepted = this.options.apiKeys;
-    if ((typeof key === 'string' && accepted.includes(key)) || (bearer !== undefined && accepted.includes(bearer))) {
+    if (typeof key === 'string' && this.options.apiKeys.includes(key)) {
       return;
     }
     throw new CallError(STATUS.INTERNAL, MESSAGES.auth);
@@ -252,10 +260,8 @@ export class LocalVizier {
     let clusters = [...this.clusters.values()];
     if (id !== null && id !== undefined) {
       const wanted = uuidFromBits(BigInt(id.high_bits ?? '0'), BigInt(id.low_bits ?? '0'));
+      // An unknown id is an empty list, not an error (pxapi then reports ErrClusterNotFound).
       clusters = clusters.filter((c) => c.id.toLowerCase() === wanted);
-      if (clusters.length === 0) {
-        throw new CallError(STATUS.NOT_FOUND, 'cluster not found');
-      }
     }
     return encode(pb.GetClusterInfoResponse, {
       clusters: clusters.map((c) => {
@@ -358,6 +364,7 @@ export class LocalVizier {
     });
   }
 
+  /** Compile (flags, PxL), deploy the script's tracepoints (mutation lifecycle), run it, stream the outputs. */
   private async runNewQuery(
     call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
     request: Record<string, unknown>,
@@ -367,91 +374,23 @@ export class LocalVizier {
   ): Promise<void> {
     const id = randomUUID();
     const started = process.hrtime.bigint();
-    const execFuncs: FuncToExecute[] = ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
-      funcName: str(f['func_name']),
-      outputTablePrefix: str(f['output_table_prefix']),
-    }));
-    if (this.options.engine !== undefined) {
-      await this.runWithEngine(call, request, cluster, encrypter, signal, this.options.engine, id, started);
-      return;
-    }
-    const compiled = compileScript(str(request['query_str']), new Set(this.options.dataset.keys()), execFuncs);
-    if (!compiled.ok) {
-      await this.compileFailure(call, id, compiled.errors);
-      return;
-    }
-    const plan = compiled.plan;
-    if (request['mutation'] === true && plan.usesPxtrace) {
-      const ready = await this.mutation(call, id, cluster, plan);
-      if (!ready) {
-        return;
-      }
-    }
-    const missing = plan.outputs.find((o) => !this.options.dataset.has(o.source));
-    if (missing !== undefined) {
-      await this.compileFailure(call, id, [{ line: 1, column: 1, message: `Table '${missing.source}' has no data in this local Vizier's dataset` }]);
-      return;
-    }
-    const query: QueryState = {
-      id,
-      cluster,
-      startedAt: started,
-      compileNs: process.hrtime.bigint() - started,
-      bytes: 0,
-      records: 0,
-      expires: undefined,
-      tables: plan.outputs.map((o) => {
-        const table = this.options.dataset.get(o.source) as Table;
-        return { name: o.name, source: table, id: randomUUID(), rows: Math.min(table.numRows, plan.maxRowsPerTable), next: 0, done: false };
-      }),
-    };
-    this.queries.set(id, query);
-    // All metadata before any data (api-facts §4.3).
-    for (const t of query.tables) {
-      await this.write(
-        call,
-        encode(pb.ExecuteScriptResponse, {
-          query_id: id,
-          meta_data: {
-            name: t.name,
-            id: t.id,
-            relation: {
-              columns: t.source.columns.map((c) => ({ column_name: c.name, column_type: dataTypeNumber(c.type), column_desc: c.desc, column_semantic_type: c.semantic })),
-            },
-          },
-        }),
-      );
-    }
-    await this.streamData(call, query, encrypter, signal);
-  }
-
-  /** Compile with the PxL engine, deploy its tracepoints (mutation lifecycle), run it, stream the outputs. */
-  private async runWithEngine(
-    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
-    request: Record<string, unknown>,
-    cluster: ClusterConfig,
-    encrypter: BatchEncrypter | undefined,
-    signal: AbortSignal,
-    engine: PxlEngine,
-    id: string,
-    started: bigint,
-  ): Promise<void> {
+    const engine = this.engine;
     const execFuncs: ExecFunc[] = ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
       funcName: str(f['func_name']),
       outputTablePrefix: str(f['output_table_prefix']),
       args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
     }));
-    const compiled = engine.compile(str(request['query_str']), execFuncs);
+    const compiled = engine.compile(str(request['query_str']), execFuncs, request['mutation'] === true);
     if (!compiled.ok) {
-      await this.compileFailure(call, id, compiled.errors);
+      await this.queryFailure(call, id, compiled.failure);
       return;
     }
     const script = compiled.script;
     const mutation = request['mutation'] === true && script.usesPxtrace;
     if (mutation) {
-      const plan: Plan = { outputs: [], maxRowsPerTable: script.maxRowsPerTable, usesPxtrace: true, tracepoints: script.tracepoints.map((tp) => ({ name: tp.name, table: tp.table, program: tp.program, ttlNs: tp.ttlNs })) };
       const live = engine.backend.upsertTracepoints?.(script.tracepoints);
-      const ready = await this.mutation(call, id, cluster, plan, live);
+      const refused = live === undefined ? await layoutRefusals(script.tracepoints) : new Map<string, string>();
+      const ready = await this.mutation(call, id, cluster, script.tracepoints, live, refused);
       if (!ready) {
         return;
       }
@@ -460,7 +399,7 @@ export class LocalVizier {
     const compileNs = process.hrtime.bigint() - started;
     const ran = engine.run(script, execFuncs, mutation);
     if (!ran.ok) {
-      await this.compileFailure(call, id, ran.errors);
+      await this.queryFailure(call, id, ran.failure);
       return;
     }
     const query: QueryState = {
@@ -473,10 +412,11 @@ export class LocalVizier {
       expires: undefined,
       tables: ran.tables.map((o) => {
         this.uncached.add(o.table);
-        return { name: o.name, source: o.table, id: randomUUID(), rows: Math.min(o.table.numRows, script.maxRowsPerTable), next: 0, done: false };
+        return { name: o.name, source: o.table, id: randomUUID(), rows: Math.max(0, Math.min(o.table.numRows, script.maxRowsPerTable)), next: 0, done: false };
       }),
     };
     this.queries.set(id, query);
+    // All metadata before any data (api-facts §4.3).
     for (const t of query.tables) {
       await this.write(call, this.metadataMessage(id, t.name, t.id, t.source));
     }
@@ -496,20 +436,30 @@ export class LocalVizier {
     });
   }
 
-  private async compileFailure(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, errors: readonly CompileError[]): Promise<void> {
-    const message = errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('\n');
+  /**
+   * Ends a query that did not run the way Pixie's broker does (query_executor.go): a compile
+   * failure is a status message (code 3, the planner's message, its compiler errors as
+   * error_details) then INVALID_ARGUMENT; a plain Go error (bad flags) is gRPC UNKNOWN alone,
+   * because the proxy passes the stream error on with its code (ptproxy/pt_proxy.go:226-227,
+   * cloud/api/ptproxy/request_proxyer.go:302-307).
+   */
+  private async queryFailure(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, failure: QueryFailure): Promise<void> {
+    if (failure.kind === 'plain') {
+      call.emit('error', { code: STATUS.UNKNOWN, details: goErrorText(STATUS.UNKNOWN, failure.message) });
+      return;
+    }
     await this.write(
       call,
       encode(pb.ExecuteScriptResponse, {
         query_id: queryId,
         status: {
           code: STATUS.INVALID_ARGUMENT,
-          message,
-          error_details: errors.map((e) => ({ compiler_error: { line: e.line, column: e.column, message: e.message } })),
+          message: failure.message,
+          error_details: failure.errors.map((e) => ({ compiler_error: { line: e.line, column: e.column, message: e.message } })),
         },
       }),
     );
-    call.emit('error', { code: STATUS.INVALID_ARGUMENT, details: goErrorText(STATUS.INVALID_ARGUMENT, message) });
+    call.emit('error', { code: STATUS.INVALID_ARGUMENT, details: goErrorText(STATUS.INVALID_ARGUMENT, failure.message) });
   }
 
   /** Mutation lifecycle (§5): returns whether the query may run now. */
@@ -517,15 +467,16 @@ export class LocalVizier {
     call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
     queryId: string,
     cluster: ClusterConfig,
-    plan: Plan,
+    tracepoints: readonly TracepointDecl[],
     liveStates?: readonly TracepointState[],
+    refused: ReadonlyMap<string, string> = new Map(),
   ): Promise<boolean> {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = liveStates ?? registry.upsert(plan.tracepoints, cluster.faults.tracepoints ?? {});
+    const states = liveStates ?? registry.upsert(tracepoints, cluster.faults.tracepoints ?? {}, refused);
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,

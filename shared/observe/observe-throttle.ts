@@ -47,5 +47,6 @@ export const observeThrottle: ObserveCore = async (window, deps, options) => {
       });
     }
   }
-  return { windows: windows.length, containers: counted.at(-1)?.counters.length ?? 0, findings: findings.length, publish };
+  const latest = counted.at(-1)?.counters ?? [];
+  return { windows: windows.length, containers: latest.length, findings: findings.length, publish, latest };
 };

@@ -100,7 +100,10 @@ export const throttleCounters = (table: CollectedTable, window: ObserveWindow, c
       continue;
     }
     const namespace = r.text('namespace', row);
-    const pod = podName(r.text('pod', row), namespace);
+    const podUid = r.text('pod_uid', row);
+    // A pod Pixie's metadata does not know (yet) keeps the name its cgroup gives it, so that two
+    // unnamed pods are never one workload.
+    const pod = podName(r.text('pod', row), namespace) || (podUid === '' ? '' : `pod${podUid}`);
     const containerName = r.text('container_name', row);
     const containerKey = r.text('container_key', row);
     // No process_stats row matched (a left merge leaves its columns empty): CPU time is unmeasured.
@@ -109,7 +112,7 @@ export const throttleCounters = (table: CollectedTable, window: ObserveWindow, c
       cluster,
       namespace,
       pod,
-      podUid: r.text('pod_uid', row),
+      podUid,
       container: containerName === '' ? containerKey : containerName,
       containerId: containerKey,
       node: r.text('node', row),

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ThrottleConfig } from '../analysis/index.ts';
+import type { ContainerCounters, ThrottleConfig } from '../analysis/index.ts';
 import type { FindingPublisher, PublishReport } from '../findings/publisher.ts';
 import type { KernelSource } from '../findings/types.ts';
 import type { Logger } from '../log.ts';
@@ -32,6 +32,8 @@ export interface ObserveReport {
   readonly containers: number;
   readonly findings: number;
   readonly publish: PublishReport;
+  /** The counters of every container of the latest window (throttle only), for reports of all containers seen. */
+  readonly latest?: readonly ContainerCounters[];
 }
 
 /** One scheduled run of one script. */

@@ -4,14 +4,13 @@
  * (shared/observe/function.ts: config parsed from the environment, Pixie client, publisher on
  * `new PubSub()`), except for the script text.
  *
- * Why the script differs: until the local Vizier evaluates real PxL (branch pxl-vizier), its
- * dataset mode cannot compile cpu_throttle.pxl (`px.DataFrame(table=table_name)` with a variable,
- * and a `process_stats` table the dataset lacks). The stand-in keeps what shapes the request and
+ * Why the script differs: the scaled dataset holds cpu_throttle's result rows, not the probe and
+ * process_stats rows the real script reads. The stand-in keeps what shapes the request and
  * response: the same entry function and arguments through `exec_funcs`, one output table per
- * window named by its prefix, which the dataset mode serves from the dataset table of that name
- * (the scaled replay). It does not import pxtrace, so the tracepoint mutation round trip of the
- * real script is not exercised; the Vizier-side PxL evaluation is not either (Pixie does that in
- * the cluster, not in our function).
+ * window named by its prefix, holding the dataset rows stamped inside that window (the local
+ * Vizier evaluates the window as Pixie would). It does not import pxtrace, so the tracepoint
+ * mutation round trip of the real script is not exercised (Pixie does the PxL evaluation in the
+ * cluster, not in our function; `--replay` runs the real script).
  *
  * Writes `<result file>` (JSON): milliseconds per cycle (first one apart), findings, and the
  * process's VmRSS before the first cycle and VmHWM after the last.
@@ -43,8 +42,10 @@ const idleRssKb = statusKb('VmRSS');
 const config = parseConfig(observeSpec, process.env);
 const real = await loadScript('cpu_throttle', embeddedScriptReader);
 const args = real.parameters.map((p) => `${p.name}: ${p.type}`).join(', ');
-// Reads only the first window's table; the served table is chosen by output name, not by this read.
-const script = { ...real, source: `import px\n\ndef ${real.entryFunction}(${args}):\n    return px.DataFrame(table='cpu_throttle_w0', start_time=start_time, end_time=end_time)\n` };
+const script = {
+  ...real,
+  source: `import px\n\ndef ${real.entryFunction}(${args}):\n    df = px.DataFrame(table='cpu_throttle_windows', start_time=start_time, end_time=end_time)\n    return df.drop('time_')\n`,
+};
 const pixie = createPixieClient(pixieClientOptions(config));
 const publisher = createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: config.FUNCTION_TIMEOUT_SECONDS * 1000 });
 const log = createLogger({ minSeverity: config.LOG_LEVEL, labels: { function: 'observe-throttle', cluster: config.KG_CLUSTER_NAME } });

@@ -1,7 +1,7 @@
 /**
- * A scaled-up replay dataset for the observe-cycle benchmark: `cpu_throttle` result tables for the
- * consecutive windows one observe-throttle run reads (`cpu_throttle_w0` oldest .. `_w<n-1>` the
- * requested window), for a cluster of `pods` pods with `containersPerPod` containers each, in the
+ * A scaled-up replay dataset for the observe-cycle benchmark: one `cpu_throttle_windows` table with
+ * the `cpu_throttle` result rows of the consecutive windows one observe-throttle run reads, each row
+ * stamped `time_` inside its window (so the local Vizier's windows select it, as Pixie's would), for a cluster of `pods` pods with `containersPerPod` containers each, in the
  * local Vizier's dataset format (docs/vizier.md).
  *
  * Shapes per container (seeded, so every run of the benchmark reads the same cluster), keyed by
@@ -19,6 +19,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { prng as random } from '../../dev/random.ts';
 
 export const SHAPES = ['healthy', 'saturated', 'metrics-lie', 'idle-inflated', 'idle'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -70,17 +71,6 @@ export const perWindow = (shape: Shape, quotaNs: number, windowMs: number): { pe
   }
 };
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same cluster. */
-const random = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 const pickShape = (r: number): Shape => {
   let acc = 0;
@@ -139,14 +129,17 @@ export interface WrittenDataset {
 }
 
 /**
- * Writes one table per window (`windowStarts` oldest first, each `windowMs` long) into a fresh
- * directory. Counters are cumulative: window i continues where window i-1 ended.
+ * Writes the rows of every window (`windowStarts` oldest first, each `windowMs` long) into one table
+ * of a fresh directory. Counters are cumulative: window i continues where window i-1 ended.
  */
 export const writeObserveDataset = (windowStarts: readonly Date[], windowMs: number, cluster: ClusterShape = DEFAULT_CLUSTER): WrittenDataset => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kg-bench-throttle-'));
   const containers = clusterContainers(cluster);
   const shapes = Object.fromEntries(SHAPES.map((s) => [s, containers.filter((c) => c.shape === s).length])) as Record<Shape, number>;
-  let bytes = 0;
+  const columns: Record<string, (string | number)[]> = { time_: [] };
+  for (const [column] of RELATION) {
+    columns[column] = [];
+  }
   windowStarts.forEach((start, i) => {
     const t = (offsetMs: number): string => String(BigInt(start.getTime() + offsetMs) * 1_000_000n);
     const first = t(500);
@@ -180,15 +173,12 @@ export const writeObserveDataset = (windowStarts: readonly Date[], windowMs: num
       burst_ns: () => '0',
       cpu_time_ns: (c) => String(perWindow(c.shape, c.quotaNs, windowMs).cpuNs),
     };
-    const name = `cpu_throttle_w${i}`;
-    const doc = {
-      name,
-      relation: RELATION.map(([column, type]) => ({ name: column, type })),
-      columns: Object.fromEntries(RELATION.map(([column]) => [column, containers.map((c) => values[column]!(c))])),
-    };
-    const text = JSON.stringify(doc);
-    bytes += text.length;
-    writeFileSync(path.join(dir, `${name}.json`), text);
+    columns['time_']!.push(...containers.map(() => first));
+    for (const [column] of RELATION) {
+      columns[column]!.push(...containers.map((c) => values[column]!(c)));
+    }
   });
-  return { dir, containers: containers.length, shapes, bytes };
+  const text = JSON.stringify({ name: 'cpu_throttle_windows', relation: [{ name: 'time_', type: 'TIME64NS' }, ...RELATION.map(([column, type]) => ({ name: column, type }))], columns });
+  writeFileSync(path.join(dir, 'cpu_throttle_windows.json'), text);
+  return { dir, containers: containers.length, shapes, bytes: text.length };
 };

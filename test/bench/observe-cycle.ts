@@ -23,8 +23,8 @@
  * function and of the Vizier apart, since the Vizier's evaluation is Pixie's work in production.
  *
  * `--mode core` runs the observe-throttle core (observe-cycle-core.ts) in a process of its own
- * instead of the bundle, with a stand-in script text: the local Vizier's dataset mode cannot
- * compile the real cpu_throttle.pxl until the PxL engine (branch pxl-vizier) is merged.
+ * instead of the bundle, with a stand-in script text over the scaled dataset (the dataset holds
+ * cpu_throttle's result rows, not the probe rows the real script reads).
  *
  * @module
  */
@@ -151,7 +151,7 @@ const functionCycles = async (env: NodeJS.ProcessEnv, window: Window, vizierPid:
       const ms = performance.now() - t0;
       if (response.status !== 200) {
         const hint = /PxL compilation failed/.test(fn.process.output())
-          ? '\nThe local Vizier cannot compile cpu_throttle.pxl in dataset mode (until the PxL engine of branch pxl-vizier is merged): use --mode core.'
+          ? '\nThe dataset holds cpu_throttle result rows, not the probe rows the real script reads: use --mode core or --replay.'
           : '';
         throw new Error(`cycle failed: HTTP ${response.status} ${JSON.stringify(result)}\n${fn.process.output().slice(-4000)}${hint}`);
       }

@@ -13,10 +13,12 @@ export interface Backend {
   readonly metadata: Metadata;
   /** The clock relative times are measured against. */
   nowNs(): bigint;
-  /** Rows of a built-in Pixie table with `start <= time_ < end`, or undefined if this backend has no data for it. */
+  /** Tables this backend serves beyond Pixie's schemas (a dataset's), by name; they shadow Pixie's. */
+  readonly tables?: ReadonlyMap<string, readonly RelationColumn[]>;
+  /** Rows of a built-in Pixie table (or one of `tables`) with `start <= time_ < end`, or undefined if this backend has no data for it. */
   builtin(table: string, relation: readonly RelationColumn[], startNs: bigint | undefined, endNs: bigint | undefined): DataFrame | undefined;
-  /** Rows the bpftrace `program` produced with `start <= time_ < end` (columns as Pixie types them). */
-  tracepoint(program: string, relation: readonly RelationColumn[], startNs: bigint | undefined, endNs: bigint | undefined): DataFrame;
+  /** Rows the bpftrace `program` produced into `table` with `start <= time_ < end` (columns as Pixie types them). */
+  tracepoint(program: string, relation: readonly RelationColumn[], startNs: bigint | undefined, endNs: bigint | undefined, table: string): DataFrame;
   /** Real tracepoint management (live); without it the server's simulated registry answers. */
   upsertTracepoints?(decls: readonly TracepointDecl[]): TracepointState[];
   /** Rows of `px.GetTracepointStatus()`. */

@@ -7,12 +7,33 @@
  * @module
  */
 import type { Column, Table } from '../dataset.ts';
-import { DEFAULT_MAX_ROWS_PER_TABLE, parseFlags, type CompileError } from '../script.ts';
 import type { Backend } from './backend.ts';
 import { DataFrame } from './frame.ts';
 import { evaluate, type ExecFunc, type RelationColumn, type TableSource, type TracepointDecl } from './evaluate.ts';
 import { PIXIE_TABLES, PXL_NAMES } from './schemas.ts';
-import { parsePxl, PxlError, type Stmt } from './syntax.ts';
+import { textToBytes } from './bytes.ts';
+import { parseQueryFlags, QueryFlagError } from './flags.ts';
+import { parsePxl, PxlError, PxlSyntaxError, type Stmt } from './syntax.ts';
+
+/** One compiler error: 1-based line and column, Pixie's message text. */
+export interface CompileError {
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+/**
+ * Why a query did not run, in the two shapes Pixie's query broker answers with
+ * (src/vizier/services/query_broker/controllers/query_executor.go):
+ * - `compile`: the planner's status, sent as a status message (code 3 with the compiler errors
+ *   as error_details; none for errors without a position) and then gRPC INVALID_ARGUMENT
+ *   (compilePlan, :384-391);
+ * - `plain`: a Go error returned before compiling (bad `#px:set` flags, getPlanOpts :284-291):
+ *   no status message; the client sees gRPC UNKNOWN with the Go error text.
+ */
+export type QueryFailure =
+  | { readonly kind: 'compile'; readonly message: string; readonly errors: readonly CompileError[] }
+  | { readonly kind: 'plain'; readonly message: string };
 
 export interface CompiledScript {
   readonly program: readonly Stmt[];
@@ -21,13 +42,19 @@ export interface CompiledScript {
   readonly usesPxtrace: boolean;
 }
 
-export type EngineCompileResult = { readonly ok: true; readonly script: CompiledScript } | { readonly ok: false; readonly errors: readonly CompileError[] };
+export type EngineCompileResult = { readonly ok: true; readonly script: CompiledScript } | { readonly ok: false; readonly failure: QueryFailure };
 
-export type EngineRunResult = { readonly ok: true; readonly tables: readonly { readonly name: string; readonly table: Table }[] } | { readonly ok: false; readonly errors: readonly CompileError[] };
+export type EngineRunResult = { readonly ok: true; readonly tables: readonly { readonly name: string; readonly table: Table }[] } | { readonly ok: false; readonly failure: QueryFailure };
 
-const asErrors = (error: unknown): CompileError[] => {
+/** A compile failure without a source position (the planner's plain InvalidArgument statuses). */
+const positionless = (message: string): QueryFailure => ({ kind: 'compile', message, errors: [] });
+
+const asFailure = (error: unknown): QueryFailure => {
+  if (error instanceof PxlSyntaxError) {
+    return { kind: 'compile', message: error.message, errors: [{ line: error.line, column: error.column, message: `SyntaxError: ${error.message}` }] };
+  }
   if (error instanceof PxlError) {
-    return [{ line: error.line, column: error.column, message: error.message }];
+    return { kind: 'compile', message: error.message, errors: [{ line: error.line, column: error.column, message: error.message }] };
   }
   throw error;
 };
@@ -45,7 +72,7 @@ export const frameToTable = (name: string, frame: DataFrame): Table => {
       case 'FLOAT64':
         return { ...base, type: 'FLOAT64', values: Float64Array.from(col.values as number[]) };
       case 'STRING':
-        return { ...base, type: 'STRING', values: (col.values as string[]).map((v) => Buffer.from(v, 'utf8')) };
+        return { ...base, type: 'STRING', values: (col.values as string[]).map(textToBytes) };
       case 'UINT128':
         return {
           ...base,
@@ -72,36 +99,60 @@ export class PxlEngine {
     return backend.tracepointStatus === undefined ? {} : { tracepointStatus: () => backend.tracepointStatus?.() ?? [] };
   }
 
+  /** Tables that exist now: deployed tracepoint tables, the backend's own tables, Pixie's schemas. */
   private relation(table: string): readonly RelationColumn[] | undefined {
-    return PIXIE_TABLES.get(table) ?? this.deployed.get(table)?.columns;
+    return this.deployed.get(table)?.columns ?? this.backend.tables?.get(table) ?? PIXIE_TABLES.get(table);
   }
 
-  /** Parses and checks a script (and its exec_funcs) without reading data. */
-  compile(source: string, execFuncs: readonly ExecFunc[]): EngineCompileResult {
-    const flagErrors: CompileError[] = [];
-    const maxRowsPerTable = parseFlags(source, flagErrors);
-    if (flagErrors.length > 0) {
-      return { ok: false, errors: flagErrors };
+  private tableSource(read: TableSource['read']): TableSource {
+    return {
+      relation: (t) => this.relation(t),
+      deployedRelation: (t) => this.deployed.get(t)?.columns,
+      nowNs: () => this.backend.nowNs(),
+      read,
+    };
+  }
+
+  /**
+   * Checks a request the way Pixie's query broker does before running it: `#px:set` flags first,
+   * then the script compiled (parse, AST walk, then table/column/type analysis, then "is anything
+   * displayed"), each stage stopping at its first error. `mutation` is the request's flag: only
+   * then are the tables this script's tracepoints declare visible to it.
+   */
+  compile(source: string, execFuncs: readonly ExecFunc[], mutation = false): EngineCompileResult {
+    let maxRowsPerTable: number;
+    try {
+      maxRowsPerTable = parseQueryFlags(source).maxOutputRowsPerTable;
+    } catch (error) {
+      if (error instanceof QueryFlagError) {
+        return { ok: false, failure: { kind: 'plain', message: error.message } };
+      }
+      throw error;
+    }
+    // parser.cc Parser::Parse.
+    if (source === '') {
+      return { ok: false, failure: positionless('Query should not be empty.') };
     }
     try {
       const program = parsePxl(source);
       const checked = evaluate(program, {
         mode: 'check',
         execFuncs,
+        deploysTracepoints: mutation,
         names: PXL_NAMES,
         metadata: this.backend.metadata,
         ...this.udtfs(),
-        tables: {
-          relation: (t) => this.relation(t),
-          read: () => {
-            throw new Error('no reads while compiling');
-          },
-          nowNs: () => this.backend.nowNs(),
-        },
+        tables: this.tableSource(() => {
+          throw new Error('no reads while compiling');
+        }),
       });
-      return { ok: true, script: { program, maxRowsPerTable: maxRowsPerTable || DEFAULT_MAX_ROWS_PER_TABLE, tracepoints: checked.tracepoints, usesPxtrace: checked.usesPxtrace } };
+      // compiler.cc:136 VerifyGraphHasResultSink (exec_funcs outputs count as result sinks).
+      if (checked.outputs.length === 0 && execFuncs.length === 0) {
+        return { ok: false, failure: positionless('query does not output a result, please add a px.display() statement') };
+      }
+      return { ok: true, script: { program, maxRowsPerTable, tracepoints: checked.tracepoints, usesPxtrace: checked.usesPxtrace } };
     } catch (error) {
-      return { ok: false, errors: asErrors(error) };
+      return { ok: false, failure: asFailure(error) };
     }
   }
 
@@ -115,26 +166,22 @@ export class PxlEngine {
   /** Runs a compiled script; with `mutation` its own tracepoint tables are readable (they were just deployed). */
   run(script: CompiledScript, execFuncs: readonly ExecFunc[], mutation: boolean): EngineRunResult {
     const own = mutation ? new Map(script.tracepoints.map((tp) => [tp.table, tp])) : new Map<string, TracepointDecl>();
-    const tables: TableSource = {
-      relation: (t) => this.relation(t),
-      nowNs: () => this.backend.nowNs(),
-      read: (table, start, end) => {
-        const tp = own.get(table) ?? this.deployed.get(table);
-        if (tp !== undefined) {
-          return this.backend.tracepoint(tp.program, tp.columns, start, end);
-        }
-        const relation = PIXIE_TABLES.get(table);
-        if (relation === undefined) {
-          throw new Error(`Table '${table}' not found.`);
-        }
-        return this.backend.builtin(table, relation, start, end) ?? new DataFrame(new Map(relation.map((c) => [c.name, { type: c.type, semantic: c.semantic, values: [] }])), 0);
-      },
-    };
+    const tables = this.tableSource((table, start, end) => {
+      const tp = own.get(table) ?? this.deployed.get(table);
+      if (tp !== undefined) {
+        return this.backend.tracepoint(tp.program, tp.columns, start, end, table);
+      }
+      const relation = this.backend.tables?.get(table) ?? PIXIE_TABLES.get(table);
+      if (relation === undefined) {
+        throw new Error(`Table '${table}' not found.`);
+      }
+      return this.backend.builtin(table, relation, start, end) ?? new DataFrame(new Map(relation.map((c) => [c.name, { type: c.type, semantic: c.semantic, values: [] }])), 0);
+    });
     try {
-      const result = evaluate(script.program, { mode: 'run', execFuncs, names: PXL_NAMES, metadata: this.backend.metadata, tables, ...this.udtfs() });
+      const result = evaluate(script.program, { mode: 'run', execFuncs, deploysTracepoints: mutation, names: PXL_NAMES, metadata: this.backend.metadata, tables, ...this.udtfs() });
       return { ok: true, tables: result.outputs.map((o) => ({ name: o.name, table: frameToTable(o.name, o.frame) })) };
     } catch (error) {
-      return { ok: false, errors: asErrors(error) };
+      return { ok: false, failure: asFailure(error) };
     }
   }
 }

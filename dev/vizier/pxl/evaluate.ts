@@ -18,6 +18,7 @@ import type { DataTypeName } from '../dataset.ts';
 import { type Cell, cellKey, DataFrame, type FrameColumn, Series, ST_NONE, zeroOf } from './frame.ts';
 import { type Expr, type Param, type Pos, PxlError, type Stmt } from './syntax.ts';
 import { parseDurationNs, parseTimeArg } from './time.ts';
+import { enumValues } from '../proto.ts';
 import { AGGREGATES, type AggregateName, aggregate, aggregateType, CTX_KEYS, type Metadata, SCALAR_FNS } from './udf.ts';
 
 export interface RelationColumn {
@@ -30,6 +31,8 @@ export interface RelationColumn {
 export interface TableSource {
   /** The relation of a table that exists now (Pixie schemas, deployed tracepoint tables). */
   relation(table: string): readonly RelationColumn[] | undefined;
+  /** The relation of a tracepoint table deployed by an earlier mutation, if any. */
+  deployedRelation(table: string): readonly RelationColumn[] | undefined;
   /** Rows with `start <= time_ < end` (bounds undefined = open). Only called in run mode. */
   read(table: string, startNs: bigint | undefined, endNs: bigint | undefined): DataFrame;
   /** "now" for relative times (the replay clock, or the wall clock). */
@@ -55,6 +58,8 @@ export interface EvaluateOptions {
   readonly mode: 'check' | 'run';
   readonly execFuncs: readonly ExecFunc[];
   readonly tables: TableSource;
+  /** The request deploys this script's tracepoints (ExecuteScript with mutation=true). */
+  readonly deploysTracepoints: boolean;
   readonly metadata: Metadata;
   /** Documented px/pxtrace/pxconfig names (pxl-names.txt). */
   readonly names: ReadonlySet<string>;
@@ -80,7 +85,27 @@ type Value =
   | { readonly t: 'def'; readonly stmt: Extract<Stmt, { k: 'def' }> }
   | { readonly t: 'method'; readonly self: DataFrame | Grouped; readonly name: string }
   | { readonly t: 'ctx'; readonly frame: DataFrame }
-  | { readonly t: 'target'; readonly kind: string };
+  | { readonly t: 'target'; readonly kind: string }
+  | Poison;
+
+/**
+ * What an expression is worth, in the compile pass, after an analyzer-stage error (see
+ * {@link AnalysisError}): every use of it is itself poison, so the walk goes on to find the
+ * AST-stage errors Pixie would report first.
+ */
+interface Poison {
+  readonly t: 'poison';
+}
+const POISON: Poison = { t: 'poison' };
+const isPoison = (v: unknown): v is Poison => v === POISON;
+
+/**
+ * An error Pixie's compiler finds in its Analyzer, after the whole AST was walked
+ * (src/carnot/planner/compiler/compiler.cc CompileToIR: QueryToIR, then Analyze): unknown tables
+ * (memory_source_ir.cc:116), unknown columns (column_ir.cc:128), operator and UDF type mismatches.
+ * An AST-stage error anywhere in the script is therefore reported before any of these.
+ */
+export class AnalysisError extends PxlError {}
 
 interface Grouped {
   readonly t: 'grouped';
@@ -110,6 +135,8 @@ const describe = (v: Value | Grouped): string => {
   if (isCell(v)) {return typeOfCell(v).toLowerCase();}
   return v.t;
 };
+
+const SEMANTIC = enumValues('px.api.vizierpb.SemanticType');
 
 const NUMERIC: ReadonlySet<DataTypeName> = new Set(['INT64', 'FLOAT64', 'TIME64NS']);
 
@@ -165,16 +192,27 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
   const fail = (message: string, pos: Pos): never => {
     throw new PxlError(message, pos);
   };
+  const failAnalysis = (message: string, pos: Pos): never => {
+    throw new AnalysisError(message, pos);
+  };
+  /** The first analyzer-stage error of the compile pass (reported once the walk is done). */
+  let analysisError: AnalysisError | undefined;
 
   const relationOf = (table: string): readonly RelationColumn[] | undefined => {
     const declared = [...tracepoints.values()].find((t) => t.table === table);
-    return declared?.columns ?? tables.relation(table);
+    if (declared === undefined) {
+      return tables.relation(table);
+    }
+    // A table this script's UpsertTracepoint declares exists only once a mutation deployed it: this
+    // request's (mutation=true) or an earlier one. Without the mutation flag Pixie's planner knows
+    // no such table.
+    return options.deploysTracepoints ? declared.columns : tables.deployedRelation(table);
   };
 
   const column = (frame: DataFrame, name: string, pos: Pos): Series => {
     const col = frame.columns.get(name);
     if (col === undefined) {
-      return fail(`Column '${name}' not found in parent dataframe (columns: ${[...frame.columns.keys()].join(', ')})`, pos);
+      return failAnalysis(`Column '${name}' not found in parent dataframe`, pos);
     }
     return new Series(frame, col.type, col.values, col.semantic);
   };
@@ -194,7 +232,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
   };
 
   /** Applies `fn` elementwise when any argument is a Series, else once. */
-  const elementwise = (args: readonly Value[], pos: Pos, outType: (types: DataTypeName[]) => DataTypeName, fn: (cells: Cell[]) => Cell): Value => {
+  const elementwise = (args: readonly Value[], pos: Pos, outType: (types: DataTypeName[]) => DataTypeName, fn: (cells: Cell[]) => Cell, semantic = ST_NONE): Value => {
     const frame = args.find((a): a is Series => a instanceof Series)?.frame;
     if (frame === undefined) {
       const cells = args.map((a) => (a !== null && isCell(a) ? a : fail(`expected a scalar, got ${describe(a)}`, pos)));
@@ -206,7 +244,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     for (let r = 0; r < frame.rows; r++) {
       values[r] = fn(getters.map((g) => g.at(r)));
     }
-    return new Series(frame, type, values);
+    return new Series(frame, type, values, semantic);
   };
 
   const str = (v: Value, what: string, pos: Pos): string => (typeof v === 'string' ? v : fail(`${what} must be a string, got ${describe(v)}`, pos));
@@ -241,7 +279,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     const table = str(bound.get('table') ?? null, 'table', pos);
     const relation = relationOf(table);
     if (relation === undefined) {
-      return fail(`Table '${table}' not found.`, pos);
+      return failAnalysis(`Table '${table}' not found.`, pos);
     }
     const timeArg = (key: string): bigint | undefined => {
       const v = bound.get(key) ?? null;
@@ -276,7 +314,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
   const project = (frame: DataFrame, cols: readonly string[], pos: Pos): DataFrame => {
     const columns = new Map<string, FrameColumn>();
     for (const name of cols) {
-      const col = frame.columns.get(name) ?? fail(`Column '${name}' not found in parent dataframe`, pos);
+      const col = frame.columns.get(name) ?? failAnalysis(`Column '${name}' not found in parent dataframe`, pos);
       columns.set(name, col);
     }
     return new DataFrame(columns, frame.rows);
@@ -295,12 +333,12 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
         fail(`agg '${out}': ${isObj(fn) && fn.t === 'fn' ? `px.${(fn as { name: string }).name} is not an aggregate supported here (min, max, count, sum, mean, any)` : 'expected px.<aggregate>'}`, pos);
       }
       const agg = (fn as { name: AggregateName }).name;
-      const col = frame.columns.get(name) ?? fail(`Column '${name}' not found in parent dataframe`, pos);
+      const col = frame.columns.get(name) ?? failAnalysis(`Column '${name}' not found in parent dataframe`, pos);
       const type = aggregateType(agg, col.type);
-      if (!(['BOOLEAN', 'INT64', 'UINT128', 'FLOAT64', 'STRING', 'TIME64NS'] as string[]).includes(type)) {fail(type, pos);}
+      if (!(['BOOLEAN', 'INT64', 'UINT128', 'FLOAT64', 'STRING', 'TIME64NS'] as string[]).includes(type)) {failAnalysis(type, pos);}
       specs.push({ out, col, agg, type: type as DataTypeName });
     }
-    const keyCols = keys.map((k) => frame.columns.get(k) ?? fail(`Column '${k}' not found in parent dataframe`, pos));
+    const keyCols = keys.map((k) => frame.columns.get(k) ?? failAnalysis(`Column '${k}' not found in parent dataframe`, pos));
     const groups = new Map<string, number[]>();
     for (let r = 0; r < frame.rows; r++) {
       const key = keyCols.map((c) => cellKey(c.values[r] as Cell)).join('\u0000');
@@ -334,10 +372,10 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     const rightOn = strList(bound.get('right_on') ?? null, 'right_on', pos);
     if (leftOn.length !== rightOn.length) {fail('merge: left_on and right_on must have the same length', pos);}
     const suffixes = bound.has('suffixes') ? strList(bound.get('suffixes') ?? null, 'suffixes', pos) : ['_x', '_y'];
-    const lk = leftOn.map((c) => left.columns.get(c) ?? fail(`Column '${c}' not found in left dataframe`, pos));
-    const rk = rightOn.map((c) => right.columns.get(c) ?? fail(`Column '${c}' not found in right dataframe`, pos));
+    const lk = leftOn.map((c) => left.columns.get(c) ?? failAnalysis(`Column '${c}' not found in parent dataframe`, pos));
+    const rk = rightOn.map((c) => right.columns.get(c) ?? failAnalysis(`Column '${c}' not found in parent dataframe`, pos));
     lk.forEach((c, idx) => {
-      if (c.type !== rk[idx]?.type) {fail(`merge: key types differ (${leftOn[idx] ?? ''} ${c.type}, ${rightOn[idx] ?? ''} ${rk[idx]?.type ?? ''})`, pos);}
+      if (c.type !== rk[idx]?.type) {failAnalysis(`merge: key types differ (${leftOn[idx] ?? ''} ${c.type}, ${rightOn[idx] ?? ''} ${rk[idx]?.type ?? ''})`, pos);}
     });
     const index = new Map<string, number[]>();
     for (let r = 0; r < right.rows; r++) {
@@ -409,7 +447,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
         for (const other of list) {
           if (!(other instanceof DataFrame)) {return fail('append takes DataFrames', pos);}
           const same = other.columns.size === self.columns.size && [...self.columns].every(([k, c]) => other.columns.get(k)?.type === c.type);
-          if (!same) {fail('append: the DataFrames must have the same columns and types', pos);}
+          if (!same) {failAnalysis('append: the DataFrames must have the same columns and types', pos);}
           for (const [k, c] of columns) {c.values.push(...(other.columns.get(k)?.values ?? []));}
           rows += other.rows;
         }
@@ -426,7 +464,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
 
   const filter = (frame: DataFrame, cond: Value, pos: Pos): DataFrame => {
     const g = valuesFor(cond, frame, pos);
-    if (g.type !== 'BOOLEAN') {fail(`filter expression must be BOOLEAN, got ${g.type}`, pos);}
+    if (g.type !== 'BOOLEAN') {failAnalysis(`filter expression must be BOOLEAN, got ${g.type}`, pos);}
     const keep: number[] = [];
     for (let r = 0; r < frame.rows; r++) {if (g.at(r) === true) {keep.push(r);}}
     return frame.take(keep);
@@ -519,12 +557,13 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       (types) => {
         types.forEach((t, idx) => {
           const want = udf.argTypes[idx];
-          if (want !== 'ANY' && want !== t && !(want === 'INT64' && t === 'TIME64NS')) {fail(`px.${name}: argument ${idx + 1} must be ${want ?? '?'}, got ${t}`, pos);}
+          if (want !== 'ANY' && want !== t && !(want === 'INT64' && t === 'TIME64NS')) {failAnalysis(`px.${name}: argument ${idx + 1} must be ${want ?? '?'}, got ${t}`, pos);}
         });
-        if (name === 'select' && types[1] !== types[2]) {fail(`px.select: both branches must have the same type (${types[1] ?? ''}, ${types[2] ?? ''})`, pos);}
+        if (name === 'select' && types[1] !== types[2]) {failAnalysis(`px.select: both branches must have the same type (${types[1] ?? ''}, ${types[2] ?? ''})`, pos);}
         return udf.out(types);
       },
       (cells) => udf.fn(cells, md),
+      udf.semantic === undefined ? ST_NONE : (SEMANTIC[udf.semantic] ?? ST_NONE),
     );
   };
 
@@ -554,6 +593,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
           return fail(`name '${e.obj.id}' is not defined (missing import ${e.obj.id})`, e.obj.pos);
         }
         const obj = evalExpr(e.obj, scope);
+        if (isPoison(obj)) {return POISON;}
         if (isObj(obj) && obj.t === 'module') {
           const module = (obj as { name: string }).name;
           if (!names.has(`${module}.${e.name}`)) {return fail(`'${module}' object has no attribute '${e.name}'`, e.namePos);}
@@ -571,6 +611,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       case 'index': {
         const obj = value(e.obj, scope);
         const idx = value(e.index, scope);
+        if (isPoison(obj) || isPoison(idx)) {return POISON;}
         if (isObj(obj) && obj.t === 'ctx') {
           const key = str(idx, 'ctx key', e.index.pos);
           const frame = (obj as { frame: DataFrame }).frame;
@@ -595,7 +636,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
         return call(e, scope);
       case 'unary': {
         const v = value(e.operand, scope);
-        if (e.op === '+') {return v;}
+        if (e.op === '+' || isPoison(v)) {return v;}
         if (e.op === 'not') {return elementwise([v], e.pos, (t) => (t[0] === 'BOOLEAN' ? 'BOOLEAN' : fail(`not takes BOOLEAN, got ${t[0] ?? ''}`, e.pos)), (c) => c[0] !== true);}
         if (e.op === '-') {return elementwise([v], e.pos, (t) => (NUMERIC.has(t[0] as DataTypeName) ? (t[0] as DataTypeName) : fail(`unary - takes a number, got ${t[0] ?? ''}`, e.pos)), (c) => (typeof c[0] === 'bigint' ? -c[0] : -(c[0] as number)));}
         return fail(`unsupported PxL construct: operator ${e.op}`, e.pos);
@@ -603,6 +644,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       case 'bin': {
         const l = value(e.left, scope);
         const r = value(e.right, scope);
+        if (isPoison(l) || isPoison(r)) {return POISON;}
         if (!(l instanceof Series) && !(r instanceof Series)) {
           if (typeof l === 'string' && typeof r === 'string' && e.op === '+') {return l + r;}
           if (isObj(l) && l.t === 'list' && isObj(r) && r.t === 'list' && e.op === '+') {return { t: 'list', items: [...(l as { items: Value[] }).items, ...(r as { items: Value[] }).items] };}
@@ -612,7 +654,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
           [l, r],
           e.pos,
           (t) => {
-            out = binaryType(e.op, t[0] as DataTypeName, t[1] as DataTypeName) ?? fail(`no operator ${e.op} for ${t[0] ?? ''} and ${t[1] ?? ''}`, e.pos);
+            out = binaryType(e.op, t[0] as DataTypeName, t[1] as DataTypeName) ?? failAnalysis(`no operator ${e.op} for ${t[0] ?? ''} and ${t[1] ?? ''}`, e.pos);
             return out;
           },
           (c) => applyBinary(e.op, c[0] as Cell, c[1] as Cell, out),
@@ -634,6 +676,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       if (kwargs.has(kw.name)) {fail(`keyword argument repeated: ${kw.name}`, kw.pos);}
       kwargs.set(kw.name, value(kw.value, scope));
     }
+    if (isPoison(fn) || args.some(isPoison) || [...kwargs.values()].some(isPoison)) {return POISON;}
     if (isObj(fn) && fn.t === 'fn') {return callPx((fn as { module: string }).module, (fn as { name: string }).name, args, kwargs, e.pos);}
     if (isObj(fn) && fn.t === 'method') {return callMethod((fn as { self: DataFrame | Grouped }).self, (fn as { name: string }).name, args, kwargs, e.pos);}
     if (isObj(fn) && fn.t === 'def') {
@@ -665,6 +708,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     }
     if (target.k === 'attr' || target.k === 'index') {
       const frame = value(target.obj, scope);
+      if (isPoison(frame) || isPoison(v)) {return;}
       if (!(frame instanceof DataFrame)) {return fail(`cannot assign into ${describe(frame)}`, pos);}
       const name = target.k === 'attr' ? target.name : str(value(target.index, scope), 'column name', target.index.pos);
       const g = valuesFor(v, frame, pos);
@@ -678,30 +722,42 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
 
   const run = (body: readonly Stmt[], scope: Map<string, Value>): void => {
     for (const s of body) {
-      switch (s.k) {
-        case 'pass':
-          break;
-        case 'import':
-          if (!['px', 'pxtrace', 'pxconfig'].includes(s.module)) {fail(`No module named '${s.module}'`, s.pos);}
-          imported.add(s.module);
-          scope.set(s.module, { t: 'module', name: s.module });
-          break;
-        case 'def':
-          for (const p of s.params) {
-            if (p.type !== undefined && !(PARAM_TYPES as readonly string[]).includes(p.type)) {fail(`parameter type '${p.type}' is not supported (str, int, float, bool, px.Time)`, p.pos);}
-          }
-          scope.set(s.name, { t: 'def', stmt: s });
-          break;
-        case 'return':
-          if (scope === globals) {fail("'return' outside function", s.pos);}
-          throw new Return(s.value === undefined ? null : value(s.value, scope));
-        case 'assign':
-          assign(s.target, value(s.value, scope), scope, s.pos);
-          break;
-        case 'expr':
-          value(s.expr, scope);
-          break;
+      try {
+        statement(s, scope);
+      } catch (error) {
+        // Compile pass: note the analyzer-stage error and walk on (see AnalysisError).
+        if (mode !== 'check' || !(error instanceof AnalysisError)) {throw error;}
+        analysisError ??= error;
+        if (s.k === 'assign' && s.target.k === 'name') {scope.set(s.target.id, POISON);}
+        if (s.k === 'return') {throw new Return(POISON);}
       }
+    }
+  };
+
+  const statement = (s: Stmt, scope: Map<string, Value>): void => {
+    switch (s.k) {
+      case 'pass':
+        break;
+      case 'import':
+        if (!['px', 'pxtrace', 'pxconfig'].includes(s.module)) {fail(`No module named '${s.module}'`, s.pos);}
+        imported.add(s.module);
+        scope.set(s.module, { t: 'module', name: s.module });
+        break;
+      case 'def':
+        for (const p of s.params) {
+          if (p.type !== undefined && !(PARAM_TYPES as readonly string[]).includes(p.type)) {fail(`parameter type '${p.type}' is not supported (str, int, float, bool, px.Time)`, p.pos);}
+        }
+        scope.set(s.name, { t: 'def', stmt: s });
+        break;
+      case 'return':
+        if (scope === globals) {fail("'return' outside function", s.pos);}
+        throw new Return(s.value === undefined ? null : value(s.value, scope));
+      case 'assign':
+        assign(s.target, value(s.value, scope), scope, s.pos);
+        break;
+      case 'expr':
+        value(s.expr, scope);
+        break;
     }
   };
 
@@ -741,6 +797,9 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       if (!bound.has(p.name) && p.default === undefined) {fail(`${f.funcName}: missing argument '${p.name}'`, def.pos);}
     }
     const result = invoke(def, bound);
+    if (isPoison(result)) {
+      continue;
+    }
     if (result instanceof DataFrame) {
       output(f.outputTablePrefix, result);
     } else if (isObj(result) && (result.t === 'list' || result.t === 'tuple')) {
@@ -751,6 +810,9 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     } else {
       fail(`${f.funcName} must return a DataFrame (or a list of them) to be used in exec_funcs, got ${describe(result)}`, def.pos);
     }
+  }
+  if (analysisError !== undefined) {
+    throw analysisError;
   }
   return { outputs, tracepoints: [...tracepoints.values()], usesPxtrace };
 };

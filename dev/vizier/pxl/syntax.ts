@@ -11,7 +11,7 @@ import { parser } from '@lezer/python';
 
 /** A compile (or evaluation) error at a 1-based source position. */
 export class PxlError extends Error {
-  override readonly name = 'PxlError';
+  override readonly name: string = 'PxlError';
   readonly line: number;
   readonly column: number;
   constructor(message: string, pos: Pos, options?: ErrorOptions) {
@@ -20,6 +20,14 @@ export class PxlError extends Error {
     this.column = pos.column;
   }
 }
+
+/**
+ * A syntax error, as Pixie's parser reports one (src/carnot/planner/parser/parser.cc
+ * PypaErrorHandler): the compiler error's message is `SyntaxError: <text>`, the status message
+ * is `<text>` alone. Texts follow pypa's: `Expected \`)\`` for a bracket left open at the end of
+ * the script (compiler_test.cc:2435), `invalid syntax` otherwise (compiler_test.cc:2443).
+ */
+export class PxlSyntaxError extends PxlError {}
 
 export interface Pos {
   readonly line: number;
@@ -123,10 +131,14 @@ export const parsePxl = (source: string): Stmt[] => {
   };
 
   const tree = parser.parse(source);
+  const closers: Readonly<Record<string, string>> = { ArgList: ')', ParamList: ')', ParenthesizedExpression: ')', TupleExpression: ')', ArrayExpression: ']', DictionaryExpression: '}', SetExpression: '}' };
+  const atEnd = source.trimEnd().length;
   tree.iterate({
     enter: (node) => {
       if (node.type.isError) {
-        throw new PxlError('invalid syntax', posOf(node.from));
+        const open = node.node.parent === null ? undefined : closers[node.node.parent.name];
+        const text = open !== undefined && node.from >= atEnd ? `Expected \`${open}\`` : 'invalid syntax';
+        throw new PxlSyntaxError(text, posOf(node.from));
       }
     },
   });

@@ -10,7 +10,7 @@ import { CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPx
 
 const SCRIPT = `import px
 px.display(px.DataFrame(table='all_types'), 'all_types')
-seq = px.DataFrame(table='seq', start_time='-5m')
+seq = px.DataFrame(table='seq')
 px.display(seq, 'seq')
 px.display(px.DataFrame(table='empty'), 'empty')
 `;
@@ -50,6 +50,34 @@ describe("Pixie's Python client (pxapi)", () => {
     ]);
   });
 
+  it("windows rows on the wall clock like Pixie: '-5m' over data dated 2025 is empty, an absolute start is not", async () => {
+    // px.DataFrame start_time: relative times count back from the query's now (api-facts §7 and last
+    // section); seq is dated 2025-11-24T16:00:00Z + i us (support.ts).
+    const script = (start: string) => `import px\npx.display(px.DataFrame(table='seq', start_time='${start}'), 'seq')\n`;
+    const recent = await runPxapi(vizier.address, script('-5m'), ['--mode', 'count']);
+    expect(recent.lines).toContainEqual({ table: 'seq', count: 0 });
+    const all = await runPxapi(vizier.address, script('2025-11-24T16:00:00Z'), ['--mode', 'count']);
+    expect(all.lines).toContainEqual({ table: 'seq', count: 2500 });
+  });
+
+  it('gets head, column selection and computed columns with their semantic types', async () => {
+    const script = "import px\ndf = px.DataFrame(table='all_types', select=['time_', 'upid', 'pod'])\ndf.pid = px.upid_to_pid(df.upid)\ndf.ns = px.pod_name_to_namespace(df.pod)\npx.display(df.head(2), 'two')\n";
+    const py = await runPxapi(vizier.address, script);
+    expect(pxapiTables(py.lines).get('two')).toEqual([
+      ['1764000000000000000', '00000001-0000-04d2-0000-000000003039', 'default/web-1', '1234', 'default'],
+      ['1764000001000000000', 'ffffffff-ffff-ffff-0000-000000000001', '', '4294967295', ''],
+    ]);
+    // pod_name_to_namespace declares ST_NAMESPACE_NAME (metadata_ops.h:225); upid_to_pid none.
+    expect(py.lines.find((l) => l['table'] === 'two' && 'semantics' in l)?.['semantics']).toEqual(['ST_NONE', 'ST_UPID', 'ST_POD_NAME', 'ST_NONE', 'ST_NAMESPACE_NAME']);
+  });
+
+  it('cannot connect to a cluster id Pixie Cloud does not know: GetClusterInfo answers an empty list', async () => {
+    // vizier_cluster_grpc.go:63-91 looks the id up and returns what it finds; pxapi 0.9.0 indexes
+    // the first cluster of the answer, so an empty list fails there (the Go client: ErrClusterNotFound).
+    const py = await runPxapi(vizier.address, SCRIPT, ['--cluster', '11111111-2222-4333-8444-000000000000']);
+    expect(py.lines.at(-1)?.['error']).toMatchObject({ type: 'IndexError', grpc_code: null });
+  });
+
   it('decrypts encrypted batches (use_encryption=True) to the same rows, with no plaintext warning', async () => {
     const py = await runPxapi(vizier.address, SCRIPT, ['--encrypt']);
     expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
@@ -70,11 +98,9 @@ describe("Pixie's Python client (pxapi)", () => {
     const raw = await rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: script });
     const details = (raw.messages[0]?.['status'] as { error_details: { compiler_error: { line: string; column: string; message: string } }[] }).error_details;
     expect(error.compiler_errors).toEqual(details.map((d) => [Number(d.compiler_error.line), Number(d.compiler_error.column), d.compiler_error.message]));
-    expect(error.compiler_errors).toEqual([
-      [2, 25, "Table 'nope' not found."],
-      [3, 11, "'px' object has no attribute 'not_a_function'"],
-      [4, 1, "cannot serve output 'x': no dataset table of that name and no known DataFrame source"],
-    ]);
+    // The first error Pixie's compiler meets: the AST walk (line 3) precedes the table lookup (line 2)
+    // (src/carnot/planner/compiler/compiler.cc:62-70).
+    expect(error.compiler_errors).toEqual([[3, 11, "'px' object has no attribute 'not_a_function'"]]);
   });
 
   it("gets Pixie's auth error for a bad API key", async () => {

@@ -267,8 +267,8 @@ describe('compile checker (Pixie-style errors with line and column)', () => {
   it("compiles the project's scripts with every function checked", () => {
     const engine = new PxlEngine(replayBackend(loadRecordings(FIXTURES)));
     for (const [source, fn] of [[CPU_THROTTLE, 'cpu_throttle'], [POD_BIRTH, 'pod_birth'], [POD_BIRTH_LITE, 'pod_birth_lite']] as const) {
-      const result = engine.compile(source, [{ funcName: fn, outputTablePrefix: fn, args: [{ name: 'start_time', value: '-5m' }, { name: 'end_time', value: '-0s' }, { name: 'namespace', value: '' }] }]);
-      expect(result.ok ? result.script.tracepoints.map((t) => t.table) : result.errors).toEqual([`kg_${fn}`]);
+      const result = engine.compile(source, [{ funcName: fn, outputTablePrefix: fn, args: [{ name: 'start_time', value: '-5m' }, { name: 'end_time', value: '-0s' }, { name: 'namespace', value: '' }] }], true);
+      expect(result.ok ? result.script.tracepoints.map((t) => t.table) : result.failure).toEqual([`kg_${fn}_v2`]);
     }
   });
 });
@@ -288,11 +288,11 @@ px.display(px.DataFrame(table='process_stats', start_time='2000-01-01T00:00:00Z'
 `;
     const compiled = engine.compile(script, []);
     if (!compiled.ok) {
-      throw new Error(JSON.stringify(compiled.errors));
+      throw new Error(JSON.stringify(compiled.failure));
     }
     const ran = engine.run(compiled.script, [], false);
     if (!ran.ok) {
-      throw new Error(JSON.stringify(ran.errors));
+      throw new Error(JSON.stringify(ran.failure));
     }
     const byName = new Map(ran.tables.map((t) => [t.name, t.table]));
     expect([...byName.keys()]).toEqual(['agg', 'output', 'output_1', 'agg_1']);

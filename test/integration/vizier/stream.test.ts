@@ -11,7 +11,7 @@ import { API_KEY, CLUSTER, SICK_CLUSTER, batchOf, rawExecute, startTestVizier, w
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const THREE_TABLES = `import px
-seq = px.DataFrame(table='seq', start_time='-5m')
+seq = px.DataFrame(table='seq')
 px.display(seq, 'seq')
 px.display(px.DataFrame('all_types'), 'all_types')
 e = px.DataFrame(table='empty')
@@ -120,37 +120,56 @@ describe('ExecuteScript stream order', () => {
     expect(Object.fromEntries(tableRows(result))).toEqual({ seq: 1500, all_types: 3, empty: 0 });
   });
 
-  it('serves exec_funcs outputs under their output_table_prefix', async () => {
+  it('serves exec_funcs outputs under their output_table_prefix, windowed by their arguments', async () => {
     const script = "import px\n\ndef cpu(start: str):\n    df = px.DataFrame(table='seq', start_time=start)\n    return df\n";
-    const result = await run({ query_str: script, exec_funcs: [{ func_name: 'cpu', arg_values: [{ name: 'start', value: '-5m' }], output_table_prefix: 'cpu_out' }] });
-    expect(result.status.code).toBe(grpc.status.OK);
-    expect(Object.fromEntries(tableRows(result))).toEqual({ cpu_out: 2500 });
+    const call = (start: string) => run({ query_str: script, exec_funcs: [{ func_name: 'cpu', arg_values: [{ name: 'start', value: start }], output_table_prefix: 'cpu_out' }] });
+    // seq is dated 2025-11-24 (support.ts): '-5m' is relative to the wall clock, as in Pixie, so it
+    // selects nothing (api-facts, last section); an absolute start at the data's first row selects all.
+    const recent = await call('-5m');
+    expect(recent.status.code).toBe(grpc.status.OK);
+    expect(Object.fromEntries(tableRows(recent))).toEqual({ cpu_out: 0 });
+    const all = await call('2025-11-24T16:00:00Z');
+    expect(Object.fromEntries(tableRows(all))).toEqual({ cpu_out: 2500 });
   });
 });
 
 describe('ExecuteScript errors', () => {
-  it('answers compile errors with one status message (code 3, every line and column) then INVALID_ARGUMENT', async () => {
+  it('answers a compile error with one status message (code 3, the first error Pixie meets) then INVALID_ARGUMENT', async () => {
+    // Three errors: Pixie walks the whole AST before its Analyzer looks tables up
+    // (src/carnot/planner/compiler/compiler.cc:62-70 CompileToIR: QueryToIR, then Analyze), so the
+    // unknown px attribute on line 3 is reported, alone, before the unknown table on line 2; the
+    // status message is the error's own text (ir/ast_utils.h:50-55 CreateAstError).
     const script = "import px\ndf = px.DataFrame(table='nope')\ndf.x = px.not_a_function(df.n)\npx.display(df)\n";
     const result = await run({ query_str: script });
-    expect(result.status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(result.status).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "rpc error: code = InvalidArgument desc = 'px' object has no attribute 'not_a_function'" });
     expect(result.messages).toHaveLength(1);
-    const status = result.messages[0]?.['status'] as { code: number; error_details: { compiler_error: { line: string; column: string; message: string } }[] };
+    const status = result.messages[0]?.['status'] as { code: number; message: string; error_details: { compiler_error: { line: string; column: string; message: string } }[] };
     expect(status.code).toBe(3);
-    expect(status.error_details.map((d) => [d.compiler_error.line, d.compiler_error.column, d.compiler_error.message])).toEqual([
-      ['2', '25', "Table 'nope' not found."],
-      ['3', '11', "'px' object has no attribute 'not_a_function'"],
-      ['4', '1', "cannot serve output 'output': no dataset table of that name and no known DataFrame source"],
-    ]);
+    expect(status.message).toBe("'px' object has no attribute 'not_a_function'");
+    expect(status.error_details.map((d) => [d.compiler_error.line, d.compiler_error.column, d.compiler_error.message])).toEqual([['3', '11', "'px' object has no attribute 'not_a_function'"]]);
     expect(result.messages[0]?.['query_id']).toMatch(UUID);
   });
 
-  it('rejects unknown #px:set flags and unbalanced brackets with their position', async () => {
-    const flag = await run({ query_str: "#px:set bogus=1\nimport px\npx.display(px.DataFrame('seq'), 'seq')\n" });
-    expect(flag.status.code).toBe(grpc.status.INVALID_ARGUMENT);
+  it('refuses an unknown #px:set flag as a plain error before compiling, and a syntax error as SyntaxError', async () => {
+    // query_flags.go:116 `%s is not a valid flag`, returned by getPlanOpts before any status message
+    // (query_executor.go:284-291, 469-473); the proxies keep its code, UNKNOWN for a plain Go error.
+    const flag = await run({ query_str: "#px:set bogus_flag=1\nimport px\npx.display(px.DataFrame('seq'), 'seq')\n" });
+    expect(flag.status).toEqual({ code: grpc.status.UNKNOWN, details: 'rpc error: code = Unknown desc = bogus_flag is not a valid flag' });
+    expect(flag.messages).toHaveLength(0);
+    // parser.cc PypaErrorHandler: compiler error `SyntaxError: <pypa text>`, status message the text.
     const syntax = await run({ query_str: "import px\npx.display(px.DataFrame('seq')\n" });
-    const details = (m: StreamResult) => (m.messages[0]?.['status'] as { error_details: { compiler_error: { line: string; column: string } }[] }).error_details[0]?.compiler_error;
-    expect(details(flag)).toMatchObject({ line: '1', column: '1' });
-    expect(details(syntax)).toMatchObject({ line: '2', column: '11' });
+    const status = syntax.messages[0]?.['status'] as { message: string; error_details: { compiler_error: { line: string; message: string } }[] };
+    expect(syntax.status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(status.error_details).toHaveLength(1);
+    expect(status.error_details[0]?.compiler_error.message).toMatch(/^SyntaxError: /);
+    expect(status.message).toBe(status.error_details[0]?.compiler_error.message.replace(/^SyntaxError: /, ''));
+  });
+
+  it('refuses a script that displays nothing (InvalidArgument, no position)', async () => {
+    // compiler.cc:136-145 VerifyGraphHasResultSink.
+    const result = await run({ query_str: "import px\ndf = px.DataFrame(table='seq')\n" });
+    expect(result.status).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'rpc error: code = InvalidArgument desc = query does not output a result, please add a px.display() statement' });
+    expect(result.messages[0]?.['status']).toMatchObject({ code: 3, message: 'query does not output a result, please add a px.display() statement', error_details: [] });
   });
 
   it('answers a bad API key with INTERNAL "Auth middleware failed" and sends nothing', async () => {
@@ -190,11 +209,11 @@ describe('ExecuteScript errors', () => {
 });
 
 describe('mutations', () => {
-  const TRACE = (name: string) => `import px
+  const TRACE = (name: string, table = 'tcp_drops') => `import px
 import pxtrace
 program = """kprobe:tcp_drop { printf("time_:%llu pid:%u", nsecs, pid); }"""
-pxtrace.UpsertTracepoint('${name}', 'seq', program, pxtrace.kprobe(), '10m')
-px.display(px.DataFrame(table='seq'), 'seq')
+pxtrace.UpsertTracepoint('${name}', '${table}', program, pxtrace.kprobe(), '10m')
+px.display(px.DataFrame(table='${table}'), '${table}')
 `;
   const mutationOf = (r: StreamResult) => r.messages[0]?.['mutation_info'] as { status: { code: number; message: string }; states: { id: string; name: string; state: number }[] };
 
@@ -212,7 +231,8 @@ px.display(px.DataFrame(table='seq'), 'seq')
     expect(mutationOf(running).status.code).toBe(0);
     expect(mutationOf(running).states).toEqual([{ id: mutationOf(pending).states[0]?.id, name: 'drops', state: 2 }]);
     expect(running.messages[1]?.['meta_data']).not.toBeNull();
-    expect(Object.fromEntries(tableRows(running))).toEqual({ seq: 2500 });
+    // The dataset's recorded tcp_drops rows, readable now that the tracepoint is deployed.
+    expect(Object.fromEntries(tableRows(running))).toEqual({ tcp_drops: 3 });
   });
 
   it('keeps a never-ready tracepoint PENDING and reports a FAILED one by name (still code 14)', async () => {
@@ -229,10 +249,21 @@ px.display(px.DataFrame(table='seq'), 'seq')
     }
   });
 
-  it('ignores pxtrace without mutation=true, as Pixie does (no mutation_info)', async () => {
-    const result = await run({ query_str: TRACE('ignored') });
-    expect(result.status.code).toBe(grpc.status.OK);
+  it('without mutation=true deploys nothing: no mutation_info, and the declared table does not exist', async () => {
+    // Only mutation requests run CompileTrace (query_executor.go:476-480); the planner then knows
+    // no table `never_deployed` (memory_source_ir.cc:116), although the dataset holds its rows.
+    const result = await run({ query_str: TRACE('ignored', 'never_deployed') });
     expect(result.messages.every((m) => m['mutation_info'] === null)).toBe(true);
+    expect(result.status).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "rpc error: code = InvalidArgument desc = Table 'never_deployed' not found." });
+  });
+
+  it('serves a deployed tracepoint table without data as a normal empty result', async () => {
+    for (const expected of [grpc.status.UNAVAILABLE, grpc.status.OK]) {
+      expect((await run({ query_str: TRACE('fresh', 'fresh_table'), mutation: true })).status.code).toBe(expected);
+    }
+    const later = await run({ query_str: "import px\npx.display(px.DataFrame(table='fresh_table'), 'fresh')\n" });
+    expect(later.status.code).toBe(grpc.status.OK);
+    expect(Object.fromEntries(tableRows(later))).toEqual({ fresh: 0 });
   });
 });
 
@@ -402,8 +433,28 @@ describe('HealthCheck and GetClusterInfo', () => {
     expect(BigInt(clusters[0]?.id.high_bits ?? 0).toString(16)).toBe('1111111122224333');
     const one = await call({ id: { high_bits: BigInt('0x1111111122224333').toString(), low_bits: BigInt('0x8444555555555555').toString() } }, API_KEY);
     expect((one.value?.['clusters'] as unknown[]).length).toBe(1);
+    // An unknown id is an empty list, not an error: Pixie Cloud's GetClusterInfo filters the org's
+    // clusters (src/cloud/api/controllers/vizier_cluster_grpc.go:63-91; api-facts, last section).
+    const unknown = await call({ id: { high_bits: '1', low_bits: '2' } }, API_KEY);
+    expect(unknown.error).toBeNull();
+    expect(unknown.value?.['clusters'] ?? []).toEqual([]);
     const denied = await call({}, 'nope');
     expect(denied.error?.code).toBe(grpc.status.INTERNAL);
     client.close();
+  });
+
+  it('reads the API key only from pixie-api-key: the key as a bearer token is refused', async () => {
+    // session_middleware.go:142-204 getAugmentedToken: keys come from `pixie-api-key` (:146); a
+    // bearer value is taken as a user token (:181), which an API key is not.
+    const client = new grpc.Client(vizier.address, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `bearer ${API_KEY}`);
+    const error = await new Promise<grpc.ServiceError | null>((resolve) => {
+      client.makeUnaryRequest('/px.cloudapi.VizierClusterInfo/GetClusterInfo', (r: Record<string, unknown>) => encode(pb.GetClusterInfoRequest, r), (b: Buffer) => b, {}, metadata, (e) => {
+        resolve(e);
+      });
+    });
+    client.close();
+    expect({ code: error?.code, details: error?.details }).toEqual({ code: grpc.status.INTERNAL, details: 'Auth middleware failed: failed to fetch token - unauthenticated' });
   });
 });

@@ -54,6 +54,14 @@ export const writeDataset = (rows = 2500): string => {
     }),
   );
   writeFileSync(path.join(dir, 'empty.json'), JSON.stringify({ relation: [{ name: 'time_', type: 'TIME64NS' }], columns: { time_: [] } }));
+  // Recorded output of a `printf("time_:%llu pid:%u", nsecs, pid)` tracepoint, and of one that is
+  // never deployed: served only once a mutation deployed a tracepoint writing that table.
+  for (const table of ['tcp_drops', 'never_deployed']) {
+    writeFileSync(
+      path.join(dir, `${table}.json`),
+      JSON.stringify({ relation: [{ name: 'time_', type: 'TIME64NS' }, { name: 'pid', type: 'INT64' }], columns: { time_: ['1764000000000000000', '1764000000000001000', '1764000000000002000'], pid: ['10', '11', '12'] } }),
+    );
+  }
   return dir;
 };
 

@@ -16,6 +16,8 @@ interface Row {
   throttledNs: [number, number];
   cpuNs?: number;
   quotaNs?: number;
+  /** Pixie's metadata does not know the pod: its name columns are empty. */
+  unnamed?: boolean;
 }
 
 /** A cpu_throttle result table for one window, as the script returns it. */
@@ -27,11 +29,11 @@ const table = async (name: string, startMs: number, rows: Row[]) => {
     last_time: { type: 'time', values: rows.map(() => BigInt(startMs + 59_500) * MS) },
     samples: col('int', () => 60),
     node: col('string', () => 'gke-pool-1'),
-    namespace: col('string', () => 'shop'),
-    pod: col('string', (r) => `shop/${r.pod}`),
+    namespace: col('string', (r) => (r.unnamed === true ? '' : 'shop')),
+    pod: col('string', (r) => (r.unnamed === true ? '' : `shop/${r.pod}`)),
     pod_uid: col('string', (r) => `uid-${r.pod}`),
-    owner_references: col('string', (r) => JSON.stringify([{ kind: 'ReplicaSet', name: `${r.deployment}-7d9f8` }])),
-    deployment: col('string', (r) => r.deployment),
+    owner_references: col('string', (r) => (r.unnamed === true ? '' : JSON.stringify([{ kind: 'ReplicaSet', name: `${r.deployment}-7d9f8` }]))),
+    deployment: col('string', (r) => (r.unnamed === true ? '' : r.deployment)),
     container_name: col('string', (r) => (r.cpuNs === undefined ? '' : r.container)),
     container_id: col('string', (r) => (r.cpuNs === undefined ? '' : `c0ffee${r.pod}`)),
     container_key: col('string', (r) => `c0ffee${r.pod}`),
@@ -116,6 +118,15 @@ describe('throttleCounters', () => {
     const [counters] = throttleCounters(await table('t', t0, [unmeasured]), windowOf(0), 'lab');
     expect(counters).not.toHaveProperty('cpuUsedNs');
     expect(counters?.identity.container).toBe('c0ffeecart-7d9f8-abcde');
+  });
+
+  it('names a pod the metadata does not know by its cgroup (pod<uid>), so unnamed pods stay apart', async () => {
+    const rows = [{ ...bursty(0), unnamed: true }, { ...bursty(0), pod: 'other', unnamed: true }];
+    const counters = throttleCounters(await table('t', t0, rows), windowOf(0), 'lab');
+    expect(counters.map((c) => [c.identity.namespace, c.identity.pod, c.identity.owner])).toEqual([
+      ['', 'poduid-cart-7d9f8-abcde', { kind: 'Pod', name: 'poduid-cart-7d9f8-abcde' }],
+      ['', 'poduid-other', { kind: 'Pod', name: 'poduid-other' }],
+    ]);
   });
 
   it('drops rows of containers without a quota', async () => {

@@ -4,7 +4,7 @@ Usage: python pxapi_run.py --addr 127.0.0.1:PORT --cluster UUID --api-key-env VA
                            [--tls-ca ca.pem] [--encrypt] [--mode rows|count]
 
 Output, one JSON object per line (canonical, so tests can compare clients):
-  {"table": name, "columns": [[name, type], ...]}             when a table's rows start
+  {"table": name, "columns": [[name, type], ...], "semantics": [ST_..., ...]}  when a table's rows start
   {"table": name, "row": [v, ...]}                           per row (mode rows)
   {"table": name, "count": n}                                 at a table's end
   {"error": {"type": cls, "message": text, "compiler_errors": [[line, col, msg], ...]}}
@@ -91,7 +91,8 @@ async def run(args, script):
         async for row in sub:
             relation = row.relation
             if not header:
-                emit({"table": sub.table_name, "columns": [[relation.get_col_name(i), TYPE_NAMES[relation._columns[i].column_type]] for i in range(relation.num_cols())]})
+                emit({"table": sub.table_name, "columns": [[relation.get_col_name(i), TYPE_NAMES[relation._columns[i].column_type]] for i in range(relation.num_cols())],
+                      "semantics": [vpb.SemanticType.Name(relation._columns[i].column_semantic_type) for i in range(relation.num_cols())]})
                 header = True
             if args.mode == "rows":
                 emit({"table": sub.table_name, "row": [canonical(row[i], relation._columns[i].column_type) for i in range(relation.num_cols())]})
