@@ -49,7 +49,9 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       registerStop: (s) => {
         stop = s;
       },
-      remediateEnv: { REMEDIATION_COOLDOWN: `${COOLDOWN_SECONDS}s`, REMEDIATION_MAX_ACTIONS_PER_RUN: '1000' },
+      terraformVariables: { remediation_cooldown: `${COOLDOWN_SECONDS}s` },
+      // The burst below changes 200 workloads in one window: more than Terraform's limit of 50 per run.
+      remediateEnv: { REMEDIATION_MAX_ACTIONS_PER_RUN: '1000' },
     });
     const result = await runDemoCycle(prepared, { progress: () => undefined, keep: false, reportFile: path.join(dir, 'report.html'), startedAt: seedStarted });
     cycle = result.cycle;

@@ -162,7 +162,9 @@ variable "schedules" {
 }
 
 variable "birth_probe" {
-  type        = string
+  type = string
+  # Null (e.g. from a root that leaves the choice to the module) means the default.
+  nullable    = false
   default     = "pod_birth_lite"
   description = "The pod birth probe observe-births deploys on every node. pod_birth_lite (default, always-on): the birth cascade without cgroup limit writes and without the runtime's syscall count, so no BPF program runs on every write or syscall of the node. pod_birth: the full certificate, at about 150 ns of CPU on every syscall of every process of the node while it is deployed (docs/benchmarks.md); choose it for a rollout you want to see in full, then switch back."
 
@@ -173,7 +175,9 @@ variable "birth_probe" {
 }
 
 variable "log_level" {
-  type        = string
+  type = string
+  # Null (e.g. from a root that leaves the choice to the module) means the default.
+  nullable    = false
   default     = "INFO"
   description = "Lowest log severity the functions write (DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL), as shared/log.ts knows them."
 
