@@ -91,3 +91,19 @@ export const SCHEDULE_DEFAULTS = {
 
 /** The scheduled functions. */
 export type ScheduledFunction = 'observe-throttle' | 'observe-births';
+
+/**
+ * How many throttle schedule intervals a finding's evidence may age before remediate refuses it
+ * (REMEDIATION_MAX_EVIDENCE_AGE, Terraform `remediation.max_evidence_age`, unset): by then two newer
+ * runs have described the workload, and Pub/Sub's retries of a push (10-600 s backoff) are over.
+ */
+export const EVIDENCE_AGE_SCHEDULE_INTERVALS = 3;
+
+/** Minutes between two runs of a `*\/N * * * *` schedule. */
+export const scheduleStepMinutes = (schedule: string): number => {
+  const match = /^\*\/(\d+) \* \* \* \*$/.exec(schedule.trim());
+  if (!match?.[1]) {
+    throw new Error(`${schedule} is not a "*/N * * * *" schedule`);
+  }
+  return Number(match[1]);
+};

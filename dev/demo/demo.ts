@@ -28,8 +28,8 @@ export interface PrepareOptions {
   readonly logFile: string;
   readonly progress: (message: string) => void;
   readonly registerStop: (stop: () => Promise<void>) => void;
+  readonly terraformVariables?: StackOptions['terraformVariables'];
   readonly remediateEnv?: StackOptions['remediateEnv'];
-  readonly maxDeliveryAttempts?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -50,7 +50,7 @@ export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo
     progress,
     registerStop: options.registerStop,
     ...(options.remediateEnv === undefined ? {} : { remediateEnv: options.remediateEnv }),
-    ...(options.maxDeliveryAttempts === undefined ? {} : { maxDeliveryAttempts: options.maxDeliveryAttempts }),
+    ...(options.terraformVariables === undefined ? {} : { terraformVariables: options.terraformVariables }),
   });
   vizierLog.to = stack;
   progress('seeding the workloads the kernel data names (Deployment -> ReplicaSet -> Pod, as the controllers would)');

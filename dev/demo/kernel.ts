@@ -18,6 +18,7 @@ import { type Recording, runBirthScenario, runThrottleScenario } from '../lab/sc
 import { type StartedProcess, startProcess } from '../process.ts';
 import { PxlEngine } from '../vizier/pxl/engine.ts';
 import { liveBackend } from '../vizier/pxl/live.ts';
+import { loadRecordings, replayShiftNs, shiftRecording } from '../vizier/pxl/replay.ts';
 import { startVizier } from '../vizier/server.ts';
 import { coveringWindow, type RequestWindow } from './windows.ts';
 import { DEMO_BIRTHS, DEMO_WORKLOADS, THROTTLE_DURATION_MS } from './workloads.ts';
@@ -87,24 +88,33 @@ export interface KernelFeed {
 
 const readRecording = async (dir: string, name: string): Promise<Recording> => JSON.parse(await readFile(path.join(dir, `${name}.json`), 'utf8')) as Recording;
 
-/** The local Vizier process running the PxL scripts over recordings. */
-export const replayFeed = (choice: KernelChoice, dir = RECORDINGS_DIR): KernelFeed => ({
-  choice,
-  startVizier: async () => {
-    const ready = /vizier listening on (\S+)/;
-    const child = await startProcess(process.execPath, [path.join(ROOT, 'dev', 'vizier', 'main.ts'), '--replay', dir], { ready, timeoutMs: 60_000 });
-    const address = ready.exec(child.output())?.[1];
-    if (address === undefined) {
-      await child.stop();
-      throw new Error(`the local Vizier printed no address:\n${child.output()}`);
-    }
-    return { address, process: child, stop: () => child.stop() };
-  },
-  produce: async () => {
-    const [throttle, birth] = await Promise.all([readRecording(dir, 'throttle'), readRecording(dir, 'birth')]);
-    return { throttle: coveringWindow(throttle, 3), births: coveringWindow(birth, 1) };
-  },
-});
+/**
+ * The local Vizier process running the PxL scripts over recordings, moved in time so the latest
+ * recording ends when the Vizier starts: the findings' windows are then as fresh as a scheduled
+ * run's, which remediate requires (it refuses evidence older than REMEDIATION_MAX_EVIDENCE_AGE).
+ */
+export const replayFeed = (choice: KernelChoice, dir = RECORDINGS_DIR): KernelFeed => {
+  const endsAt = new Date();
+  return {
+    choice,
+    startVizier: async () => {
+      const ready = /vizier listening on (\S+)/;
+      const child = await startProcess(process.execPath, [path.join(ROOT, 'dev', 'vizier', 'main.ts'), '--replay', dir, '--replay-ends-at', endsAt.toISOString()], { ready, timeoutMs: 60_000 });
+      const address = ready.exec(child.output())?.[1];
+      if (address === undefined) {
+        await child.stop();
+        throw new Error(`the local Vizier printed no address:\n${child.output()}`);
+      }
+      return { address, process: child, stop: () => child.stop() };
+    },
+    produce: async () => {
+      // The same shift as the Vizier's: computed over every recording it loaded.
+      const shift = replayShiftNs(loadRecordings(dir), BigInt(endsAt.getTime()) * 1_000_000n);
+      const [throttle, birth] = await Promise.all([readRecording(dir, 'throttle'), readRecording(dir, 'birth')]);
+      return { throttle: coveringWindow(shiftRecording(throttle, shift), 3), births: coveringWindow(shiftRecording(birth, shift), 1) };
+    },
+  };
+};
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,10 @@
 /**
  * The whole pipeline on one machine, as the demo and the end-to-end tests run it: the local
  * Vizier (over live or recorded kernel data), the official Pub/Sub emulator, a real kube-apiserver,
- * the findings topic/schema/push subscriptions as Terraform makes them (push endpoints = the local
- * function URLs), and the built function bundles under functions-framework with the environment
- * Terraform gives them. Every process's output goes to one log file; `stop()` stops everything
+ * and the deployment as Terraform plans it for the demo's variables (dev/terraform/deployment.ts,
+ * dev/twin/deploy.ts): the topics, schema and every subscription as declared (push endpoints = the
+ * local function URLs), and the function bundles Terraform uploads under functions-framework with
+ * exactly the environment Terraform gives them. Every process's output goes to one log file; `stop()` stops everything
  * that started, last first, and is safe to call at any time (also from a signal handler).
  *
  * @module
@@ -13,9 +14,11 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { type LocalKube, startLocalKube } from '../kube/local-kube.ts';
 import { applyManifests } from '../kube/manifests.ts';
-import { freePort, type StartedProcess, startProcess } from '../process.ts';
+import type { StartedProcess } from '../process.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../pubsub/emulator.ts';
-import { type FindingsTopology, provisionFindingsTopic, pushSubscription } from '../pubsub/provision.ts';
+import type { FindingsTopology } from '../pubsub/provision.ts';
+import { type Deployment, renderDeployment, type RootVariables } from '../terraform/deployment.ts';
+import { provisionTwinPubsub, startTwinFunction, type TwinPubsub, twinEnvironment } from '../twin/deploy.ts';
 import { type KernelMode, VIZIER_API_KEY, VIZIER_CLUSTER_ID, type VizierHandle } from './kernel.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -44,10 +47,13 @@ export interface StackOptions {
   readonly kernelMode: KernelMode;
   /** Every process's output, line by line with its name. */
   readonly logFile: string;
-  /** Remediate's environment on top of the demo's (e.g. REMEDIATION_COOLDOWN for tests). */
+  /** Terraform variables of terraform/examples/basic over the demo's (e.g. remediation_cooldown for tests). */
+  readonly terraformVariables?: RootVariables;
+  /**
+   * Remediate's environment beyond what Terraform accepts (tests only: e.g. more actions per run
+   * than Terraform's limit of 50, for a burst test); logged as a deviation.
+   */
   readonly remediateEnv?: Readonly<Record<string, string>>;
-  /** Push subscription settings (tests shorten the ack deadline). */
-  readonly maxDeliveryAttempts?: number;
   readonly progress?: (message: string) => void;
   /** Receives `stop` as soon as the first thing started, so a signal handler can stop a half-started stack. */
   readonly registerStop?: (stop: () => Promise<void>) => void;
@@ -74,16 +80,38 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Remediate's settings in the demo: apply mode (clearly said by the demo), the rest as Terraform's defaults. */
-export const DEMO_REMEDIATE_ENV = {
-  REMEDIATION_MODE: 'apply',
-  REMEDIATION_MIN_WINDOWS: '3',
-  REMEDIATION_MAX_STEP: '2',
-  REMEDIATION_CEILING_MILLICORES: '4000',
-  REMEDIATION_COOLDOWN: '1h',
-  REMEDIATION_MAX_ACTIONS_PER_RUN: '50',
-  REMEDIATION_RESIZE_IN_PLACE: 'true',
+/**
+ * The demo's deployment, as Terraform variables of terraform/examples/basic (the functions'
+ * environment is what Terraform makes of them): apply mode (clearly said by the demo), the full
+ * birth certificate probe its recordings hold, debug logs, in-place resize, dead letters after
+ * Pub/Sub's minimum of 5 attempts; the local Vizier's cluster id and key.
+ */
+export const DEMO_TERRAFORM_VARIABLES = {
+  project_id: DEMO_PROJECT,
+  region: 'europe-west1',
+  cluster_name: DEMO_CLUSTER,
+  cluster_location: 'europe-west1',
+  pixie_cluster_id: VIZIER_CLUSTER_ID,
+  pixie_api_key: VIZIER_API_KEY,
+  remediation_mode: 'apply',
+  remediation_max_actions_per_run: 50,
+  remediation_resize_in_place: true,
+  birth_probe: 'pod_birth',
+  log_level: 'DEBUG',
+  findings_max_delivery_attempts: 5,
 } as const;
+
+/** The findings topic, its dead-letter topic and the subscription that holds dead letters, on the twin. */
+const twinTopology = (pubsub: PubSub, deployment: Deployment, twin: TwinPubsub): FindingsTopology => {
+  const findings = deployment.topics.find((t) => t.schema !== undefined);
+  const deadLetterName = deployment.subscriptions.find((s) => s.deadLetter !== undefined)?.deadLetter?.topic;
+  const hold = deployment.subscriptions.find((s) => s.topic === deadLetterName);
+  const deadLetterSubscription = hold === undefined ? undefined : twin.subscriptions[hold.name];
+  if (findings?.schema === undefined || deadLetterName === undefined || deadLetterSubscription === undefined) {
+    throw new Error('Terraform\'s plan has no schema-enforced findings topic with a held dead-letter topic');
+  }
+  return { schemaName: findings.schema.name, topic: pubsub.topic(findings.name), deadLetterTopic: pubsub.topic(deadLetterName), deadLetterSubscription };
+};
 
 /** Stops registered things last first; later registrations during a stop are stopped too. */
 class Cleanups {
@@ -121,17 +149,6 @@ const teeToLog = (log: WriteStream, name: string, child: StartedProcess): void =
   });
 };
 
-const startFunction = async (name: FunctionName, env: Readonly<Record<string, string>>): Promise<RunningFunction> => {
-  const port = await freePort();
-  const dir = path.join(ROOT, 'dist', 'functions', name);
-  const child = await startProcess(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', '.bin', 'functions-framework'), '--source', dir, '--target', name, '--port', String(port)],
-    { cwd: dir, env: { ...process.env, METADATA_SERVER_DETECTION: 'none', ...env }, ready: /Serving function/, timeoutMs: 60_000 },
-  );
-  return { name, url: `http://127.0.0.1:${port}/`, process: child };
-};
-
 /**
  * Starts the stack. On failure, everything already started is stopped before the error is
  * rethrown. `signal` aborts the start the same way.
@@ -148,7 +165,20 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   const stop = (): Promise<void> => (stopping ??= cleanups.run(logLine));
   options.registerStop?.(stop);
   try {
-    progress('starting the local Vizier, the Pub/Sub emulator and the kube-apiserver');
+    progress('planning terraform/examples/basic with the demo\'s variables; starting the local Vizier, the Pub/Sub emulator and the kube-apiserver');
+    const planning = new AbortController();
+    const planned = renderDeployment({
+      distDir: path.join(ROOT, 'dist', 'functions'),
+      variables: { ...DEMO_TERRAFORM_VARIABLES, ...options.terraformVariables },
+      signal: planning.signal,
+    });
+    // Awaited after the other starts; a failure is reported then (not as an unhandled rejection now).
+    planned.catch(() => undefined);
+    // A stop while tofu still runs ends it, and waits until its work copy is removed.
+    cleanups.add('terraform plan', async () => {
+      planning.abort();
+      await planned.catch(() => undefined);
+    });
     const settled = await Promise.allSettled([
       options.startVizier().then((v) => {
         cleanups.add('local Vizier', () => v.stop());
@@ -190,49 +220,46 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
 
     const pubsub = new PubSub({ projectId: DEMO_PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
     cleanups.add('Pub/Sub client', () => pubsub.close());
-    progress('creating the finding schema, the schema-enforced findings topic and its dead-letter topic');
-    const topology = await provisionFindingsTopic(pubsub, 'kg');
-    const topicId = topology.topic.name.split('/').pop() ?? '';
 
-    const common = { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: DEMO_PROJECT, KG_CLUSTER_NAME: DEMO_CLUSTER, LOG_LEVEL: 'DEBUG' };
-    const observeEnv = {
-      ...common,
-      FINDINGS_TOPIC: topicId,
-      PIXIE_API_KEY: VIZIER_API_KEY,
-      PIXIE_CLUSTER_ID: VIZIER_CLUSTER_ID,
-      PIXIE_CLOUD_ADDR: vizier.address,
-      PIXIE_INSECURE: 'true',
-      KG_KERNEL_SOURCE: options.kernelMode === 'live' ? 'local' : 'replay',
+    // Every function, its environment and the Pub/Sub topology come from Terraform's plan of
+    // terraform/examples/basic with the demo's variables (dev/terraform/deployment.ts); the twin
+    // only puts in its local endpoints and the secret.
+    const deployment = await planned;
+    const local = {
+      pubsubEmulatorHost: emulator.host,
+      pixieAddress: vizier.address,
+      secrets: { PIXIE_API_KEY: VIZIER_API_KEY },
+      kubeconfigs: { remediate: kubeconfigs.remediator, record: kubeconfigs.recorder },
+      kernelSource: options.kernelMode === 'live' ? 'local' : 'replay',
     };
-    const envs: Record<FunctionName, Record<string, string>> = {
-      'observe-throttle': observeEnv,
-      // The demo shows the full certificate (limit writes, the runtime's syscall count): the opt-in
-      // probe, which is also what its recordings hold. Production deploys pod_birth_lite by default.
-      'observe-births': { ...observeEnv, KG_BIRTH_PROBE: 'pod_birth' },
-      remediate: { ...common, FINDINGS_TOPIC: topicId, KUBECONFIG: kubeconfigs.remediator, ...DEMO_REMEDIATE_ENV, ...options.remediateEnv },
-      record: { ...common, KUBECONFIG: kubeconfigs.recorder },
-    };
-    progress('starting the built function bundles under functions-framework');
+    progress('starting the function bundles Terraform uploads, with the environment Terraform sets');
     const started: RunningFunction[] = [];
     for (const name of FUNCTION_NAMES) {
-      const fn = await startFunction(name, envs[name]);
+      const deployed = deployment.functions[name];
+      if (deployed === undefined) {
+        throw new Error(`Terraform does not deploy ${name}`);
+      }
+      const beyond = name === 'remediate' ? (options.remediateEnv ?? {}) : {};
+      if (Object.keys(beyond).length > 0) {
+        logLine(`${name}: environment beyond what Terraform sets (a test's override): ${Object.keys(beyond).join(', ')}`);
+      }
+      const env = { ...twinEnvironment(deployed, local), ...beyond };
+      const fn = await startTwinFunction(deployed, env);
       cleanups.add(name, () => fn.process.stop());
       teeToLog(log, name, fn.process);
-      started.push(fn);
+      started.push({ name, url: fn.url, process: fn.process });
     }
     const functions = Object.fromEntries(started.map((fn) => [fn.name, fn])) as Record<FunctionName, RunningFunction>;
 
-    progress('creating the push subscriptions to remediate and record (dead letters after 5 attempts, as Terraform does)');
-    const pushSubscriptions = [];
-    for (const name of ['remediate', 'record'] as const) {
-      pushSubscriptions.push(
-        await pushSubscription(topology, {
-          name: `kg-kernel-findings-${name}`,
-          endpoint: functions[name].url,
-          ...(options.maxDeliveryAttempts === undefined ? {} : { maxDeliveryAttempts: options.maxDeliveryAttempts }),
-        }),
-      );
+    progress('creating the finding schema, the topics and every subscription as Terraform declares them');
+    const twinPubsub = await provisionTwinPubsub(pubsub, deployment, Object.fromEntries(started.map((fn) => [fn.name, fn.url])));
+    cleanups.add('push filter relays', () => twinPubsub.close());
+    for (const skipped of twinPubsub.notCreated) {
+      logLine(`not created on the emulator: ${skipped.name} (${skipped.why})`);
     }
+    const topology = twinTopology(pubsub, deployment, twinPubsub);
+    const topicId = topology.topic.name.split('/').pop() ?? '';
+    const pushSubscriptions = deployment.subscriptions.flatMap((sub) => (sub.push === undefined ? [] : (twinPubsub.subscriptions[sub.name] ?? [])));
     logLine(
       `stack ready: vizier ${vizier.address}, emulator ${emulator.host}, kube ${kube.server}, functions ${started.map((fn) => `${fn.name}=${fn.url}`).join(' ')}`,
     );

@@ -9,7 +9,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,12 @@ export interface LocalKube {
   readonly startupMs: number;
   /** Process ids, for checks that both are gone after {@link LocalKube.stop}. */
   readonly pids: { readonly etcd: number; readonly apiserver: number };
+  /**
+   * The apiserver's audit log (one JSON event per line, level Metadata, stage ResponseComplete):
+   * who asked what, as the API server itself saw it. Tests read it to count the requests a
+   * function made, e.g. that a refused finding caused none.
+   */
+  readonly auditLogPath: string;
   /**
    * Writes a kubeconfig that authenticates as `identity` (client certificate with CN = user,
    * O = groups) and returns its path. Throws `IdentityError` for names a certificate cannot hold.
@@ -162,8 +168,17 @@ const startEtcd = async (binaries: KubeBinaries, dir: string, deadline: number):
   return { child, url };
 };
 
+/**
+ * Every request at level Metadata (user, verb, URI, response code; no bodies), written once its
+ * response is complete (audit.k8s.io/v1 Policy; the log backend's default "blocking" mode writes
+ * each event before the response is sent, so a test reading the log after a response sees it).
+ */
+const AUDIT_POLICY = JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived', 'ResponseStarted'], rules: [{ level: 'Metadata' }] });
+
 const apiserverArgs = (dir: string, port: number, etcdUrl: string, serving: IssuedCertificate, ca: IssuedCertificate, sa: { privateKeyPath: string; publicKeyPath: string }): string[] => [
   `--etcd-servers=${etcdUrl}`,
+  `--audit-policy-file=${path.join(dir, 'audit-policy.json')}`,
+  `--audit-log-path=${path.join(dir, 'audit.log')}`,
   '--bind-address=127.0.0.1',
   `--secure-port=${port}`,
   // The sandbox has no default route, so the apiserver cannot pick an advertise address itself.
@@ -229,6 +244,7 @@ const startOnce = async (options: LocalKubeOptions, binaries: KubeBinaries, star
       issueClientCertificate(ca, pkiDir, 'admin', ADMIN_IDENTITY),
       createServiceAccountKeyPair(pkiDir),
     ]);
+    await writeFile(path.join(dir, 'audit-policy.json'), AUDIT_POLICY);
     const etcdStarted = await startEtcd(binaries, dir, deadline);
     etcd = etcdStarted.child;
     const port = await freePort();
@@ -253,6 +269,7 @@ const startOnce = async (options: LocalKubeOptions, binaries: KubeBinaries, star
       version: binaries.version,
       startupMs: Date.now() - started,
       pids: { etcd: etcd.process.pid ?? -1, apiserver: apiserver.process.pid ?? -1 },
+      auditLogPath: path.join(dir, 'audit.log'),
       kubeconfigFor: async (identity) => {
         minted += 1;
         const stem = `user-${minted}`;

@@ -4,6 +4,7 @@
  * fixtures can be checked without a kernel.
  */
 import { parseContainerCgroupNames } from '../../shared/pxl/cgroup-identity.ts';
+import { birthEventName } from '../../shared/pxl/birth-events.ts';
 import { type Row, rowParser } from './bpftrace-output.ts';
 import type { ContainerTruth, CpuStatJson, Recording } from './scenarios.ts';
 
@@ -97,6 +98,8 @@ export const checkThrottleRows = (recording: Recording): BracketCheck[] => {
 export interface AttributedEvent {
   readonly row: Row;
   /** The lab container, when the row's cgroup (or, for mkdir/attach rows, its named twin) is one. */
+  /** The event's name (the program prints its code). */
+  readonly event: string;
   readonly container: ContainerTruth | undefined;
   /** The lab container whose cgroup has the row's (hierarchy, cgroup_id), by the lab's own ids. */
   readonly containerById: ContainerTruth | undefined;
@@ -133,7 +136,7 @@ export const attributeBirthRows = (recording: Recording): AttributedEvent[] => {
   for (const row of rows) {
     const key = `${int(row, 'hierarchy')}:${int(row, 'cgroup_id')}`;
     const name = byPid.get(int(row, 'pid'));
-    if (str(row, 'event') === 'cgroup_attach' && name !== undefined && !names.has(key)) {
+    if (birthEventName(int(row, 'event_code')) === 'cgroup_attach' && name !== undefined && !names.has(key)) {
       names.set(key, name);
     }
   }
@@ -146,6 +149,7 @@ export const attributeBirthRows = (recording: Recording): AttributedEvent[] => {
     const hasId = (ids: readonly { hierarchy: number; id: number }[]): boolean => ids.some((x) => x.hierarchy === hierarchy && x.id === id);
     return {
       row,
+      event: birthEventName(int(row, 'event_code')),
       container: containerOfNames(recording.containers, cgroup, parentCgroup),
       containerById: recording.containers.find((c) => hasId(c.cgroupIds)),
       podLevel: recording.containers.some((c) => hasId(c.podCgroupIds)),

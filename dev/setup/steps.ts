@@ -70,8 +70,8 @@ export const STEPS: readonly SetupStep[] = [
   {
     id: '40-terraform-tools',
     what: 'OpenTofu built from the Go module proxy, and the schema-only provider stand-ins',
-    why: 'tofu validate/test of terraform/',
-    demo: 'none',
+    why: 'tofu validate/test of terraform/, and the twin: the demo runs the deployment Terraform plans for terraform/examples/basic',
+    demo: 'required',
     after: [],
   },
 ];

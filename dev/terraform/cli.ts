@@ -69,7 +69,7 @@ export interface TofuResult {
 }
 
 /** Runs tofu in `cwd` offline: no color, no prompts, no update checks, providers from the mirror. */
-export const runTofu = (install: TofuInstall, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<TofuResult> =>
+export const runTofu = (install: TofuInstall, args: readonly string[], cwd: string, env: Record<string, string> = {}, signal?: AbortSignal): Promise<TofuResult> =>
   new Promise((resolve, reject) => {
     execFile(
       install.bin,
@@ -77,6 +77,7 @@ export const runTofu = (install: TofuInstall, args: readonly string[], cwd: stri
       {
         cwd,
         timeout: 300_000,
+        ...(signal === undefined ? {} : { signal }),
         maxBuffer: 16 * 1024 * 1024,
         env: {
           PATH: process.env['PATH'] ?? '/usr/bin:/bin',

@@ -409,8 +409,10 @@ mock_provider "archive" {}
 export interface RenderOptions {
   /** Variables of terraform/examples/basic; `pixie_api_key` is required by the root. */
   readonly variables: RootVariables;
-  /** Where the function bundles are (default: dist/functions of this repository). */
+  /** Where the function bundles are (dist/functions of this repository). */
   readonly distDir: string;
+  /** Stops tofu (and removes its work copy) when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -439,11 +441,11 @@ export const planExample = async (options: RenderOptions): Promise<{ plan: unkno
       .map(([name, value]) => `  ${name} = ${JSON.stringify(value)}`)
       .join('\n');
     await writeFile(path.join(example, 'tests', 'twin.tftest.hcl'), `${MOCKS}\nvariables {\n${variables}\n}\n\nrun "plan" {\n  command = plan\n}\n\nrun "apply" {\n  command = apply\n}\n`);
-    const init = await runTofu(tofu, ['init', '-backend=false', '-input=false', '-no-color'], example);
+    const init = await runTofu(tofu, ['init', '-backend=false', '-input=false', '-no-color'], example, {}, options.signal);
     if (init.code !== 0) {
       throw new DeploymentError(`tofu init of the example failed: ${init.stdout}\n${init.stderr}`);
     }
-    const test = await runTofu(tofu, ['test', '-json', '-verbose', '-no-color'], example);
+    const test = await runTofu(tofu, ['test', '-json', '-verbose', '-no-color'], example, {}, options.signal);
     const messages = test.stdout
       .split('\n')
       .filter((line) => line.trim() !== '')

@@ -2,7 +2,7 @@
  * Starts the local Vizier for other programs and prints ONE line when it is ready:
  *   vizier listening on 127.0.0.1:PORT plaintext|tls ca=<path> cluster=<id> api-key-count=<n>
  *
- * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
+ * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME] | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024] [--exit-with-stdin]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
  * Every mode compiles and runs PxL with one engine: `--dataset` over recorded tables (pxl/dataset-backend.ts),
@@ -24,14 +24,14 @@ import { checkProbeHost } from '../lab/host.ts';
 import { podListers } from '../node/pod-sources.ts';
 import { PxlEngine } from './pxl/engine.ts';
 import { type LiveBackend, liveBackend } from './pxl/live.ts';
-import { loadRecordings, replayBackend } from './pxl/replay.ts';
+import { loadRecordings, replayBackend, replayShiftNs, shiftRecording } from './pxl/replay.ts';
 import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
 
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
 export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
-const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> | --live [--kubeconfig F] [--node N]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME] | --live [--kubeconfig F] [--node N]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
 
 type ClusterFaults = Faults & { readonly status?: ClusterStatus };
 
@@ -50,6 +50,20 @@ const readFaults = (file: string): Record<string, ClusterFaults> => {
   return doc as Record<string, ClusterFaults>;
 };
 
+/** The recordings to replay, moved so the latest ends at `endsAt` when it is given. */
+const replayed = (source: string, endsAt: string | undefined): ReturnType<typeof loadRecordings> => {
+  const recordings = loadRecordings(source);
+  if (endsAt === undefined) {
+    return recordings;
+  }
+  const endMs = Date.parse(endsAt);
+  if (!Number.isFinite(endMs)) {
+    throw new Error(`--replay-ends-at must be an ISO time, got ${endsAt}`);
+  }
+  const shift = replayShiftNs(recordings, BigInt(endMs) * 1_000_000n);
+  return recordings.map((recording) => shiftRecording(recording, shift));
+};
+
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
@@ -63,6 +77,7 @@ const main = async (): Promise<void> => {
       faults: { type: 'string' },
       'batch-rows': { type: 'string', default: '1024' },
       replay: { type: 'string' },
+      'replay-ends-at': { type: 'string' },
       live: { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
       node: { type: 'string' },
@@ -97,7 +112,7 @@ const main = async (): Promise<void> => {
   const tls = values.tls ? createTlsMaterial(values['tls-dir'] ?? mkdtempSync(path.join(tmpdir(), 'vizier-tls-'))) : undefined;
   const running = await startVizier({
     dataset: values.dataset === undefined ? new Map() : loadDataset(values.dataset),
-    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(loadRecordings(values.replay))) }),
+    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(replayed(values.replay, values['replay-ends-at']))) }),
     ...(live === undefined ? {} : { engine: new PxlEngine(live.backend) }),
     apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
     clusters,

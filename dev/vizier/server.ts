@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
-import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
+import { layoutRefusals, TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import { datasetBackend } from './pxl/dataset-backend.ts';
 import { PxlEngine, type QueryFailure } from './pxl/engine.ts';
@@ -389,7 +389,8 @@ export class LocalVizier {
     const mutation = request['mutation'] === true && script.usesPxtrace;
     if (mutation) {
       const live = engine.backend.upsertTracepoints?.(script.tracepoints);
-      const ready = await this.mutation(call, id, cluster, script.tracepoints, live);
+      const refused = live === undefined ? await layoutRefusals(script.tracepoints) : new Map<string, string>();
+      const ready = await this.mutation(call, id, cluster, script.tracepoints, live, refused);
       if (!ready) {
         return;
       }
@@ -468,13 +469,14 @@ export class LocalVizier {
     cluster: ClusterConfig,
     tracepoints: readonly TracepointDecl[],
     liveStates?: readonly TracepointState[],
+    refused: ReadonlyMap<string, string> = new Map(),
   ): Promise<boolean> {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = liveStates ?? registry.upsert(tracepoints, cluster.faults.tracepoints ?? {});
+    const states = liveStates ?? registry.upsert(tracepoints, cluster.faults.tracepoints ?? {}, refused);
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,

@@ -26,6 +26,8 @@ export const remediate: ff.HttpFunction = pushFunction(
       ...deps,
       log,
       mode: config.REMEDIATION_MODE,
+      cluster: config.KG_CLUSTER_NAME,
+      maxEvidenceAgeMs: config.REMEDIATION_MAX_EVIDENCE_AGE,
       now: () => new Date(),
       deadline: requestDeadline(startedAt, runtime.FUNCTION_TIMEOUT_SECONDS),
     }),

@@ -60,7 +60,7 @@ export interface ContainerCounters {
   /** The observation window (ms since the Unix epoch); `endMs > startMs`. */
   readonly window: { readonly startMs: number; readonly endMs: number };
   /**
-   * Cumulative counter samples in time order, at least two (the first and last of the window).
+   * Cumulative counter samples, at least two (the first and last of the window), in any order.
    * More samples let counter resets be located and the throttled periods be placed in time.
    */
   readonly samples: readonly CfsSample[];
@@ -90,7 +90,7 @@ export interface CfsDelta {
   readonly throttledLastSeenMs?: number;
 }
 
-/** Thrown when counters cannot describe a window (too few samples, out of order, negative values). */
+/** Thrown when counters cannot describe a window (too few samples, negative values). */
 export class CountersError extends Error {
   override readonly name = 'CountersError';
 }
@@ -122,11 +122,14 @@ const checkSample = (sample: CfsSample, index: number): void => {
  * restarted), so the new value counts from zero and is added whole. A reset is recognised when
  * `nr_periods` (or any counter) decreases.
  */
-export const cfsDelta = (samples: readonly CfsSample[]): CfsDelta => {
-  if (samples.length < 2) {
-    throw new CountersError(`need at least 2 samples to form a window, got ${samples.length}`);
+export const cfsDelta = (input: readonly CfsSample[]): CfsDelta => {
+  if (input.length < 2) {
+    throw new CountersError(`need at least 2 samples to form a window, got ${input.length}`);
   }
-  samples.forEach(checkSample);
+  input.forEach(checkSample);
+  // Rows can arrive out of order (two CPUs emitting at once, merged tables): order them by time,
+  // the input order breaking ties.
+  const samples = input.map((sample, i) => ({ sample, i })).sort((a, b) => a.sample.atMs - b.sample.atMs || a.i - b.i).map(({ sample }) => sample);
   let periods = 0;
   let throttledPeriods = 0;
   let throttledTimeNs = 0;
@@ -140,9 +143,6 @@ export const cfsDelta = (samples: readonly CfsSample[]): CfsDelta => {
     const after = samples[i];
     if (before === undefined || after === undefined) {
       continue;
-    }
-    if (after.atMs < before.atMs) {
-      throw new CountersError(`samples must be in time order (sample ${i} is earlier than sample ${i - 1})`);
     }
     // Any counter moving backwards means the whole cgroup is new: treat every counter as reset.
     const reset =
@@ -182,6 +182,32 @@ export const cfsDelta = (samples: readonly CfsSample[]): CfsDelta => {
     ...(throttledFirstSeenMs === undefined ? {} : { throttledFirstSeenMs }),
     ...(throttledLastSeenMs === undefined ? {} : { throttledLastSeenMs }),
   };
+};
+
+/**
+ * Samples of ONE cgroup instance (e.g. the probe's rows of one cgroup id), made safe for
+ * {@link cfsDelta}: in time order, and each counter the largest value read so far. A cgroup's
+ * counters only grow during its life, so a smaller value after a larger one is a read that raced
+ * another CPU's (cpu_throttle.pxl: two CPUs can both emit a row of one container at once, with
+ * their times and readings crossed), never a reset; duplicates then add nothing.
+ */
+export const oneCgroupSamples = (samples: readonly CfsSample[]): CfsSample[] => {
+  const ordered = samples.map((sample, i) => ({ sample, i })).sort((a, b) => a.sample.atMs - b.sample.atMs || a.i - b.i);
+  let high: CfsSample | undefined;
+  const maxOf = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? b : Math.max(a, b));
+  return ordered.map(({ sample }) => {
+    const nrBursts = maxOf(high?.nrBursts, sample.nrBursts);
+    const burstTimeNs = maxOf(high?.burstTimeNs, sample.burstTimeNs);
+    high = {
+      atMs: sample.atMs,
+      nrPeriods: Math.max(high?.nrPeriods ?? 0, sample.nrPeriods),
+      nrThrottled: Math.max(high?.nrThrottled ?? 0, sample.nrThrottled),
+      throttledTimeNs: Math.max(high?.throttledTimeNs ?? 0, sample.throttledTimeNs),
+      ...(nrBursts === undefined ? {} : { nrBursts }),
+      ...(burstTimeNs === undefined ? {} : { burstTimeNs }),
+    };
+    return high;
+  });
 };
 
 /** The CPU limit in cores (`quota / period`), or `null` when the container has no limit. */

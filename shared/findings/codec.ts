@@ -11,7 +11,9 @@ import {
   type Finding,
   FINDING_KINDS,
   type FindingKind,
+  REFUSALS,
   REMEDIATION_OUTCOMES,
+  type RemediationDetails,
   SEVERITIES,
   SOURCES,
 } from './types.ts';
@@ -68,8 +70,19 @@ export const checkContract = (finding: Finding): void => {
   if (!/^[0-9a-f]{32,64}$/.test(finding.id)) {
     problems.push('id is not a hex digest');
   }
-  if (finding.kind === 'remediation.result' && !(REMEDIATION_OUTCOMES as readonly string[]).includes(finding.remediation.outcome)) {
-    problems.push(`remediation.outcome ${finding.remediation.outcome} is not one of ${REMEDIATION_OUTCOMES.join(', ')}`);
+  // The detail may be missing (reported above): read it only when present, so a finding without
+  // its detail is a contract rejection, never a TypeError.
+  const remediation = finding.kind === 'remediation.result' ? (finding.remediation as RemediationDetails | undefined) : undefined;
+  if (remediation !== undefined) {
+    if (!(REMEDIATION_OUTCOMES as readonly string[]).includes(remediation.outcome)) {
+      problems.push(`remediation.outcome ${remediation.outcome} is not one of ${REMEDIATION_OUTCOMES.join(', ')}`);
+    }
+    if (remediation.refusal !== undefined && !(REFUSALS as readonly string[]).includes(remediation.refusal)) {
+      problems.push(`remediation.refusal ${remediation.refusal} is not one of ${REFUSALS.join(', ')}`);
+    }
+    if (remediation.refusal !== undefined && remediation.outcome !== 'skipped') {
+      problems.push(`a refused finding is skipped, not ${remediation.outcome}`);
+    }
   }
   if (problems.length > 0) {
     throw new FindingDecodeError('contract', `finding breaks the contract: ${problems.join('; ')}`);

@@ -90,7 +90,9 @@ export const parsePushBody = (body: unknown): PushParseResult => {
     if (error instanceof FindingDecodeError) {
       return reject(error.problem, error.message, messageId);
     }
-    throw error;
+    // Any other failure while reading these bytes (a decoder bug on an input nobody foresaw) is
+    // still about these bytes: redelivering them cannot help, so it is a rejection, not a 5xx loop.
+    return reject('schema', `message could not be decoded: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), messageId);
   }
   const attempt = envelope['deliveryAttempt'];
   return {

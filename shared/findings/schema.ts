@@ -697,6 +697,15 @@ export const FINDING_SCHEMA = {
               "name": "podsResized",
               "doc": "Pods resized in place.",
               "type": "int"
+            },
+            {
+              "name": "refusal",
+              "doc": "Set when the finding was refused before any decision (outcome skipped): foreign-cluster, stale, future or invalid-name. Added after version 1 was published; a message without it reads as null.",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null
             }
           ]
         }

@@ -112,9 +112,20 @@ export interface BirthDetails {
 export const REMEDIATION_OUTCOMES = ['applied', 'recommended', 'skipped', 'conflict', 'failed'] as const;
 export type RemediationOutcome = (typeof REMEDIATION_OUTCOMES)[number];
 
+/**
+ * Why `remediate` refused to decide on a finding at all (the evidence was not admitted): it names
+ * another cluster, its window ended too long ago or lies in the future, or a name in it is not a
+ * valid Kubernetes name. A refused finding is `skipped`, so readers older than this field still
+ * read a true outcome.
+ */
+export const REFUSALS = ['foreign-cluster', 'stale', 'future', 'invalid-name'] as const;
+export type Refusal = (typeof REFUSALS)[number];
+
 export interface RemediationDetails {
   readonly findingId: string;
   readonly outcome: RemediationOutcome;
+  /** Set when the finding was refused before any decision (outcome `skipped`). */
+  readonly refusal?: Refusal;
   readonly reason: string;
   readonly mode: 'off' | 'recommend' | 'apply';
   readonly fromLimitMillicores?: number;

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { boolean, ConfigError, type ConfigOf, duration, type Env, integer, list, number, oneOf, optional, parseConfig, string } from '../config.ts';
-import { NUMBER_SETTINGS } from '../settings.ts';
+import { boolean, ConfigError, type ConfigOf, duration, type Env, type Field, FieldError, integer, list, number, oneOf, optional, parseConfig, string } from '../config.ts';
+import { EVIDENCE_AGE_SCHEDULE_INTERVALS, NUMBER_SETTINGS, SCHEDULE_DEFAULTS, scheduleStepMinutes } from '../settings.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES, type RemediationPolicy } from './policy.ts';
 
 /** Where the cluster is: GKE (name + location, optional DNS endpoint) or a kubeconfig file for local use. */
@@ -19,6 +19,33 @@ export const clusterSpec = {
   /** A kubeconfig file instead of GKE (local API server, development). */
   KUBECONFIG: optional(string()),
 } as const;
+
+/**
+ * Default of REMEDIATION_MAX_EVIDENCE_AGE: three intervals of the default throttle schedule
+ * (every 5 minutes), as Terraform derives it from the deployed schedule. By then two newer runs
+ * have described the workload, and Pub/Sub's retries of a push (10 s to 600 s backoff) have long
+ * finished; evidence older than that comes from a backlog, a replay or a dead-letter re-drive and
+ * no longer describes the workload.
+ */
+export const DEFAULT_MAX_EVIDENCE_AGE_MS = EVIDENCE_AGE_SCHEDULE_INTERVALS * scheduleStepMinutes(SCHEDULE_DEFAULTS['observe-throttle']) * 60_000;
+
+/** Bounds of the evidence age: at least a minute (push latency), at most a day. */
+export const MAX_EVIDENCE_AGE_RANGE_MS = { min: 60_000, max: 24 * 3_600_000 } as const;
+
+const evidenceAge = (): Field<number> => {
+  const base = duration({ default: DEFAULT_MAX_EVIDENCE_AGE_MS });
+  return {
+    ...base,
+    expected: 'a duration from 1m to 24h, such as 15m',
+    parse: (raw) => {
+      const value = base.parse(raw);
+      if (value < MAX_EVIDENCE_AGE_RANGE_MS.min || value > MAX_EVIDENCE_AGE_RANGE_MS.max) {
+        throw new FieldError(`${raw} is outside 1m to 24h`);
+      }
+      return value;
+    },
+  };
+};
 
 export const remediationSpec = {
   ...clusterSpec,
@@ -37,6 +64,8 @@ export const remediationSpec = {
   REMEDIATION_MAX_ACTIONS_PER_RUN: integer({ min: 0, max: 10_000, default: NUMBER_SETTINGS.maxActionsPerRun.default }),
   REMEDIATION_RESIZE_IN_PLACE: boolean({ default: DEFAULT_POLICY.resizeInPlace }),
   REMEDIATION_DENIED_NAMESPACES: list({ default: DEFAULT_POLICY.deniedNamespaces }),
+  /** How old a finding's window end may be when it arrives and still be acted on. */
+  REMEDIATION_MAX_EVIDENCE_AGE: evidenceAge(),
 } as const;
 
 export type ClusterConfig = ConfigOf<typeof clusterSpec>;

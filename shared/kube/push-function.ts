@@ -8,6 +8,7 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { GoogleAuth } from 'google-auth-library';
 import { parseConfig } from '../config.ts';
+import { answerFrameworkErrorsAsJson } from '../framework-errors.ts';
 import { once } from '../instance.ts';
 import { createLogger, type Logger, traceFromHeaders } from '../log.ts';
 import { type RuntimeConfig, runtimeSpec } from '../runtime.ts';
@@ -32,6 +33,10 @@ export const pushFunction = <S extends typeof clusterSpec, D>(
   handle: (body: unknown, context: PushContext<ReturnType<typeof parseClusterConfig<S>>, D>) => Promise<HandlerResponse>,
   env: NodeJS.ProcessEnv = process.env,
 ): HttpFunction => {
+  // Bodies the framework cannot parse are answered as JSON too (see framework-errors.ts).
+  if (!answerFrameworkErrorsAsJson(name)) {
+    createLogger({ labels: { function: name } }).warn('the functions framework was not found; its own errors keep their default answer', { event: 'function.framework-missing' });
+  }
   const instance = once(async () => {
     const runtime = parseConfig(runtimeSpec, env);
     const config = parseClusterConfig(spec, env);
@@ -55,7 +60,14 @@ export const pushFunction = <S extends typeof clusterSpec, D>(
       trace: traceFromHeaders(req.headers, state.runtime.GOOGLE_CLOUD_PROJECT),
       labels: { function: name, cluster },
     });
-    const response = await handle(req.body, { ...state, log, startedAt });
+    let response: HandlerResponse;
+    try {
+      response = await handle(req.body, { ...state, log, startedAt });
+    } catch (error) {
+      // The handlers map every known path to a status; this is a bug, answered as JSON and retried.
+      log.error(`${name} failed unexpectedly`, { event: 'function.failed', error });
+      response = { status: 500, body: { error: 'internal error' } };
+    }
     res.status(response.status).json(response.body);
   };
 };

@@ -19,6 +19,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { prng as random } from '../../dev/random.ts';
 
 export const SHAPES = ['healthy', 'saturated', 'metrics-lie', 'idle-inflated', 'idle'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -70,17 +71,6 @@ export const perWindow = (shape: Shape, quotaNs: number, windowMs: number): { pe
   }
 };
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same cluster. */
-const random = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 const pickShape = (r: number): Shape => {
   let acc = 0;

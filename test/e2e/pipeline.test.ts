@@ -49,7 +49,9 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       registerStop: (s) => {
         stop = s;
       },
-      remediateEnv: { REMEDIATION_COOLDOWN: `${COOLDOWN_SECONDS}s`, REMEDIATION_MAX_ACTIONS_PER_RUN: '1000' },
+      terraformVariables: { remediation_cooldown: `${COOLDOWN_SECONDS}s` },
+      // The burst below changes 200 workloads in one window: more than Terraform's limit of 50 per run.
+      remediateEnv: { REMEDIATION_MAX_ACTIONS_PER_RUN: '1000' },
     });
     const result = await runDemoCycle(prepared, { progress: () => undefined, keep: false, reportFile: path.join(dir, 'report.html'), startedAt: seedStarted });
     cycle = result.cycle;
@@ -174,6 +176,8 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       cluster: 'demo',
       namespace,
       workload: { kind: 'Deployment', name: deployment, container: 'app' },
+      // A window that just ended: remediate refuses evidence older than REMEDIATION_MAX_EVIDENCE_AGE.
+      observedWindow: { start: new Date(Date.now() - 65_000).toISOString(), end: new Date(Date.now() - 5_000).toISOString(), seconds: 60 },
       throttle: { ...base.throttle, recommendedLimitMillicores },
     };
   };
@@ -219,6 +223,8 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + COOLDOWN_SECONDS * 1000 + 500 - Date.now())));
       await publisher.publish([second]);
       await waitFor('the change after the cooldown', async () => ((await cpuLimitOf(clients, namespace, 'ledger', 'app')) === '800m' ? true : undefined), 30_000);
+      // remediate logs its decision after publishing the result, so the patch can be seen first.
+      await waitFor('the decision after the cooldown', () => Promise.resolve(decided(second.id)[1]), 30_000);
       expect(decided(second.id).map((l) => l['outcome'])).toEqual(['skipped', 'applied']);
       const recorded = await whisper(namespace, 'ledger');
       expect(recorded.status).toMatchObject({ lastFindingId: second.id, remediation: { outcome: 'Applied', fromCpuLimit: '400m', toCpuLimit: '800m' } });
@@ -276,13 +282,15 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
       () => {
         const handled = new Set(
           remediateLogs()
-            .filter((l) => l['event'] === 'remediation.decided' && ids.has(String(l['findingId'])))
+            // A refusal is handled too (and then fails the counts below with its reason logged).
+            .filter((l) => (l['event'] === 'remediation.decided' || l['event'] === 'remediation.refused') && ids.has(String(l['findingId'])))
             .map((l) => String(l['messageId'])),
         );
         const missing = [...messageIds].filter((id) => !handled.has(id) && !deadLettered.has(id));
         return Promise.resolve(missing.length === 0 ? { handled, seconds: (Date.now() - publishedAt) / 1000 } : undefined);
       },
-      150_000,
+      // 100-130 s at a load average of ~11 (docs/benchmarks.md); the shared machine runs at ~18 at times.
+      300_000,
       500,
     );
     const decisions = remediateLogs().filter((l) => l['event'] === 'remediation.decided' && ids.has(String(l['findingId'])));
@@ -297,5 +305,5 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
     expect(limits.filter((l) => l === '400m')).toHaveLength(200);
     expect(deadLettered.size).toBe(0);
     process.stderr.write(`burst: 1000 findings for 200 workloads decided in ${settled.seconds.toFixed(1)} s (${(1000 / settled.seconds).toFixed(0)} pushes/s)\n`);
-  });
+  }, 420_000);
 });

@@ -49,7 +49,7 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
   });
 
   const of = (container: ContainerTruth, event: string): AttributedEvent[] =>
-    run.events.filter((e) => e.container?.containerId === container.containerId && e.row['event'] === event);
+    run.events.filter((e) => e.container?.containerId === container.containerId && e.event === event);
 
   const ociNamespaces = (container: ContainerTruth): OciNamespace[] => (container.ociConfig['linux'] as { namespaces: OciNamespace[] }).namespaces;
 
@@ -87,7 +87,7 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
   it("names each pod's own cgroup where the pod was born (pod_birth: only pods whose cgroup got limit writes)", () => {
     const uids = [...new Set(run.recording.containers.map((c) => c.podUid))];
     const named = uids.filter((uid) =>
-      run.events.some((e) => e.podLevel && e.row['event'] === 'cgroup_mkdir' && e.cgroup.replaceAll('_', '-').includes(`pod${uid}`)),
+      run.events.some((e) => e.podLevel && e.event === 'cgroup_mkdir' && e.cgroup.replaceAll('_', '-').includes(`pod${uid}`)),
     );
     // pod_birth names a pod-level cgroup only from writes to its files (the lab writes a pod-level
     // CPU limit when every container has one); pod_birth_lite names it from its containers' events.
@@ -131,7 +131,7 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
       return { container: label(c), quota: seen(cpu.quota), period: seen(cpu.quota === undefined ? undefined : cpu.period), shares: seen(cpu.shares) };
     });
     expect(observed).toEqual(expected);
-    expect(run.events.some((e) => e.row['event'] === 'cgroup_write')).toBe(full);
+    expect(run.events.some((e) => e.event === 'cgroup_write')).toBe(full);
     expect(run.recording.program.includes('sys_enter_write')).toBe(full);
     // Containers with a CPU limit exist: the comparison above is not vacuous.
     expect(run.recording.containers.filter((c) => cpuOf(c).quota !== undefined).length).toBeGreaterThanOrEqual(2);

@@ -53,15 +53,26 @@ describe('cpu_throttle program vs cpu.stat', () => {
     expect(steadyRows.at(-1)?.['nr_throttled']).toBeGreaterThan(0n);
   });
 
-  it('emits at most one row per container per second', () => {
-    const byCgroup = new Map<bigint, bigint[]>();
-    for (const row of recordingRows(recording)) {
+  // The program's map check is a read-then-write that two CPUs can pass at once (bpftrace has no
+  // compare-and-swap): a fresh-clone CI run saw two rows of one cgroup 10 ns apart. What holds
+  // under concurrency, and what cpu_throttle.pxl states: every row is at least one second after the
+  // row it read as the last one (previous_row_ns), and that row is one the program emitted.
+  it('emits each row at least one second after the row it read as the last (the guarantee that holds across CPUs)', () => {
+    const rows = recordingRows(recording);
+    const offset = BigInt(recording.clockOffsetNs);
+    const byCgroup = new Map<bigint, Set<bigint>>();
+    for (const row of rows) {
       const id = row['cgroup_id'] as bigint;
-      byCgroup.set(id, [...(byCgroup.get(id) ?? []), row['time_'] as bigint]);
+      byCgroup.set(id, (byCgroup.get(id) ?? new Set()).add((row['time_'] as bigint) - offset));
     }
-    const gaps = [...byCgroup.values()].flatMap((times) => times.slice(1).map((t, i) => t - times[i]!));
-    expect(gaps.length).toBeGreaterThan(0);
-    expect(gaps.filter((gap) => gap < 1_000_000_000n)).toEqual([]);
+    expect(rows.length).toBeGreaterThan(2);
+    const broken = rows.filter((row) => {
+      const now = (row['time_'] as bigint) - offset;
+      const previous = row['previous_row_ns'] as bigint;
+      const emitted = previous === 0n || byCgroup.get(row['cgroup_id'] as bigint)?.has(previous) === true;
+      return now - previous < 1_000_000_000n || !emitted;
+    });
+    expect(broken).toEqual([]);
   });
 
   it('gives no row for containers without a CPU limit (sandboxes, unlimited app containers)', () => {

@@ -199,4 +199,24 @@ describe('live: the project scripts on the real kernel through the local Vizier'
       ts.close();
     }
   }, 120_000);
+
+  // Pixie's PEM decodes every event with the first printf's struct (api-facts.md, last section;
+  // bpftrace_wrapper.cc): the previous pod_birth_lite ("cgroup_mkdir" vs "cgroup_attach" literals,
+  // "" columns) would give garbage columns on a real cluster, so the local Vizier refuses it.
+  it('refuses the old pod_birth_lite, whose printfs compile to different structs, naming the printf and the column', async () => {
+    const ts = client();
+    try {
+      const old = readFileSync('test/fixtures/pxl/pod_birth_lite-v1.pxl', 'utf8');
+      const failing = await collect(ts.executeScript({ script: old, execFuncs: funcs('pod_birth_lite', nowNs() - 60_000_000_000n, nowNs()) })).catch((e: unknown) => e);
+      expect(failing).toBeInstanceOf(MutationFailedError);
+      expect((failing as MutationFailedError).tracepoints).toEqual(['kg_pod_birth_lite']);
+      const status = await collect(ts.executeScript({ script: "import px\npx.display(px.GetTracepointStatus(), 'status')\n" }));
+      const refused = status.tables.get('status')?.find((r) => r['name'] === 'kg_pod_birth_lite');
+      expect(refused).toMatchObject({ state: 'FAILED_STATE' });
+      expect(String(refused?.['status'])).toContain('printf 2 of the program compiles to another struct than printf 1');
+      expect(String(refused?.['status'])).toContain('column event is a 14-byte string there and a 13-byte string in printf 1');
+    } finally {
+      ts.close();
+    }
+  }, 120_000);
 });

@@ -21,6 +21,7 @@ import {
   type V1Pod,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
 import { type LocalKube, startLocalKube } from '../../dev/kube/local-kube.ts';
 import { kubectl } from '../../dev/kube/manifests.ts';
 
@@ -117,4 +118,35 @@ export const createOwnedPod = async (clients: KubeClients, namespace: string, na
     },
   });
   return { deployment, replicaSet, pod };
+};
+
+/** One request as the API server's audit log recorded it (audit.k8s.io/v1 Event, level Metadata). */
+export interface AuditedRequest {
+  readonly user: string;
+  readonly verb: string;
+  readonly requestURI: string;
+  readonly code: number | undefined;
+}
+
+/** Every completed request `user` made so far, read from the apiserver's own audit log. */
+export const requestsBy = async (kube: LocalKube, user: string): Promise<AuditedRequest[]> => {
+  const text = await readFile(kube.auditLogPath, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { stage: string; user?: { username?: string }; verb: string; requestURI: string; responseStatus?: { code?: number } })
+    .filter((event) => event.stage === 'ResponseComplete' && event.user?.username === user)
+    .map((event) => ({ user, verb: event.verb, requestURI: event.requestURI, code: event.responseStatus?.code }));
+};
+
+/** The per-namespace permission that goes with opting in: the apply role bound to the remediator (k8s/examples). */
+export const bindApplyRole = async (admin: KubeClients, namespace: string): Promise<void> => {
+  await admin.rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'kernel-gossip-remediator-apply' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kernel-gossip-remediator-apply' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: REMEDIATOR_USER }],
+    },
+  });
 };

@@ -15,12 +15,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { pemColumns } from '../../lab/bpftrace-dry-run.ts';
 import { type RunningProbe, startProbe } from '../../lab/bpftrace-runner.ts';
 import { monotonicToWallOffsetNs } from '../../lab/clock.ts';
 import { Lab } from '../../lab/lab.ts';
 import type { PodLister } from '../../node/pod-sources.ts';
 import type { NamedPod } from '../../node/pods.ts';
-import { LIFE_CYCLE, type LifeCycleState, type TracepointState } from '../tracepoints.ts';
+import { LIFE_CYCLE, type LifeCycleState, schemaChangeMessage, schemaOf, type TracepointState } from '../tracepoints.ts';
 import { type Backend, frameOfRows, makeUpid } from './backend.ts';
 import type { TracepointDecl } from './evaluate.ts';
 import type { Cell } from './frame.ts';
@@ -154,7 +155,11 @@ export const liveBackend = async (
     tracepoints.set(decl.name, tp);
     armTtl(tp);
     log({ event: 'tracepoint_deploying', name: decl.name, id: tp.id, table: decl.table });
-    startProbe(decl.program, { bpftrace: live.bpftrace }).then(
+    // A program whose printfs compile to different structs would be decoded as garbage by a PEM
+    // (printf-layout.ts): refuse it, with the printf and the column that differ as the FAILED status.
+    pemColumns(decl.program, live.bpftrace)
+      .then(async () => startProbe(decl.program, { bpftrace: live.bpftrace }))
+      .then(
       (probe) => {
         if (tracepoints.get(decl.name) !== tp || tp.state !== LIFE_CYCLE.PENDING_STATE) {
           void probe.stop();
@@ -190,6 +195,18 @@ export const liveBackend = async (
     upsertTracepoints: (decls) =>
       decls.map((decl) => {
         let tp = tracepoints.get(decl.name);
+        const holder = [...tracepoints.values()].find(
+          (other) => other.decl.table === decl.table && other.state !== LIFE_CYCLE.TERMINATED_STATE && other.state !== LIFE_CYCLE.FAILED_STATE && schemaOf(other.decl.program) !== schemaOf(decl.program),
+        );
+        if (holder !== undefined) {
+          // Pixie fails an upsert into a live table of another schema; the holder keeps running.
+          const refused: LiveTracepoint = { id: randomUUID(), decl, state: LIFE_CYCLE.FAILED_STATE, error: schemaChangeMessage(decl.table, holder.decl.name), probe: undefined, ttl: undefined };
+          if (holder !== tp) {
+            tracepoints.set(decl.name, refused);
+          }
+          log({ event: 'tracepoint_failed', name: decl.name, id: refused.id, error: refused.error });
+          return { id: refused.id, name: decl.name, state: refused.state };
+        }
         if (tp !== undefined && tp.decl.program === decl.program && tp.decl.table === decl.table && tp.state !== LIFE_CYCLE.TERMINATED_STATE) {
           armTtl(tp);
         } else {

@@ -47,6 +47,28 @@ export const loadRecordings = (source: string): Recording[] => {
   return recordings;
 };
 
+/**
+ * The shift (ns) that moves recordings in wall-clock time so the latest of them ends at `endNs`,
+ * keeping every interval between them. A replay serves recorded kernel data as Pixie serves
+ * current data: consumers that judge evidence by its age (remediate refuses stale windows) see
+ * it as just observed. The demo passes the same end to the local Vizier (`--replay-ends-at`) and
+ * to the windows it asks for, so both agree.
+ */
+export const replayShiftNs = (recordings: readonly Recording[], endNs: bigint): bigint => {
+  let latest: bigint | undefined;
+  for (const rec of recordings) {
+    const end = BigInt(rec.windowMonoNs.end) + BigInt(rec.clockOffsetNs);
+    latest = latest === undefined || end > latest ? end : latest;
+  }
+  return latest === undefined ? 0n : endNs - latest;
+};
+
+/** A recording moved in wall-clock time by `shiftNs` (its clock offset; monotonic times stay). */
+export const shiftRecording = (recording: Recording, shiftNs: bigint): Recording => ({
+  ...recording,
+  clockOffsetNs: (BigInt(recording.clockOffsetNs) + shiftNs).toString(),
+});
+
 /** A {@link Backend} over lab recordings. */
 export const replayBackend = (recordings: readonly Recording[]): Backend => {
   const pods = new Map<string, PodInfo>();

@@ -27,9 +27,19 @@ module "kernel_gossip" {
 
   namespaces = var.namespaces
 
+  birth_probe = var.birth_probe
+  log_level   = var.log_level
+
   remediation = {
-    mode             = var.remediation_mode
-    apply_namespaces = var.remediation_apply_namespaces
+    mode                = var.remediation_mode
+    apply_namespaces    = var.remediation_apply_namespaces
+    cooldown            = var.remediation_cooldown
+    max_actions_per_run = var.remediation_max_actions_per_run
+    resize_in_place     = var.remediation_resize_in_place
+  }
+
+  findings = {
+    max_delivery_attempts = var.findings_max_delivery_attempts
   }
 
   alerts = {

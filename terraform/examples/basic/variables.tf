@@ -66,3 +66,41 @@ variable "alert_email" {
   default     = null
   description = "E-mail address that receives kernel-gossip alerts; null sends none."
 }
+
+# Null leaves each of the following to the module's default (variables.tf of the module).
+
+variable "birth_probe" {
+  type        = string
+  default     = null
+  description = "pod_birth_lite (the module's default, always-on) or pod_birth (full certificate, at a cost on every syscall of the nodes)."
+}
+
+variable "log_level" {
+  type        = string
+  default     = null
+  description = "Lowest log severity the functions write (DEBUG ... CRITICAL); null keeps the module's INFO."
+}
+
+variable "remediation_cooldown" {
+  type        = string
+  default     = null
+  description = "Minimum time between two changes of one workload (90s, 30m, 1h); null keeps the module's 1h."
+}
+
+variable "remediation_max_actions_per_run" {
+  type        = number
+  default     = null
+  description = "Most changes applied for one observe window (1-50); null keeps the module's 10."
+}
+
+variable "remediation_resize_in_place" {
+  type        = bool
+  default     = null
+  description = "Also resize running pods in place (Kubernetes 1.33+); null keeps the module's false."
+}
+
+variable "findings_max_delivery_attempts" {
+  type        = number
+  default     = null
+  description = "Deliveries of one finding before it is dead-lettered (5-100); null keeps the module's 10."
+}

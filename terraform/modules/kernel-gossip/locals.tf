@@ -28,15 +28,21 @@ locals {
         "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT",
         "REMEDIATION_MODE", "REMEDIATION_MAX_STEP", "REMEDIATION_CEILING_MILLICORES", "REMEDIATION_COOLDOWN",
         "REMEDIATION_MIN_WINDOWS", "REMEDIATION_MAX_ACTIONS_PER_RUN", "REMEDIATION_RESIZE_IN_PLACE",
-        "REMEDIATION_DENIED_NAMESPACES",
+        "REMEDIATION_DENIED_NAMESPACES", "REMEDIATION_MAX_EVIDENCE_AGE",
       ]
       secret_env = []
+      # remediate acts on throttle findings only: the others (pod.birth, and the remediation.result
+      # findings remediate itself publishes) never reach it, and are not pushed only to be ignored.
+      push_filter = "attributes.kind = \"cpu.throttle\""
     }
     "record" = {
       entry_point = "record"
       trigger     = "findings-push"
       env         = ["GOOGLE_CLOUD_PROJECT", "LOG_LEVEL", "FUNCTION_TIMEOUT_SECONDS", "KG_CLUSTER_NAME", "GKE_CLUSTER_NAME", "GKE_CLUSTER_LOCATION", "GKE_ENDPOINT"]
       secret_env  = []
+      # record keeps every kind: throttle evidence, birth certificates and remediation decisions.
+      # "" (no filter) rather than null, so a plan shows the value instead of leaving it to the provider.
+      push_filter = ""
     }
     "health" = {
       entry_point = "health"
@@ -69,7 +75,16 @@ locals {
     REMEDIATION_MAX_ACTIONS_PER_RUN = tostring(var.remediation.max_actions_per_run)
     REMEDIATION_RESIZE_IN_PLACE     = tostring(var.remediation.resize_in_place)
     REMEDIATION_DENIED_NAMESPACES   = length(var.remediation.denied_namespaces) > 0 ? join(",", var.remediation.denied_namespaces) : null
+    REMEDIATION_MAX_EVIDENCE_AGE    = local.remediation_max_evidence_age
   }
+
+  # How old a finding's window end may be when remediate acts on it: remediation.max_evidence_age,
+  # or else three intervals of the throttle schedule ("*/N * * * *", validated): by then two newer
+  # runs have described the workload (docs/deployment.md, "Evidence remediate acts on").
+  remediation_max_evidence_age = coalesce(
+    var.remediation.max_evidence_age,
+    "${3 * tonumber(regex("^\\*/([0-9]+) ", trimspace(var.schedules.observe_throttle))[0])}m",
+  )
 
   # Values that differ per function: the deployed timeout, which requests plan their deadline from,
   # and the function's own Scheduler schedule, which a scheduled run's window follows.

@@ -2,6 +2,7 @@
 # the logging contract the code emits (docs/deployment.md, "Log events"):
 #   event = "finding.published"   with kind, findingSeverity
 #   event = "remediation.decided" with outcome
+#   event = "remediation.refused" with refusal
 #   event = "probe.failed"        with kind
 # `severity` itself is Cloud Logging's log level, so a finding's severity is `findingSeverity`.
 
@@ -9,6 +10,7 @@ locals {
   log_events = {
     finding_published   = "finding.published"
     remediation_decided = "remediation.decided"
+    remediation_refused = "remediation.refused"
     probe_failed        = "probe.failed"
   }
 
@@ -48,6 +50,35 @@ resource "google_logging_metric" "findings_published" {
   label_extractors = {
     kind     = "EXTRACT(jsonPayload.kind)"
     severity = "EXTRACT(jsonPayload.findingSeverity)"
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# Findings remediate refused before any decision (the evidence was not admitted), by refusal: a
+# steady foreign-cluster count means another installation publishes to this topic; stale, a backlog
+# or a re-drive; future, a clock to fix; invalid-name, a producer that is not kernel-gossip.
+resource "google_logging_metric" "remediations_refused" {
+  project     = var.project_id
+  name        = "${local.metric_prefix}/remediations_refused"
+  description = "Findings remediate refused before deciding, by refusal (foreign-cluster, stale, future, invalid-name)."
+  filter      = "${local.functions_log_filter} AND jsonPayload.event=\"${local.log_events.remediation_refused}\""
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "kernel-gossip refused findings"
+
+    labels {
+      key         = "refusal"
+      value_type  = "STRING"
+      description = "foreign-cluster, stale, future or invalid-name"
+    }
+  }
+
+  label_extractors = {
+    refusal = "EXTRACT(jsonPayload.refusal)"
   }
 
   depends_on = [google_project_service.enabled]
@@ -134,6 +165,7 @@ locals {
   user_metric = {
     findings_published   = "logging.googleapis.com/user/${google_logging_metric.findings_published.name}"
     remediations_decided = "logging.googleapis.com/user/${google_logging_metric.remediations_decided.name}"
+    remediations_refused = "logging.googleapis.com/user/${google_logging_metric.remediations_refused.name}"
     probe_failures       = "logging.googleapis.com/user/${google_logging_metric.probe_failures.name}"
   }
 
@@ -141,6 +173,7 @@ locals {
   chart = { for key, c in {
     findings     = { title = "Findings published (by kind, severity)", filter = "metric.type=\"${local.user_metric.findings_published}\"", group_by = ["metric.label.kind", "metric.label.severity"] }
     remediations = { title = "Remediation decisions (by outcome)", filter = "metric.type=\"${local.user_metric.remediations_decided}\"", group_by = ["metric.label.outcome"] }
+    refusals     = { title = "Findings refused before deciding (by refusal)", filter = "metric.type=\"${local.user_metric.remediations_refused}\"", group_by = ["metric.label.refusal"] }
     probes       = { title = "Probe failures (by kind)", filter = "metric.type=\"${local.user_metric.probe_failures}\"", group_by = ["metric.label.kind"] }
     dead_letters = { title = "Dead-lettered findings (by subscription)", filter = local.dead_letter_filter, group_by = ["resource.label.subscription_id"] }
     failed_runs  = { title = "Function 5xx answers (by function)", filter = local.failed_requests_filter, group_by = ["resource.label.service_name"] }
@@ -179,6 +212,7 @@ resource "google_monitoring_dashboard" "kernel_gossip" {
         { xPos = 0, yPos = 4, width = 4, height = 4, widget = local.chart.probes },
         { xPos = 4, yPos = 4, width = 4, height = 4, widget = local.chart.dead_letters },
         { xPos = 8, yPos = 4, width = 4, height = 4, widget = local.chart.failed_runs },
+        { xPos = 0, yPos = 8, width = 6, height = 4, widget = local.chart.refusals },
       ]
     }
   })

@@ -65,6 +65,10 @@ resource "google_pubsub_subscription" "push" {
   ack_deadline_seconds = local.function_sizing[each.key].timeout
   # The ordering key is the workload: one workload's findings are handled one at a time.
   enable_message_ordering = true
+  # Only the kinds the function acts on (the contract's push_filter, on the `kind` attribute every
+  # finding carries); Pub/Sub acknowledges the others itself. A filter cannot change after
+  # creation: a new filter replaces the subscription.
+  filter = local.function_contract[each.key].push_filter
 
   push_config {
     push_endpoint = google_cloudfunctions2_function.function[each.key].service_config[0].uri

@@ -162,7 +162,9 @@ variable "schedules" {
 }
 
 variable "birth_probe" {
-  type        = string
+  type = string
+  # Null (e.g. from a root that leaves the choice to the module) means the default.
+  nullable    = false
   default     = "pod_birth_lite"
   description = "The pod birth probe observe-births deploys on every node. pod_birth_lite (default, always-on): the birth cascade without cgroup limit writes and without the runtime's syscall count, so no BPF program runs on every write or syscall of the node. pod_birth: the full certificate, at about 150 ns of CPU on every syscall of every process of the node while it is deployed (docs/benchmarks.md); choose it for a rollout you want to see in full, then switch back."
 
@@ -173,7 +175,9 @@ variable "birth_probe" {
 }
 
 variable "log_level" {
-  type        = string
+  type = string
+  # Null (e.g. from a root that leaves the choice to the module) means the default.
+  nullable    = false
   default     = "INFO"
   description = "Lowest log severity the functions write (DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL), as shared/log.ts knows them."
 
@@ -208,9 +212,12 @@ variable "remediation" {
     # Namespaces where the remediator may patch workloads: the kubernetes_rbac output binds
     # k8s/rbac/remediator-apply.yaml there. Each must also opt in with its label.
     apply_namespaces = optional(list(string), [])
+    # Oldest evidence acted on: a finding whose window ended longer ago than this is refused
+    # (stale). Unset: three intervals of schedules.observe_throttle (15m for the default).
+    max_evidence_age = optional(string)
   })
   default     = {}
-  description = "Remediation mode (off | recommend | apply; default recommend), guardrails (step factor, ceiling, cooldown, minimum windows, actions per run) and the namespaces where the remediator gets write access."
+  description = "Remediation mode (off | recommend | apply; default recommend), guardrails (step factor, ceiling, cooldown, minimum windows, actions per run, oldest evidence acted on) and the namespaces where the remediator gets write access."
 
   validation {
     condition     = contains(["off", "recommend", "apply"], var.remediation.mode)
@@ -229,6 +236,16 @@ variable "remediation" {
   validation {
     condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.remediation.cooldown))
     error_message = "remediation.cooldown must be a number with one unit (ms, s, m or h), such as 90s, 30m or 1h."
+  }
+  validation {
+    # Unset, or 1m to 24h: younger than a minute refuses findings still in flight; older than a
+    # day is evidence no scheduled run would still stand by.
+    condition = var.remediation.max_evidence_age == null || try(
+      tonumber(regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[0]) * lookup({ s = 1, m = 60, h = 3600 }, regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[1]) >= 60 &&
+      tonumber(regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[0]) * lookup({ s = 1, m = 60, h = 3600 }, regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[1]) <= 86400,
+      false
+    )
+    error_message = "remediation.max_evidence_age must be a number with one unit (s, m or h) from 1m to 24h, such as 15m."
   }
   validation {
     # observe-throttle reads 3 schedule intervals, so a finding's streak is never longer (shared/settings.ts).

@@ -59,7 +59,7 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
       faults,
       JSON.stringify({
         [CUT]: { cut: { afterBatches: 1, mode: 'rst', times: 1 } },
-        [PROBE_FAILS]: { tracepoints: { failed: ['kg_cpu_throttle'] } },
+        [PROBE_FAILS]: { tracepoints: { failed: ['kg_cpu_throttle_v2'] } },
         [UNHEALTHY]: { status: 'CS_UNHEALTHY' },
       }),
     );
@@ -164,7 +164,7 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
     const fn = await start({ PIXIE_CLUSTER_ID: PROBE_FAILS });
     received.length = 0;
     const response = await post(fn.url, body);
-    expect(response).toMatchObject({ status: 502, body: { error: 'probe failed to deploy', tracepoints: ['kg_cpu_throttle'] } });
+    expect(response).toMatchObject({ status: 502, body: { error: 'probe failed to deploy', tracepoints: ['kg_cpu_throttle_v2'] } });
     expect(fn.logs().some((l) => l['event'] === 'probe.failed' && l['severity'] === 'ERROR')).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(received).toEqual([]);

@@ -5,7 +5,7 @@ import { applyManifests } from '../../../dev/kube/manifests.ts';
 import { createRemediator } from '../../../shared/kube/remediator.ts';
 import { DEFAULT_POLICY } from '../../../shared/kube/policy.ts';
 import { sampleThrottle } from '../../support/findings.ts';
-import { clientsFor, createOwnedPod, type KubeClients, REMEDIATOR_USER, startTestKube } from '../../support/kube.ts';
+import { bindApplyRole, clientsFor, createOwnedPod, type KubeClients, REMEDIATOR_USER, startTestKube } from '../../support/kube.ts';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 
@@ -36,14 +36,7 @@ describe('remediator against a real kube-apiserver: a 409 on resourceVersion', (
     admin = clientsFor(kube.kubeconfigPath);
     await applyManifests(kube.kubeconfigPath, ['crds', 'rbac']);
     await admin.core.createNamespace({ body: { metadata: { name: 'shop', labels: { 'kernel.gossip.io/remediation': 'enabled' } } } });
-    await admin.rbac.createNamespacedRoleBinding({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'kernel-gossip-remediator-apply' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kernel-gossip-remediator-apply' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: REMEDIATOR_USER }],
-      },
-    });
+    await bindApplyRole(admin, 'shop');
   });
 
   afterAll(async () => {

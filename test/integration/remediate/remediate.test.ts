@@ -5,17 +5,26 @@ import type { LocalKube } from '../../../dev/kube/local-kube.ts';
 import { applyManifests } from '../../../dev/kube/manifests.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic, pullSubscription } from '../../../dev/pubsub/provision.ts';
+import { sampleBirth, sampleRemediation } from '../../support/findings.ts';
 import { decodeFinding, encodeFinding, stableId } from '../../../shared/findings/codec.ts';
 import type { RemediationFinding, ThrottleFinding } from '../../../shared/findings/types.ts';
 import { sampleThrottle } from '../../support/findings.ts';
 import { post, pushBody, type RunningFunction, startFunction } from '../../support/functions.ts';
-import { clientsFor, createOwnedPod, type KubeClients, REMEDIATOR_USER, startTestKube } from '../../support/kube.ts';
+import { bindApplyRole, clientsFor, createOwnedPod, type KubeClients, REMEDIATOR_USER, requestsBy, startTestKube } from '../../support/kube.ts';
+import { createFindingPublisher } from '../../../shared/findings/publisher.ts';
+import { type FindingsTopology, PUSH_FILTERS, pushSubscription } from '../../../dev/pubsub/provision.ts';
 
 const PROJECT = 'kernel-gossip-test';
 const OPTED_IN = 'shop';
 const NOT_OPTED_IN = 'batch';
 
-/** A throttle finding about container `app` of `name`, recommending 400m, with its own id. */
+/** A window of `seconds` that ended `agoMs` ago (negative: in the future). */
+const windowEnding = (agoMs: number, seconds = 60): ThrottleFinding['observedWindow'] => {
+  const end = Date.now() - agoMs;
+  return { start: new Date(end - seconds * 1000).toISOString(), end: new Date(end).toISOString(), seconds };
+};
+
+/** A throttle finding about container `app` of `name`, recommending 400m, from a window that just ended, with its own id. */
 const throttle = (namespace: string, kind: string, name: string, changes: Partial<ThrottleFinding['throttle']> = {}): ThrottleFinding => {
   const base = sampleThrottle();
   const nonce = randomUUID();
@@ -24,8 +33,15 @@ const throttle = (namespace: string, kind: string, name: string, changes: Partia
     id: stableId('cpu.throttle', { namespace, kind, name, nonce }),
     namespace,
     workload: { kind, name, container: 'app' },
+    observedWindow: windowEnding(10_000),
     throttle: { ...base.throttle, ...changes },
   };
+};
+
+/** POSTs raw bytes with a content type, as any client of the function's URL can. */
+const postRaw = async (url: string, body: string, contentType = 'application/json') => {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
 };
 
 const cpuLimit = async (admin: KubeClients, namespace: string, name: string): Promise<string | undefined> => {
@@ -40,6 +56,7 @@ describe('remediate (built bundle) against a real kube-apiserver and the Pub/Sub
   let pubsub: PubSub;
   let results: Subscription;
   let fn: RunningFunction;
+  let topology: FindingsTopology;
   const received = new Map<string, RemediationFinding>();
   const cleanups: (() => Promise<void>)[] = [];
 
@@ -72,17 +89,10 @@ describe('remediate (built bundle) against a real kube-apiserver and the Pub/Sub
       await admin.core.createNamespace({ body: { metadata: { name, labels } } });
     }
     // The per-namespace permission that goes with opting in.
-    await admin.rbac.createNamespacedRoleBinding({
-      namespace: OPTED_IN,
-      body: {
-        metadata: { name: 'kernel-gossip-remediator-apply' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kernel-gossip-remediator-apply' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: REMEDIATOR_USER }],
-      },
-    });
+    await bindApplyRole(admin, OPTED_IN);
     pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
     cleanups.push(() => pubsub.close());
-    const topology = await provisionFindingsTopic(pubsub, `rem-${randomUUID().slice(0, 8)}`);
+    topology = await provisionFindingsTopic(pubsub, `rem-${randomUUID().slice(0, 8)}`);
     results = await pullSubscription(topology, `${topology.topic.name.split('/').pop()!}-results`);
     cleanups.push(() => results.close());
     results.on('message', (message: Message) => {
@@ -105,6 +115,7 @@ describe('remediate (built bundle) against a real kube-apiserver and the Pub/Sub
       REMEDIATION_COOLDOWN: '1h',
       REMEDIATION_MAX_ACTIONS_PER_RUN: '50',
       REMEDIATION_RESIZE_IN_PLACE: 'true',
+      REMEDIATION_MAX_EVIDENCE_AGE: '15m',
     });
     cleanups.push(() => fn.stop());
   });
@@ -237,6 +248,94 @@ describe('remediate (built bundle) against a real kube-apiserver and the Pub/Sub
     const forbidden = throttle('unbound', 'Deployment', name);
     expect((await push(forbidden)).status).toBe(200);
     expect((await resultFor(forbidden.id)).remediation).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/HTTP 403/) as unknown });
+  });
+
+  // The rows of issue 18: hostile but schema-valid findings about a workload that let kernel-gossip
+  // own its limit and is not in cooldown. Each is refused before any decision: a result with the
+  // refusal, a log event, the limit unchanged and not one request to the API server (counted from
+  // the apiserver's own audit log).
+  it.each([
+    ['another cluster', (f: ThrottleFinding): ThrottleFinding => ({ ...f, cluster: 'prod-eu-2' }), 'foreign-cluster', /"prod-eu-2".*"lab"/],
+    ['a window in 2030', (f: ThrottleFinding): ThrottleFinding => ({ ...f, observedWindow: { start: '2030-01-01T00:00:00.000Z', end: '2030-01-01T00:01:00.000Z', seconds: 60 } }), 'future', /after now/],
+    // Pub/Sub keeps messages 7 days: a backlog after an outage, or a dead-letter re-drive.
+    ['a window that ended 6 days ago', (f: ThrottleFinding): ThrottleFinding => ({ ...f, observedWindow: windowEnding(6 * 24 * 3_600_000) }), 'stale', /REMEDIATION_MAX_EVIDENCE_AGE/],
+    ['the workload name ../../secrets', (f: ThrottleFinding): ThrottleFinding => ({ ...f, workload: { ...f.workload, name: '../../secrets' } }), 'invalid-name', /not a DNS-1123 subdomain/],
+  ] as const)('refuses %s: nothing patched, no request to the API server', async (_name, change, refusal, reason) => {
+    const { name } = await ownedPod(OPTED_IN, { 'kernel.gossip.io/take-ownership': 'cpu-limit' });
+    const finding = change(throttle(OPTED_IN, 'Deployment', name));
+    const requestsBefore = (await requestsBy(kube, REMEDIATOR_USER)).length;
+    const response = await push(finding);
+    expect(response).toMatchObject({ status: 200, body: { outcome: 'skipped', refusal } });
+    const result = await resultFor(finding.id);
+    expect(result.remediation).toMatchObject({ outcome: 'skipped', refusal, mode: 'apply', podsResized: 0 });
+    expect(result.remediation.reason).toMatch(reason);
+    // The result names the cluster that decided, never the one the finding claimed.
+    expect(result.cluster).toBe('lab');
+    expect(fn.logs().some((l) => l['event'] === 'remediation.refused' && l['refusal'] === refusal && l['resultId'] === result.id)).toBe(true);
+    expect(await requestsBy(kube, REMEDIATOR_USER)).toHaveLength(requestsBefore);
+    expect(await cpuLimit(admin, OPTED_IN, name)).toBe('200m');
+    // The same workload with fresh, well-formed evidence about this cluster is still acted on.
+    expect((await push(throttle(OPTED_IN, 'Deployment', name))).body).toMatchObject({ outcome: 'applied' });
+  });
+
+  it('acknowledges a remediation.result without its remediation detail as a contract rejection, not a 500', async () => {
+    const wire = JSON.parse(encodeFinding(sampleRemediation()).toString('utf8')) as Record<string, unknown>;
+    wire['remediation'] = null;
+    const messageId = randomUUID();
+    const response = await post(fn.url, pushBody(Buffer.from(JSON.stringify(wire)), messageId));
+    expect(response).toEqual({ status: 200, body: { acknowledged: true, rejected: 'contract' } });
+    expect(fn.logs().some((l) => l['event'] === 'push.rejected' && l['messageId'] === messageId && String(l['reason']).includes('needs remediation'))).toBe(true);
+  });
+
+  // functions-framework parses the body before the function runs (bodyParser.json, strict); a body
+  // it cannot parse used to get Express's HTML 400 page, which Pub/Sub retries until dead-lettered.
+  it.each([
+    ['a body that is not JSON', 'this is not JSON', 'application/json'],
+    ['the JSON null', 'null', 'application/json'],
+    ['a truncated JSON body', '{"message":{"data":', 'application/json'],
+    ['a JSON body declared as text', 'null', 'text/plain'],
+    ['bytes of no charset', '\u00ff\u00fe', 'application/json; charset=ebcdic'],
+  ])('acknowledges %s with a JSON answer and a log line, never an HTML page', async (_name, body, contentType) => {
+    const rejectedBefore = fn.logs().filter((l) => l['event'] === 'push.rejected').length;
+    const response = await postRaw(fn.url, body, contentType);
+    expect(response.status).toBe(200);
+    expect(response.contentType).toMatch(/^application\/json/);
+    expect(JSON.parse(response.text)).toEqual({ acknowledged: true, rejected: 'body' });
+    expect(fn.logs().filter((l) => l['event'] === 'push.rejected').length).toBe(rejectedBefore + 1);
+  });
+
+  it('acknowledges kinds it does not act on, and logs them', async () => {
+    const birth = sampleBirth();
+    const messageId = randomUUID();
+    expect(await post(fn.url, pushBody(encodeFinding(birth), messageId))).toEqual({ status: 200, body: { acknowledged: true, ignored: 'pod.birth' } });
+    expect(fn.logs().some((l) => l['event'] === 'push.ignored' && l['messageId'] === messageId && l['kind'] === 'pod.birth')).toBe(true);
+  });
+
+  it('gets only throttle findings through a push subscription with the deployed filter (emulator + filtering relay)', async () => {
+    const push = await pushSubscription(topology, { name: `${topology.topic.name.split('/').pop()!}-remediate`, endpoint: fn.url, filter: PUSH_FILTERS.remediate! });
+    const publisher = createFindingPublisher({ pubsub, topicName: topology.topic.name.split('/').pop()!, timeoutMs: 10_000 });
+    try {
+      expect((await push.subscription.getMetadata())[0].filter).toBe(PUSH_FILTERS.remediate);
+      const ignoredBefore = fn.logs().filter((l) => l['event'] === 'push.ignored').length;
+      const finding = throttle(NOT_OPTED_IN, 'Deployment', 'nothing-here');
+      const report = await publisher.publish([sampleBirth(), sampleRemediation(), finding]);
+      expect(report.failed).toEqual([]);
+      // The throttle finding is pushed and decided; the others are acknowledged without delivery,
+      // and so are the remediation.result findings remediate publishes meanwhile.
+      expect((await resultFor(finding.id)).remediation.outcome).toBe('skipped');
+      const until = Date.now() + 10_000;
+      while (push.relay!.counts.filteredOut < 3 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // At least the birth, the sample result and remediate's own result were filtered out (the
+      // emulator also hands a new subscription the topic's retained results of the tests before).
+      expect(push.relay!.counts.delivered).toBe(1);
+      expect(push.relay!.counts.filteredOut).toBeGreaterThanOrEqual(3);
+      expect(fn.logs().filter((l) => l['event'] === 'push.ignored').length).toBe(ignoredBefore);
+    } finally {
+      await push.subscription.delete();
+      await push.close();
+    }
   });
 
   it('answers 5xx so Pub/Sub redelivers when the API server is gone', async () => {

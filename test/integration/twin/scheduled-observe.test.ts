@@ -14,6 +14,7 @@ import { replayEnd } from '../../../dev/cli/scan.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../../../dev/pubsub/emulator.ts';
 import { type Deployment, renderDeployment } from '../../../dev/terraform/deployment.ts';
 import { provisionTwinPubsub, startTwinFunction, twinEnvironment } from '../../../dev/twin/deploy.ts';
+import { PUSH_FILTERS } from '../../../dev/pubsub/provision.ts';
 import { compressedClock, runLocalScheduler } from '../../../dev/twin/scheduler.ts';
 import { decodeFinding } from '../../../shared/findings/codec.ts';
 import type { Finding } from '../../../shared/findings/types.ts';
@@ -68,6 +69,9 @@ describe('twin: Terraform’s Scheduler job runs observe-throttle as deployed', 
     cleanups.push(() => started.process.stop());
 
     const twinPubsub = await provisionTwinPubsub(pubsub, deployment, { 'observe-throttle': started.url });
+    cleanups.push(() => twinPubsub.close());
+    // The plan's push filters are the ones the local stack applies (dev/pubsub/provision.ts PUSH_FILTERS).
+    expect(Object.fromEntries(deployment.subscriptions.filter((s) => s.push !== undefined).map((s) => [s.push!.target, s.filter === '' ? undefined : s.filter]))).toEqual(PUSH_FILTERS);
     expect(twinPubsub.notCreated.map((s) => s.name).sort()).toEqual(deployment.subscriptions.filter((s) => s.bigquery !== undefined || s.push !== undefined).map((s) => s.name).sort());
     const findings: Finding[] = [];
     const [reader] = await pubsub.topic(fn!.env['FINDINGS_TOPIC'] ?? '').createSubscription('twin-reader');

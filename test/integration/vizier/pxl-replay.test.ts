@@ -268,7 +268,7 @@ describe('compile checker (Pixie-style errors with line and column)', () => {
     const engine = new PxlEngine(replayBackend(loadRecordings(FIXTURES)));
     for (const [source, fn] of [[CPU_THROTTLE, 'cpu_throttle'], [POD_BIRTH, 'pod_birth'], [POD_BIRTH_LITE, 'pod_birth_lite']] as const) {
       const result = engine.compile(source, [{ funcName: fn, outputTablePrefix: fn, args: [{ name: 'start_time', value: '-5m' }, { name: 'end_time', value: '-0s' }, { name: 'namespace', value: '' }] }], true);
-      expect(result.ok ? result.script.tracepoints.map((t) => t.table) : result.failure).toEqual([`kg_${fn}`]);
+      expect(result.ok ? result.script.tracepoints.map((t) => t.table) : result.failure).toEqual([`kg_${fn}_v2`]);
     }
   });
 });

@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recordingRows } from '../../../dev/lab/compare.ts';
 import type { ContainerTruth, Recording } from '../../../dev/lab/scenarios.ts';
+import { birthEventName } from '../../../shared/pxl/birth-events.ts';
 import type { BirthCapture, BirthEvent, BirthNames, CfsSample, ContainerCounters } from '../../../shared/analysis/index.ts';
+import { oneCgroupSamples } from '../../../shared/analysis/index.ts';
 
 export const loadRecording = async (name: string): Promise<Recording> =>
   JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../fixtures/lab', `${name}.json`), 'utf8')) as Recording;
@@ -59,7 +61,7 @@ export const birthCapture = (recording: Recording): BirthCapture => {
     const flags = num(row['flags']);
     const detail = str(row['detail']);
     const value = str(row['value']).trim();
-    switch (str(row['event'])) {
+    switch (birthEventName(row['event_code'] as bigint)) {
       case 'cgroup_mkdir':
         if (target !== undefined) {
           events.push({ ...base, kind: 'cgroup_mkdir', path: target, hierarchy: str(row['hierarchy']) });
@@ -96,7 +98,7 @@ export const birthCapture = (recording: Recording): BirthCapture => {
         events.push({ ...base, kind: 'exec', filename: detail, entrypoint: true });
         break;
       default:
-        throw new Error(`unknown birth event ${str(row['event'])}`);
+        throw new Error(`unknown birth event code ${str(row['event_code'])}`);
     }
   }
   return {
@@ -156,7 +158,7 @@ export const throttleCounters = (recording: Recording): Map<string, ContainerCou
     out.set(c.container, {
       identity: { namespace: c.namespace, pod: c.pod, container: c.container, containerId: c.containerId, podUid: c.podUid },
       window: { startMs: first.atMs, endMs: last.atMs },
-      samples: e.samples,
+      samples: oneCgroupSamples(e.samples),
       bandwidth: { quotaNs: e.quotaNs, periodNs: e.periodNs, burstNs: e.burstNs },
       ...(cpuUsedNs === undefined ? {} : { cpuUsedNs }),
     });

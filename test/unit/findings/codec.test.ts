@@ -119,6 +119,27 @@ describe('finding codec', () => {
     expect(() => decodeFinding(Buffer.from(JSON.stringify(wire)))).toThrow(/birth\.node: is missing/);
   });
 
+  it('rejects a remediation.result without its remediation detail as a contract breach, not a TypeError', () => {
+    const wire = wireOf(sampleRemediation());
+    wire['remediation'] = null;
+    expect(() => decodeFinding(Buffer.from(JSON.stringify(wire)))).toThrow(FindingDecodeError);
+    expect(() => decodeFinding(Buffer.from(JSON.stringify(wire)))).toThrow(/needs remediation/);
+  });
+
+  it('reads a remediation.result written before remediation.refusal existed, and checks a refusal it carries', () => {
+    const wire = wireOf(sampleRemediation()) as { remediation: Record<string, Record<string, unknown>> };
+    const detail = wire.remediation['io.gossip.kernel.v1.Remediation']!;
+    expect(detail['refusal']).toBeNull();
+    delete detail['refusal'];
+    const old = decodeFinding(Buffer.from(JSON.stringify(wire)));
+    expect(old.kind === 'remediation.result' ? old.remediation.refusal : 'kind').toBeUndefined();
+    const base = sampleRemediation();
+    const refused = { ...base, remediation: { ...base.remediation, outcome: 'skipped', refusal: 'stale' } } as const;
+    expect(decodeFinding(encodeFinding(refused))).toEqual(refused);
+    expect(() => encodeFinding({ ...base, remediation: { ...base.remediation, outcome: 'skipped', refusal: 'bored' } } as unknown as Finding)).toThrow(/refusal bored/);
+    expect(() => encodeFinding({ ...base, remediation: { ...base.remediation, outcome: 'applied', refusal: 'stale' } })).toThrow(/refused finding is skipped/);
+  });
+
   it('refuses to encode a finding that breaks the contract', () => {
     expect(() => encodeFinding({ ...sampleThrottle(), severity: 'loud' } as unknown as Finding)).toThrow(/severity loud/);
     expect(() => encodeFinding(sampleThrottle({ id: 'not-a-digest' }))).toThrow(/id is not a hex digest/);

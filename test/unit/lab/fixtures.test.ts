@@ -37,7 +37,7 @@ describe('recorded lab fixtures', () => {
     const events = attributeBirthRows(recording);
     expect(events.filter((e) => e.containerById === undefined && !e.podLevel)).toEqual([]);
     expect(events.filter((e) => e.container?.containerId !== e.containerById?.containerId)).toEqual([]);
-    expect(events.filter((e) => e.row['event'] === 'entrypoint_exec').length).toBe(recording.containers.length);
+    expect(events.filter((e) => e.event === 'entrypoint_exec').length).toBe(recording.containers.length);
   });
 });
 

@@ -4,6 +4,7 @@ import type { ContainerTruth, Recording } from '../../../dev/lab/scenarios.ts';
 import { decodeFinding, encodeFinding } from '../../../shared/findings/codec.ts';
 import type { BirthFinding } from '../../../shared/findings/types.ts';
 import { birthFindings, isoNs } from '../../../shared/observe/births.ts';
+import { birthEventName } from '../../../shared/pxl/birth-events.ts';
 import type { CollectedTable } from '../../../shared/pixie/collect.ts';
 import { loadRecording } from '../analysis/lab-fixture.ts';
 import { collectedTable } from '../../support/pixie-table.ts';
@@ -40,7 +41,7 @@ const scriptResult = async (recording: Recording): Promise<CollectedTable> => {
     pod: s((r) => `${r.pod.namespace}/${r.pod.pod}`),
     pod_uid: s((r) => r.pod.podUid),
     container_key: s((r) => r.key),
-    event: s((r) => String(r.row['event'])),
+    event: s((r) => birthEventName(r.row['event_code'] as bigint)),
     pid: i((r) => r.row['pid'] as bigint),
     comm: s((r) => String(r.row['comm'])),
     hierarchy: i((r) => r.row['hierarchy'] as bigint),

@@ -25,9 +25,9 @@ describe('shipped scripts', () => {
 
   it('cpu_throttle outputs the CFS bandwidth counters', async () => {
     const script = await loadScript('cpu_throttle', read);
-    expect(script.tracepoint).toMatchObject({ name: 'kg_cpu_throttle', table: 'kg_cpu_throttle' });
+    expect(script.tracepoint).toMatchObject({ name: 'kg_cpu_throttle_v2', table: 'kg_cpu_throttle_v2' });
     expect(script.output.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
-      'time_:TIME64NS', 'cgroup_id:INT64', 'container_cgroup:STRING', 'pod_cgroup:STRING', 'pid:INT64',
+      'time_:TIME64NS', 'previous_row_ns:INT64', 'cgroup_id:INT64', 'container_cgroup:STRING', 'pod_cgroup:STRING', 'pid:INT64',
       'nr_periods:INT64', 'nr_throttled:INT64', 'throttled_time_ns:INT64', 'quota_ns:INT64', 'period_ns:INT64',
       'burst_ns:INT64', 'nr_bursts:INT64', 'burst_time_ns:INT64',
     ]);
@@ -35,7 +35,7 @@ describe('shipped scripts', () => {
 
   it('pod_birth_lite outputs the same events without the syscall count, and probes no hot path', async () => {
     const [full, lite] = await Promise.all([loadScript('pod_birth', read), loadScript('pod_birth_lite', read)]);
-    expect(lite.tracepoint).toMatchObject({ name: 'kg_pod_birth_lite', table: 'kg_pod_birth_lite' });
+    expect(lite.tracepoint).toMatchObject({ name: 'kg_pod_birth_lite_v2', table: 'kg_pod_birth_lite_v2' });
     expect(lite.output.columns).toEqual([
       ...full.output.columns.filter((c) => c.name !== 'syscalls'),
       { name: 'parent_cgroup_id', type: 'INT64', conversion: '%llu' },
@@ -47,7 +47,7 @@ describe('shipped scripts', () => {
   it('pod_birth outputs one event table', async () => {
     const script = await loadScript('pod_birth', read);
     expect(script.output.columns.map((c) => c.name)).toEqual([
-      'time_', 'event', 'pid', 'comm', 'hierarchy', 'cgroup_id', 'cgroup', 'parent_cgroup', 'flags', 'detail', 'value', 'syscalls',
+      'time_', 'event_code', 'pid', 'comm', 'hierarchy', 'cgroup_id', 'cgroup', 'parent_cgroup', 'flags', 'detail', 'value', 'syscalls',
     ]);
   });
 });

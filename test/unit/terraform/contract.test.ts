@@ -12,6 +12,9 @@ import { clusterSpec, remediationSpec } from '../../../shared/kube/config.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES } from '../../../shared/kube/policy.ts';
 import { birthProbeSpec, observeSpec } from '../../../shared/observe/config.ts';
 import { runtimeSpec } from '../../../shared/runtime.ts';
+import { PUSH_FILTERS } from '../../../dev/pubsub/provision.ts';
+import { findingAttributes } from '../../../shared/findings/codec.ts';
+import { sampleThrottle } from '../../support/findings.ts';
 import { loadModule, only, type Body, type TfModule } from '../../support/terraform/hcl.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -171,6 +174,18 @@ describe('function contract (local.function_contract)', () => {
     expect(Object.keys(schedules).sort()).toEqual(scheduled);
     const pushed = Object.entries(contract).filter(([, e]) => e.trigger === 'findings-push').map(([n]) => n).sort();
     expect(pushed).toEqual(['record', 'remediate']);
+  });
+
+  it('filters each push subscription on the kind attribute as the local stack does, remediate to the kind it acts on', () => {
+    expect(mod.resources.get('google_pubsub_subscription.push')?.body['filter']).toBe('${local.function_contract[each.key].push_filter}');
+    const filters = Object.fromEntries(
+      Object.entries(contract)
+        .filter(([, e]) => e.trigger === 'findings-push')
+        .map(([name, e]) => [name, (e as unknown as { push_filter: string }).push_filter || undefined]),
+    );
+    expect(filters).toEqual(PUSH_FILTERS);
+    // The attribute the filter reads is the one every published finding carries.
+    expect(findingAttributes(sampleThrottle())['kind']).toBe('cpu.throttle');
   });
 
   it('sizes every function, with Scheduler deadlines and push ack deadlines following the timeouts', () => {

@@ -154,7 +154,61 @@ run "push_subscriptions_dead_letter_and_authenticate" {
     condition     = google_pubsub_subscription.bigquery.bigquery_config[0].use_topic_schema
     error_message = "the BigQuery subscription must write columns from the topic schema"
   }
+  assert {
+    condition     = google_pubsub_subscription.push["remediate"].filter == "attributes.kind = \"cpu.throttle\""
+    error_message = "remediate must be pushed throttle findings only"
+  }
+  assert {
+    condition     = google_pubsub_subscription.push["record"].filter == ""
+    error_message = "record must be pushed every kind"
+  }
 }
+
+run "evidence_age_follows_the_throttle_schedule" {
+  command = plan
+
+  assert {
+    condition     = google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables["REMEDIATION_MAX_EVIDENCE_AGE"] == "15m"
+    error_message = "the default throttle schedule (every 5 minutes) must give 15m of evidence age"
+  }
+}
+
+run "evidence_age_follows_a_slower_schedule" {
+  command = plan
+
+  variables {
+    schedules = { observe_throttle = "*/12 * * * *" }
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables["REMEDIATION_MAX_EVIDENCE_AGE"] == "36m"
+    error_message = "a run every 12 minutes must give three intervals (36m) of evidence age"
+  }
+}
+
+run "evidence_age_set_explicitly" {
+  command = plan
+
+  variables {
+    remediation = { max_evidence_age = "45m" }
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.function["remediate"].service_config[0].environment_variables["REMEDIATION_MAX_EVIDENCE_AGE"] == "45m"
+    error_message = "an explicit remediation.max_evidence_age must reach remediate"
+  }
+}
+
+run "rejects_an_evidence_age_outside_a_minute_to_a_day" {
+  command = plan
+
+  variables {
+    remediation = { max_evidence_age = "30s" }
+  }
+
+  expect_failures = [var.remediation]
+}
+
 
 run "iam_is_resource_scoped" {
   command = apply
