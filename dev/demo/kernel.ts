@@ -120,7 +120,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Repeats a scheduler call until it answers 200: the first runs deploy the probes (Pixie answers "installation in progress"). */
-const deployProbe = async (observe: ObserveCall, name: 'observe-throttle' | 'observe-births', timeoutMs = 90_000): Promise<void> => {
+export const deployProbe = async (observe: ObserveCall, name: 'observe-throttle' | 'observe-births', timeoutMs = 90_000): Promise<void> => {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const status = await observe(name, { windowSeconds: 10 });

@@ -21,6 +21,8 @@ export interface NodeDeploymentSpec {
   readonly cpuRequestMillicores?: number;
   readonly replicas?: number;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** Seconds a new pod must be ready before the rollout counts it available (and removes an old one). */
+  readonly minReadySeconds?: number;
 }
 
 /** The Deployment object: burstable pods (request below limit), image never pulled, no cluster DNS. Pure. */
@@ -32,6 +34,7 @@ export const nodeDeployment = (spec: NodeDeploymentSpec): V1Deployment => {
     metadata: { name: spec.name, namespace: spec.namespace, labels, annotations: { ...spec.annotations } },
     spec: {
       replicas: spec.replicas ?? 1,
+      ...(spec.minReadySeconds === undefined ? {} : { minReadySeconds: spec.minReadySeconds }),
       selector: { matchLabels: labels },
       template: {
         metadata: { labels },

@@ -3,6 +3,12 @@
  *   burner steady <threads> <duration_ms>
  *   burner bursty <threads> <duration_ms> <burst_ms> <every_ms>
  *   burner idle   <duration_ms>
+ *   burner duty   <threads> <duration_ms> <cpu_ms> <every_ms>
+ * `duty` spends cpu_ms of the thread's own CPU time every every_ms of wall time: a fixed demand
+ * (cpu_ms / every_ms cores per thread) however busy the machine is, unlike `bursty`, whose bursts
+ * are wall time and use less CPU when the thread waits. A duty thread that falls behind (throttled)
+ * skips the ticks it missed instead of catching up, so its demand returns to cpu_ms / every_ms as
+ * soon as it may.
  * Static (gcc -static -pthread) so it runs in a busybox rootfs.
  */
 #include <pthread.h>
@@ -12,12 +18,26 @@
 #include <time.h>
 
 static long long duration_ms, burst_ms, every_ms;
-static int bursty;
+static int bursty, duty;
 
 static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long thread_cpu_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void spin_cpu(long long cpu_ms) {
+  volatile unsigned long x = 0;
+  long long until = thread_cpu_us() + cpu_ms * 1000;
+  while (thread_cpu_us() < until) {
+    for (int i = 0; i < 10000; i++) x += i;
+  }
 }
 
 static void spin_until(long long deadline) {
@@ -38,9 +58,21 @@ static void *work(void *arg) {
     spin_until(end);
     return NULL;
   }
+  if (duty) {
+    /* Behind schedule (throttled): drop the missed ticks, so no backlog outlives the throttling. */
+    for (long long t = start; t < end;) {
+      spin_cpu(burst_ms);
+      long long next = t + every_ms, now = now_ms();
+      if (next > now) sleep_ms(next - now);
+      t = next > now ? next : now;
+    }
+    return NULL;
+  }
   for (long long t = start; t < end; t += every_ms) {
-    long long stop = t + burst_ms < end ? t + burst_ms : end;
-    spin_until(stop);
+    {
+      long long stop = t + burst_ms < end ? t + burst_ms : end;
+      spin_until(stop);
+    }
     long long next = t + every_ms;
     if (next > now_ms()) sleep_ms(next - now_ms());
   }
@@ -52,9 +84,10 @@ int main(int argc, char **argv) {
     sleep_ms(atoll(argv[2]));
     return 0;
   }
-  bursty = argc == 6 && strcmp(argv[1], "bursty") == 0;
+  duty = argc == 6 && strcmp(argv[1], "duty") == 0;
+  bursty = duty || (argc == 6 && strcmp(argv[1], "bursty") == 0);
   if (!(bursty || (argc == 4 && strcmp(argv[1], "steady") == 0))) {
-    fprintf(stderr, "usage: burner steady T MS | bursty T MS BURST_MS EVERY_MS | idle MS\n");
+    fprintf(stderr, "usage: burner steady T MS | bursty T MS BURST_MS EVERY_MS | duty T MS CPU_MS EVERY_MS | idle MS\n");
     return 2;
   }
   int threads = atoi(argv[2]);

@@ -31,6 +31,7 @@ const exec = promisify(execFile);
 export type Workload =
   | { readonly shape: 'steady'; readonly threads: number; readonly durationMs: number }
   | { readonly shape: 'bursty'; readonly threads: number; readonly durationMs: number; readonly burstMs: number; readonly everyMs: number }
+  | { readonly shape: 'duty'; readonly threads: number; readonly durationMs: number; readonly cpuMs: number; readonly everyMs: number }
   | { readonly shape: 'idle'; readonly durationMs: number }
   | { readonly shape: 'command'; readonly args: readonly string[] };
 
@@ -88,6 +89,8 @@ export const workloadArgs = (workload: Workload): string[] => {
       return ['/bin/burner', 'steady', String(workload.threads), String(workload.durationMs)];
     case 'bursty':
       return ['/bin/burner', 'bursty', String(workload.threads), String(workload.durationMs), String(workload.burstMs), String(workload.everyMs)];
+    case 'duty':
+      return ['/bin/burner', 'duty', String(workload.threads), String(workload.durationMs), String(workload.cpuMs), String(workload.everyMs)];
     case 'idle':
       return ['/bin/burner', 'idle', String(workload.durationMs)];
     case 'command':

@@ -120,6 +120,43 @@ describe('scan --local without a kubelet: by cgroup path and container id', () =
   }, 180_000);
 });
 
+describe('scan --local interrupted while it waits for the window', () => {
+  it('Ctrl-C reports the shorter window the probes covered, and says so', async () => {
+    const env = { ...process.env };
+    delete env['KUBECONFIG'];
+    const child = spawn(process.execPath, [cli, 'scan', '--local', '--window', '60', '--node', NODE], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const interrupted = new Promise<void>((resolve) => {
+      // A scan that ends on its own fails below, with its output.
+      child.once('exit', () => {
+        resolve();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // The terminal's Ctrl-C reaches the scan's process group, not the Vizier's own group.
+        // Once: a second Ctrl-C ends the scan (Node's default once the handler has run).
+        if (!sent && stderr.includes('probes running: 5/60 s')) {
+          sent = true;
+          child.kill('SIGINT');
+          resolve();
+        }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await interrupted;
+    const code = await exited;
+    expect({ code, stderr: stderr.slice(-2000) }).toMatchObject({ code: 0 });
+    const seconds = Number(/interrupted: reporting the (\d+) s the probes covered, not the 60 s asked/.exec(stderr)?.[1] ?? -1);
+    expect(seconds).toBeGreaterThanOrEqual(4);
+    expect(seconds).toBeLessThan(60);
+    expect(stdout).toContain(`CPU-limited containers on this node: 3 (probe window ${seconds} s)`);
+    expect(throttledPercent(lineOf(stdout, v1.cgroupPath))).toBeGreaterThanOrEqual(50);
+  }, 180_000);
+});
+
 describe('scan --local with the real kube-apiserver: by Pod objects', () => {
   let kube: LocalKube | undefined;
 
