@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { access, constants, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -68,36 +68,86 @@ export interface TofuResult {
   readonly stderr: string;
 }
 
-/** Runs tofu in `cwd` offline: no color, no prompts, no update checks, providers from the mirror. */
+/** How long tofu may take to stop after SIGTERM (it finishes its current step) before SIGKILL. */
+const STOP_GRACE_MS = 5_000;
+/** A run that takes longer than this is stopped and reported as failed. */
+const RUN_TIMEOUT_MS = 300_000;
+/** Output kept per stream; a plan's JSON of the whole example stays well below. */
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Runs tofu in `cwd` offline: no color, no prompts, no update checks, providers from the mirror.
+ * It settles only once tofu has exited: an abort (or the run timeout) sends SIGTERM, then SIGKILL
+ * after a grace period, and rejects after the exit, so a caller that stops never leaves a tofu
+ * running behind it.
+ */
 export const runTofu = (install: TofuInstall, args: readonly string[], cwd: string, env: Record<string, string> = {}, signal?: AbortSignal): Promise<TofuResult> =>
   new Promise((resolve, reject) => {
-    execFile(
-      install.bin,
-      [...args],
-      {
-        cwd,
-        timeout: 300_000,
-        ...(signal === undefined ? {} : { signal }),
-        maxBuffer: 16 * 1024 * 1024,
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-          HOME: process.env['HOME'] ?? homedir(),
-          TF_CLI_CONFIG_FILE: install.cliConfig,
-          TF_IN_AUTOMATION: '1',
-          TF_INPUT: '0',
-          CHECKPOINT_DISABLE: '1',
-          NO_COLOR: '1',
-          ...env,
-        },
+    const what = `tofu ${args.join(' ')}`;
+    if (signal?.aborted === true) {
+      reject(new Error(`${what} was not started: stopped before`, { cause: signal.reason }));
+      return;
+    }
+    const child = spawn(install.bin, [...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: process.env['HOME'] ?? homedir(),
+        TF_CLI_CONFIG_FILE: install.cliConfig,
+        TF_IN_AUTOMATION: '1',
+        TF_INPUT: '0',
+        CHECKPOINT_DISABLE: '1',
+        NO_COLOR: '1',
+        ...env,
       },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(new Error(`tofu ${args.join(' ')} could not run`, { cause: error }));
-          return;
+    });
+    const collect = (stream: NodeJS.ReadableStream): (() => string) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        if (size < MAX_OUTPUT_BYTES) {
+          chunks.push(chunk);
+          size += chunk.length;
         }
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
+      });
+      return () => Buffer.concat(chunks).toString('utf8');
+    };
+    const stdout = collect(child.stdout);
+    const stderr = collect(child.stderr);
+    let stoppedBecause: Error | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (reason: Error): void => {
+      if (stoppedBecause !== undefined) {
+        return;
+      }
+      stoppedBecause = reason;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    };
+    const onAbort = (): void => {
+      stop(new Error(`${what} was stopped`, { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const runTimer = setTimeout(() => {
+      stop(new Error(`${what} took longer than ${RUN_TIMEOUT_MS / 1000} s`));
+    }, RUN_TIMEOUT_MS);
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
+    child.once('close', (code) => {
+      clearTimeout(runTimer);
+      clearTimeout(killTimer);
+      signal?.removeEventListener('abort', onAbort);
+      if (spawnError !== undefined) {
+        reject(new Error(`${what} could not run`, { cause: spawnError }));
+      } else if (stoppedBecause !== undefined) {
+        reject(stoppedBecause);
+      } else {
+        resolve({ code: code ?? 1, stdout: stdout(), stderr: stderr() });
+      }
+    });
   });
 
 /**
