@@ -60,6 +60,11 @@ export interface EvaluateOptions {
   readonly tables: TableSource;
   /** The request deploys this script's tracepoints (ExecuteScript with mutation=true). */
   readonly deploysTracepoints: boolean;
+  /**
+   * Whether the compile pass reports analyzer-stage errors (default true). Pixie's mutation compile
+   * (Compiler::CompileTrace) parses and walks the AST but never runs the Analyzer.
+   */
+  readonly analyze?: boolean;
   readonly metadata: Metadata;
   /** Documented px/pxtrace/pxconfig names (pxl-names.txt). */
   readonly names: ReadonlySet<string>;
@@ -811,7 +816,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       fail(`${f.funcName} must return a DataFrame (or a list of them) to be used in exec_funcs, got ${describe(result)}`, def.pos);
     }
   }
-  if (analysisError !== undefined) {
+  if (analysisError !== undefined && options.analyze !== false) {
     throw analysisError;
   }
   return { outputs, tracepoints: [...tracepoints.values()], usesPxtrace };
