@@ -60,7 +60,8 @@ describe('a simulated day of kernel data', () => {
       for (const c of source.containers) {
         expect(text).not.toContain(c.containerId.slice(0, 12));
       }
-      expect(copy.containers.every((c) => c.podUid === day.births[i]?.podUid && c.pod === day.births[i]?.pod)).toBe(true);
+      const birth = day.births[i]!;
+      expect(copy.containers.every((c) => c.podUid === birth.podUid && c.pod === birth.pod)).toBe(true);
       expect(copy.printfs.some((line) => line.includes(day.births[i]!.podUid))).toBe(true);
       const times = copy.printfs.map((line) => wallNs(copy, line));
       expect(times.reduce((a, b) => (b < a ? b : a))).toBe(BigInt(at[i]!.getTime()) * 1_000_000n);

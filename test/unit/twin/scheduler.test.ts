@@ -87,13 +87,12 @@ describe('local Cloud Scheduler', () => {
 
   it('on a stepped clock, runs each instant’s attempts at that instant and moves on only after they settled, however slow', async () => {
     const seen: string[] = [];
-    let clock: SharedClock | undefined;
+    const from = new Date('2026-11-27T12:00:00Z');
+    const clock = new SharedClock(from);
     const target = await server((n) => {
-      seen.push(clock?.now().toISOString() ?? '');
+      seen.push(clock.now().toISOString());
       return n === 3 ? 503 : 200;
     });
-    const from = new Date('2026-11-27T12:00:00Z');
-    clock = new SharedClock(from);
     try {
       const births = { ...job, key: 'observe-births', name: 'kg-observe-births', schedule: '*/10 * * * *' };
       const settled: string[] = [];
@@ -134,10 +133,13 @@ describe('local Cloud Scheduler', () => {
       expect(seen).toEqual(['2026-11-27T12:05:00.000Z', '2026-11-27T12:10:00.000Z', '2026-11-27T12:10:00.000Z', '2026-11-27T12:10:30.000Z', '2026-11-27T12:15:00.000Z', '2026-11-27T12:20:00.000Z']);
       const retried = events.attempts.filter((a) => a.attempt === 2);
       expect(retried).toHaveLength(1);
-      expect(events.attempts.filter((a) => a.job === retried[0]?.job && a.scheduleTime === retried[0]?.scheduleTime).map((a) => a.outcome)).toEqual([503, 200]);
-      expect(retried[0]?.scheduleTime).toBe('2026-11-27T12:10:00.000Z');
+      const [retry] = retried;
+      expect(events.attempts.filter((a) => a.job === retry?.job && a.scheduleTime === retry.scheduleTime).map((a) => a.outcome)).toEqual([503, 200]);
+      expect(retry?.scheduleTime).toBe('2026-11-27T12:10:00.000Z');
       expect(events.missed).toEqual([{ job: 'kg-observe-births', scheduleTime: '2026-11-27T12:20:00.000Z' }]);
-      expect(() => clock?.stepTo(from)).toThrow(/forwards only/);
+      expect(() => {
+        clock.stepTo(from);
+      }).toThrow(/forwards only/);
     } finally {
       clock.close();
     }
