@@ -8,10 +8,10 @@
 import { acknowledgeRejected, parsePushBody } from '../findings/push.ts';
 import type { Logger } from '../log.ts';
 import type { Recorder } from './recorder.ts';
-import type { HandlerResponse } from './remediate-push.ts';
+import type { JsonAnswer } from '../http-function.ts';
 import { TransientKubeError } from './remediator.ts';
 
-export const handleRecordPush = async (body: unknown, deps: { readonly recorder: Recorder; readonly log: Logger }): Promise<HandlerResponse> => {
+export const handleRecordPush = async (body: unknown, deps: { readonly recorder: Recorder; readonly log: Logger }): Promise<JsonAnswer> => {
   const parsed = parsePushBody(body);
   if (!parsed.ok) {
     return acknowledgeRejected(deps.log, parsed);
