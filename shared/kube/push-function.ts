@@ -11,6 +11,7 @@ import { GoogleAuth } from 'google-auth-library';
 import { parseConfig } from '../config.ts';
 import { answerFrameworkErrorsAsJson } from '../framework-errors.ts';
 import { httpFunction, type JsonAnswer } from '../http-function.ts';
+import { requestDeadline } from '../instance.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { type RuntimeConfig, runtimeSpec } from '../runtime.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -23,6 +24,8 @@ export interface PushContext<C, D> {
   readonly deps: D;
   readonly log: Logger;
   readonly startedAt: number;
+  /** When the push must be answered by (the function's timeout less a margin): Kubernetes calls and publishing end by then. */
+  readonly deadline: Date;
 }
 
 /** Builds a push function: `spec` is read once, `build` makes the clients from it and a KubeConfig. */
@@ -51,6 +54,6 @@ export const pushFunction = <S extends typeof clusterSpec, D>(
       project: runtime.GOOGLE_CLOUD_PROJECT,
       cluster: (config as unknown as ClusterConfig).KG_CLUSTER_NAME,
     }),
-    handle: (req, { state, log, startedAt }) => handle(req.body, { ...state, log, startedAt }),
+    handle: (req, { state, log, startedAt }) => handle(req.body, { ...state, log, startedAt, deadline: requestDeadline(startedAt, state.runtime.FUNCTION_TIMEOUT_SECONDS) }),
   });
 };

@@ -106,7 +106,7 @@ export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps
   }
   let report: RemediationReport;
   try {
-    report = await deps.remediator.remediate(finding);
+    report = await deps.remediator.remediate(finding, { deadline: deps.deadline });
   } catch (error) {
     if (error instanceof TransientKubeError) {
       log.warn('Kubernetes API unavailable; Pub/Sub will redeliver', { event: 'remediation.retry', error, status: error.status });
