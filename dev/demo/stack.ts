@@ -67,9 +67,13 @@ export interface StackOptions {
    * other parts; the stack stops it with `stop` when it stops.
    */
   readonly startKube?: () => Promise<{ readonly kube: LocalKube; stop(): Promise<void> }>;
+  /** Node options every function process starts with (the twin's simulated clock, dev/twin/clock.ts). */
+  readonly functionNodeArgs?: readonly string[];
 }
 
 export interface Stack {
+  /** What Terraform plans, as the twin deployed it (dev/terraform/deployment.ts). */
+  readonly deployment: Deployment;
   readonly kube: LocalKube;
   readonly emulator: PubsubEmulator;
   readonly vizierAddress: string;
@@ -254,7 +258,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         logLine(`${name}: environment beyond what Terraform sets (a test's override): ${Object.keys(beyond).join(', ')}`);
       }
       const env = { ...twinEnvironment(deployed, local), ...beyond };
-      const fn = await startTwinFunction(deployed, env);
+      const fn = await startTwinFunction(deployed, env, undefined, options.functionNodeArgs);
       cleanups.add(name, () => fn.process.stop());
       teeToLog(log, name, fn.process);
       started.push({ name, url: fn.url, process: fn.process });
@@ -274,6 +278,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       `stack ready: vizier ${vizier.address}, emulator ${emulator.host}, kube ${kube.server}, functions ${started.map((fn) => `${fn.name}=${fn.url}`).join(' ')}`,
     );
     return {
+      deployment,
       kube,
       emulator,
       vizierAddress: vizier.address,
