@@ -12,6 +12,7 @@
  * @module
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { release } from 'node:os';
 import path from 'node:path';
 import { programOutput } from '../../../shared/pxl/bpftrace-program.ts';
 import { recordingRows } from '../../lab/compare.ts';
@@ -113,6 +114,8 @@ export const replayBackend = (recordings: readonly Recording[]): Backend => {
   }
   return {
     metadata: { asid: REPLAY_ASID, hostname: REPLAY_NODE, pod: (uid) => pods.get(uid), process: (upid) => processes.get(upid) },
+    // The node's kernel is the one the (latest) recording was made on.
+    kernelRelease: recordings.at(-1)?.kernel ?? release(),
     nowNs: () => now,
     builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processRows, start, end) : undefined),
     tracepoint: (program, relation, start, end) => frameOfRows(relation, probeRows.get(programOutput(program).format) ?? [], start, end),
