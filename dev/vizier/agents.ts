@@ -80,12 +80,16 @@ export class ClusterAgents {
     this.host = { ...host, id: randomUUID(), kernel: parseKernelRelease(host.release), createdNs: created };
     const names = new Set([host.hostname]);
     this.simulated = nodes.map((n, i) => {
+      const errors = n.probeErrors ?? {};
+      if (typeof n.name !== 'string' || n.name === '' || (n.kernel !== undefined && typeof n.kernel !== 'string') || Object.values(errors).some((e) => typeof e !== 'string')) {
+        throw new Error(`simulated node ${JSON.stringify(n)}: expected { name: string, kernel?: string, probeErrors?: { tracepoint: error text } }`);
+      }
       if (names.has(n.name)) {
         throw new Error(`simulated node ${n.name} is named like another node of the cluster`);
       }
       names.add(n.name);
       const release = n.kernel ?? host.release;
-      return { asid: host.asid + 1 + i, id: randomUUID(), hostname: n.name, release, kernel: parseKernelRelease(release), createdNs: created, probeErrors: n.probeErrors ?? {} };
+      return { asid: host.asid + 1 + i, id: randomUUID(), hostname: n.name, release, kernel: parseKernelRelease(release), createdNs: created, probeErrors: errors };
     });
   }
 

@@ -190,6 +190,10 @@ export class LocalVizier {
     this.options = options;
     this.engine = options.engine ?? new PxlEngine(datasetBackend(options.dataset));
     this.clusters = new Map(options.clusters.map((c) => [c.id.toLowerCase(), c]));
+    // A bad `nodes` fault is a start-up error, not a failure of some later query.
+    for (const cluster of options.clusters) {
+      this.agentsOf(cluster);
+    }
   }
 
   /** A configured cluster, for tests to change its status or faults between calls. */
