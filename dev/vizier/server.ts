@@ -38,8 +38,17 @@ export interface Faults {
   readonly cut?: { readonly afterBatches: number; readonly mode: 'rst' | 'disconnect'; readonly times?: number };
   /** End with INTERNAL "Large data batch rejected ..." after this many data batches. */
   readonly largeBatchRejectedAfter?: number;
-  /** A status message with `code` then that gRPC error, after `afterBatches` data batches. */
-  readonly executionError?: { readonly afterBatches: number; readonly code: number; readonly message: string };
+  /**
+   * A status message with `code` then that gRPC error, after `afterBatches` data batches; with
+   * `during`, only for queries that start in [startMs, endMs) of this process's clock (an outage
+   * at a known time of the twin's simulated day).
+   */
+  readonly executionError?: {
+    readonly afterBatches: number;
+    readonly code: number;
+    readonly message: string;
+    readonly during?: { readonly startMs: number; readonly endMs: number };
+  };
   readonly tracepoints?: TracepointFaults;
   /**
    * Further nodes of this cluster beside the backend's own (agents.ts): each receives the programs
@@ -392,12 +401,15 @@ export class LocalVizier {
       outputTablePrefix: str(f['output_table_prefix']),
       args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
     }));
-    const compiled = engine.compile(str(request['query_str']), execFuncs, request['mutation'] === true);
+    // A mutation request deploys its tracepoints before the rest of the script is compiled
+    // (engine.compile's `stage`): its table and column errors come only once they run.
+    const source = str(request['query_str']);
+    const compiled = engine.compile(source, execFuncs, request['mutation'] === true, request['mutation'] === true ? 'mutations' : 'plan');
     if (!compiled.ok) {
       await this.queryFailure(call, id, compiled.failure);
       return;
     }
-    const script = compiled.script;
+    let script = compiled.script;
     const mutation = request['mutation'] === true && script.usesPxtrace;
     const agents = this.agentsOf(cluster);
     let deployed: readonly TracepointDecl[] = script.tracepoints;
@@ -415,6 +427,14 @@ export class LocalVizier {
       }
       deployed = deployment.deployed;
       engine.deploy(deployed);
+    }
+    if (request['mutation'] === true) {
+      const planned = engine.compile(source, execFuncs, true, 'plan');
+      if (!planned.ok) {
+        await this.queryFailure(call, id, planned.failure);
+        return;
+      }
+      script = planned.script;
     }
     const compileNs = process.hrtime.bigint() - started;
     const ran = engine.run(script, execFuncs, mutation, { agents }, deployed);
@@ -549,6 +569,9 @@ export class LocalVizier {
     let sent = 0;
     const cutsSoFar = faults.cut === undefined ? 0 : (this.cutCounts.get(faults.cut) ?? 0);
     const cut = faults.cut !== undefined && cutsSoFar < (faults.cut.times ?? 1) ? faults.cut : undefined;
+    const startedMs = Date.now();
+    const during = faults.executionError?.during;
+    const executionError = during === undefined || (startedMs >= during.startMs && startedMs < during.endMs) ? faults.executionError : undefined;
     // Interleave tables round-robin, one batch each, until every table has sent its eos batch.
     while (query.tables.some((t) => !t.done)) {
       for (const t of query.tables) {
@@ -571,7 +594,7 @@ export class LocalVizier {
           call.emit('error', { code: STATUS.INTERNAL, details: MESSAGES.largeBatch });
           return;
         }
-        const error = faults.executionError;
+        const error = executionError;
         if (error !== undefined && sent >= error.afterBatches) {
           this.queries.delete(query.id);
           await this.write(call, encode(pb.ExecuteScriptResponse, { query_id: query.id, status: { code: error.code, message: error.message } }));
