@@ -41,7 +41,7 @@ export default tseslint.config(
     },
   },
   {
-    // The local stack and the CLI talk to a terminal on purpose.
+    // The local stack talks to a terminal on purpose (the CLI writes to the streams it is given).
     files: ['dev/**/*.ts', 'test/bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

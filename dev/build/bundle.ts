@@ -233,7 +233,7 @@ const bundleOne = async (name: string, pkg: PackageJson, devOnly: Set<string>): 
 const bundleCli = async (): Promise<{ name: string; bytes: number }> => {
   const outfile = path.join(root, 'dist', 'cli', 'kernel-gossip.js');
   await build({
-    entryPoints: [path.join(root, 'dev', 'cli', 'main.ts')],
+    entryPoints: [path.join(root, 'cli', 'main.ts')],
     outfile,
     bundle: true,
     platform: 'node',

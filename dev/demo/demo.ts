@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { reportMetaOf, windowOf, writeReport } from '../report/index.ts';
+import { reportMetaOf, windowOf, writeReport } from '../../cli/report/index.ts';
 import { kubectl } from '../kube/manifests.ts';
 import { type CycleOutcome, runCycle, tailFindings, type FindingTail } from './cycle.ts';
 import { chooseKernelMode, type KernelChoice, kernelFeed, type KernelMode } from './kernel.ts';

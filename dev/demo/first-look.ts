@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { scan } from '../cli/scan.ts';
+import { scan } from '../../cli/scan.ts';
 import { DEMO_CLUSTER } from './stack.ts';
 import { RECORDINGS_DIR } from './kernel.ts';
 

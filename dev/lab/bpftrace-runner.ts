@@ -84,7 +84,21 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
   const texts: string[] = [];
   let stderr = '';
   let parseError: Error | undefined;
-  const exited = new Promise<void>((resolve) => child.once('close', () => { resolve(); }));
+  let exitStatus = '';
+  const exited = new Promise<void>((resolve) =>
+    child.once('close', (code, signal) => {
+      exitStatus = String(code ?? signal);
+      resolve();
+    }),
+  );
+  // bpftrace announces "Attaching N probes" before attaching them: when one cannot attach (a kprobe
+  // on a kernel without CONFIG_KPROBES: "create_probe_event: open(.../kprobe_events)") it exits
+  // after the announcement, and waiting for its perf events would only end at the ready timeout.
+  const exitedAfterAnnouncing = exited.then(() => {
+    throw new BpftraceRunError(`bpftrace exited (${exitStatus}) while attaching its probes:\n${stderrWithoutNoise(stderr)}`);
+  });
+  // Only raced while attaching; a later (normal) exit rejects it unobserved.
+  exitedAfterAnnouncing.catch(() => undefined);
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
@@ -136,7 +150,7 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
   let attachedProbes: number;
   try {
     attachedProbes = await Promise.race([attached, timeout]);
-    await Promise.race([waitAttached(child.pid ?? 0, attachedProbes, options.readyTimeoutMs ?? 60_000), timeout]);
+    await Promise.race([waitAttached(child.pid ?? 0, attachedProbes, options.readyTimeoutMs ?? 60_000), timeout, exitedAfterAnnouncing]);
   } catch (error) {
     await kill();
     throw error;

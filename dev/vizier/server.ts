@@ -380,12 +380,15 @@ export class LocalVizier {
       outputTablePrefix: str(f['output_table_prefix']),
       args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
     }));
-    const compiled = engine.compile(str(request['query_str']), execFuncs, request['mutation'] === true);
+    // A mutation request deploys its tracepoints before the rest of the script is compiled
+    // (engine.compile's `stage`): its table and column errors come only once they run.
+    const source = str(request['query_str']);
+    const compiled = engine.compile(source, execFuncs, request['mutation'] === true, request['mutation'] === true ? 'mutations' : 'plan');
     if (!compiled.ok) {
       await this.queryFailure(call, id, compiled.failure);
       return;
     }
-    const script = compiled.script;
+    let script = compiled.script;
     const mutation = request['mutation'] === true && script.usesPxtrace;
     if (mutation) {
       const live = engine.backend.upsertTracepoints?.(script.tracepoints);
@@ -395,6 +398,14 @@ export class LocalVizier {
         return;
       }
       engine.deploy(script.tracepoints);
+    }
+    if (request['mutation'] === true) {
+      const planned = engine.compile(source, execFuncs, true, 'plan');
+      if (!planned.ok) {
+        await this.queryFailure(call, id, planned.failure);
+        return;
+      }
+      script = planned.script;
     }
     const compileNs = process.hrtime.bigint() - started;
     const ran = engine.run(script, execFuncs, mutation);

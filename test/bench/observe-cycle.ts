@@ -39,7 +39,7 @@ import { startPubsubEmulator } from '../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic, pullSubscription } from '../../dev/pubsub/provision.ts';
 import { startFunction } from '../support/functions.ts';
 import { startProcess } from '../support/process.ts';
-import { replayEnd } from '../../dev/cli/scan.ts';
+import { replayEnd } from '../../cli/scan.ts';
 import { DEFAULT_CLUSTER, writeObserveDataset } from './observe-cycle-data.ts';
 import { writeObserveRecording } from './observe-cycle-recording.ts';
 

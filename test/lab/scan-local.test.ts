@@ -24,7 +24,7 @@ import { startTestKube } from '../support/kube.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(root, 'dev/cli/main.ts');
+const cli = path.join(root, 'cli/main.ts');
 const NODE = 'kg-scan-node';
 
 interface HandMade {

@@ -4,6 +4,6 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '../..');
 
 export const CLI_ENTRIES = [
-  ['source', path.join(root, 'dev/cli/main.ts')],
+  ['source', path.join(root, 'cli/main.ts')],
   ['bundle', path.join(root, 'dist/cli/kernel-gossip.js')],
 ] as const;

@@ -118,8 +118,14 @@ export class PxlEngine {
    * then the script compiled (parse, AST walk, then table/column/type analysis, then "is anything
    * displayed"), each stage stopping at its first error. `mutation` is the request's flag: only
    * then are the tables this script's tracepoints declare visible to it.
+   *
+   * `stage: 'mutations'` is the broker's first compile of a mutation request, which only collects
+   * the tracepoints to deploy: parse and AST walk, no analysis and no result-sink check
+   * (src/carnot/planner/compiler/compiler.cc:111-134 CompileTrace, against CompileToIR :62-71);
+   * the whole script is compiled (`stage: 'plan'`) only once they are deployed
+   * (query_broker/controllers/query_executor.go:477-491 prepareScript: runMutation, then compilePlan).
    */
-  compile(source: string, execFuncs: readonly ExecFunc[], mutation = false): EngineCompileResult {
+  compile(source: string, execFuncs: readonly ExecFunc[], mutation = false, stage: 'mutations' | 'plan' = 'plan'): EngineCompileResult {
     let maxRowsPerTable: number;
     try {
       maxRowsPerTable = parseQueryFlags(source).maxOutputRowsPerTable;
@@ -139,6 +145,7 @@ export class PxlEngine {
         mode: 'check',
         execFuncs,
         deploysTracepoints: mutation,
+        analyze: stage === 'plan',
         names: PXL_NAMES,
         metadata: this.backend.metadata,
         ...this.udtfs(),
@@ -147,7 +154,7 @@ export class PxlEngine {
         }),
       });
       // compiler.cc:136 VerifyGraphHasResultSink (exec_funcs outputs count as result sinks).
-      if (checked.outputs.length === 0 && execFuncs.length === 0) {
+      if (stage === 'plan' && checked.outputs.length === 0 && execFuncs.length === 0) {
         return { ok: false, failure: positionless('query does not output a result, please add a px.display() statement') };
       }
       return { ok: true, script: { program, maxRowsPerTable, tracepoints: checked.tracepoints, usesPxtrace: checked.usesPxtrace } };

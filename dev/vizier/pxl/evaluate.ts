@@ -18,8 +18,8 @@ import type { DataTypeName } from '../dataset.ts';
 import { type Cell, cellKey, DataFrame, type FrameColumn, Series, ST_NONE, zeroOf } from './frame.ts';
 import { type Expr, type Param, type Pos, PxlError, type Stmt } from './syntax.ts';
 import { parseDurationNs, parseTimeArg } from './time.ts';
-import { enumValues } from '../proto.ts';
 import { AGGREGATES, type AggregateName, aggregate, aggregateType, CTX_KEYS, type Metadata, SCALAR_FNS } from './udf.ts';
+import { OPERATOR_UDFS, semanticOf } from './semantic-rules.ts';
 
 export interface RelationColumn {
   readonly name: string;
@@ -60,6 +60,11 @@ export interface EvaluateOptions {
   readonly tables: TableSource;
   /** The request deploys this script's tracepoints (ExecuteScript with mutation=true). */
   readonly deploysTracepoints: boolean;
+  /**
+   * Whether the compile pass reports analyzer-stage errors (default true). Pixie's mutation compile
+   * (Compiler::CompileTrace) parses and walks the AST but never runs the Analyzer.
+   */
+  readonly analyze?: boolean;
   readonly metadata: Metadata;
   /** Documented px/pxtrace/pxconfig names (pxl-names.txt). */
   readonly names: ReadonlySet<string>;
@@ -135,8 +140,6 @@ const describe = (v: Value | Grouped): string => {
   if (isCell(v)) {return typeOfCell(v).toLowerCase();}
   return v.t;
 };
-
-const SEMANTIC = enumValues('px.api.vizierpb.SemanticType');
 
 const NUMERIC: ReadonlySet<DataTypeName> = new Set(['INT64', 'FLOAT64', 'TIME64NS']);
 
@@ -231,8 +234,12 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     return fail(`expected a column expression or a scalar, got ${describe(v)}`, pos);
   };
 
-  /** Applies `fn` elementwise when any argument is a Series, else once. */
-  const elementwise = (args: readonly Value[], pos: Pos, outType: (types: DataTypeName[]) => DataTypeName, fn: (cells: Cell[]) => Cell, semantic = ST_NONE): Value => {
+  /**
+   * Applies `fn` elementwise when any argument is a Series, else once. The result's semantic type is
+   * what `semantic` (by convention Pixie's rules for the UDF, semantic-rules.ts) gives for the
+   * arguments' semantic types (ST_NONE for a scalar).
+   */
+  const elementwise = (args: readonly Value[], pos: Pos, outType: (types: DataTypeName[]) => DataTypeName, fn: (cells: Cell[]) => Cell, semantic: (semantics: number[]) => number = () => ST_NONE): Value => {
     const frame = args.find((a): a is Series => a instanceof Series)?.frame;
     if (frame === undefined) {
       const cells = args.map((a) => (a !== null && isCell(a) ? a : fail(`expected a scalar, got ${describe(a)}`, pos)));
@@ -244,7 +251,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
     for (let r = 0; r < frame.rows; r++) {
       values[r] = fn(getters.map((g) => g.at(r)));
     }
-    return new Series(frame, type, values, semantic);
+    return new Series(frame, type, values, semantic(getters.map((g) => g.semantic)));
   };
 
   const str = (v: Value, what: string, pos: Pos): string => (typeof v === 'string' ? v : fail(`${what} must be a string, got ${describe(v)}`, pos));
@@ -353,10 +360,9 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       columns.set(k, { type: c.type, semantic: c.semantic, values: firsts.map((rows) => c.values[rows[0] as number] as Cell) });
     });
     for (const spec of specs) {
-      const keepSemantic = spec.agg === 'min' || spec.agg === 'max' || spec.agg === 'any' || spec.agg === 'sum';
       columns.set(spec.out, {
         type: spec.type,
-        semantic: keepSemantic ? spec.col.semantic : ST_NONE,
+        semantic: semanticOf(spec.agg, [spec.col.semantic]),
         values: firsts.map((rows) => aggregate(spec.agg, rows.map((r) => spec.col.values[r] as Cell))),
       });
     }
@@ -563,7 +569,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
         return udf.out(types);
       },
       (cells) => udf.fn(cells, md),
-      udf.semantic === undefined ? ST_NONE : (SEMANTIC[udf.semantic] ?? ST_NONE),
+      (semantics) => semanticOf(name, semantics),
     );
   };
 
@@ -658,6 +664,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
             return out;
           },
           (c) => applyBinary(e.op, c[0] as Cell, c[1] as Cell, out),
+          (semantics) => semanticOf(OPERATOR_UDFS[e.op] ?? '', semantics),
         );
       }
     }
@@ -811,7 +818,7 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
       fail(`${f.funcName} must return a DataFrame (or a list of them) to be used in exec_funcs, got ${describe(result)}`, def.pos);
     }
   }
-  if (analysisError !== undefined) {
+  if (analysisError !== undefined && options.analyze !== false) {
     throw analysisError;
   }
   return { outputs, tracepoints: [...tracepoints.values()], usesPxtrace };

@@ -43,27 +43,7 @@ export interface ScalarFn {
   /** The result type, given the argument types. */
   readonly out: (types: readonly DataTypeName[]) => DataTypeName;
   readonly fn: (args: readonly Cell[], md: Metadata) => Cell;
-  /** The semantic type Pixie's UDF declares for its result (an ExplicitRule), if any. */
-  readonly semantic?: SemanticName;
 }
-
-/**
- * Result semantic types of the metadata UDFs, from their ExplicitRule in Pixie's
- * src/carnot/funcs/metadata/metadata_ops.h at 44d42f1 (line of each rule). Other UDFs give ST_NONE.
- */
-export type SemanticName = 'ST_ASID' | 'ST_POD_NAME' | 'ST_NAMESPACE_NAME' | 'ST_CONTAINER_NAME' | 'ST_NODE_NAME';
-const SEMANTIC_RULES: Readonly<Record<string, SemanticName>> = {
-  asid: 'ST_ASID', // :81
-  upid_to_asid: 'ST_ASID', // :98
-  pod_id_to_pod_name: 'ST_POD_NAME', // :115
-  pod_id_to_namespace: 'ST_NAMESPACE_NAME', // :205
-  pod_name_to_namespace: 'ST_NAMESPACE_NAME', // :225
-  upid_to_container_name: 'ST_CONTAINER_NAME', // :290
-  upid_to_namespace: 'ST_NAMESPACE_NAME', // :333
-  upid_to_pod_name: 'ST_POD_NAME', // :391
-  upid_to_node_name: 'ST_NODE_NAME', // :638
-  pod_id_to_node_name: 'ST_NODE_NAME', // :1935
-};
 
 const s = (v: Cell | undefined): string => (typeof v === 'string' ? v : '');
 const i = (v: Cell | undefined): bigint => (typeof v === 'bigint' ? v : 0n);
@@ -91,7 +71,7 @@ const ownersJson = (p: PodInfo | undefined): string =>
   p === undefined ? '' : JSON.stringify(p.owners.map((o) => ({ kind: o.kind, name: o.name, uid: o.uid })));
 
 /** Scalar UDFs by their `px.` name. */
-const SCALAR_FN_BODIES: Readonly<Record<string, ScalarFn>> = {
+export const SCALAR_FNS: Readonly<Record<string, ScalarFn>> = {
   // Replace all matches of pattern (arg1) in arg2 with arg3.
   replace: { arity: 3, argTypes: ['STRING', 'STRING', 'STRING'], out: fixed('STRING'), fn: (a) => s(a[1]).replace(regex(s(a[0]), 'g'), () => s(a[2])) },
   // (string, pos, length)
@@ -142,14 +122,6 @@ const SCALAR_FN_BODIES: Readonly<Record<string, ScalarFn>> = {
   pod_id_to_start_time: { arity: 1, argTypes: ['STRING'], out: fixed('TIME64NS'), fn: (a, md) => pod(md, a[0])?.startTimeNs ?? 0n },
   pod_name_to_namespace: { arity: 1, argTypes: ['STRING'], out: fixed('STRING'), fn: (a) => (s(a[0]).includes('/') ? s(a[0]).split('/')[0] ?? '' : '') },
 };
-
-/** Scalar UDFs by their `px.` name, with Pixie's result semantic types. */
-export const SCALAR_FNS: Readonly<Record<string, ScalarFn>> = Object.fromEntries(
-  Object.entries(SCALAR_FN_BODIES).map(([name, fn]) => {
-    const semantic = SEMANTIC_RULES[name];
-    return [name, semantic === undefined ? fn : { ...fn, semantic }];
-  }),
-);
 
 /** Context keys of `df.ctx[...]` the evaluator answers from the UPID column. */
 export const CTX_KEYS: Readonly<Record<string, string>> = {

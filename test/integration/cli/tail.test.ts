@@ -12,7 +12,7 @@ import { startProcess } from '../../support/process.ts';
 const root = path.resolve(import.meta.dirname, '../../..');
 /** The source entry and the bundle that ships as the package's bin. */
 const ENTRIES = [
-  ['source', path.join(root, 'dev/cli/main.ts')],
+  ['source', path.join(root, 'cli/main.ts')],
   ['bundle', path.join(root, 'dist/cli/kernel-gossip.js')],
 ] as const;
 const project = 'kernel-gossip-test';

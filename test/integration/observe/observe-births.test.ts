@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayEnd } from '../../../dev/cli/scan.ts';
+import { replayEnd } from '../../../cli/scan.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic, pullSubscription } from '../../../dev/pubsub/provision.ts';
 import { decodeFinding } from '../../../shared/findings/codec.ts';

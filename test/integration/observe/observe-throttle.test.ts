@@ -10,7 +10,7 @@ import { decodeFinding } from '../../../shared/findings/codec.ts';
 import type { Finding, ThrottleFinding } from '../../../shared/findings/types.ts';
 import { post, type RunningFunction, startFunction } from '../../support/functions.ts';
 import { type StartedProcess, startProcess } from '../../support/process.ts';
-import { replayEnd } from '../../../dev/cli/scan.ts';
+import { replayEnd } from '../../../cli/scan.ts';
 
 const PROJECT = 'kernel-gossip-test';
 const API_KEY = 'px-api-observe-test-key';

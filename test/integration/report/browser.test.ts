@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIRTH_TIMELINE } from '../../../dev/report/birth.ts';
-import { reportMetaOf } from '../../../dev/report/render.ts';
-import { THROTTLE_CHART } from '../../../dev/report/throttle.ts';
-import { writeReport } from '../../../dev/report/write.ts';
+import { BIRTH_TIMELINE } from '../../../cli/report/birth.ts';
+import { reportMetaOf } from '../../../cli/report/render.ts';
+import { THROTTLE_CHART } from '../../../cli/report/throttle.ts';
+import { writeReport } from '../../../cli/report/write.ts';
 import type { BirthFinding, Finding, ThrottleFinding } from '../../../shared/findings/types.ts';
 import { sampleRun } from '../../unit/report/sample-run.ts';
 

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderReport, type ReportMeta } from '../../../dev/report/render.ts';
-import { ReportWriteError, writeReport } from '../../../dev/report/write.ts';
+import { renderReport, type ReportMeta } from '../../../cli/report/render.ts';
+import { ReportWriteError, writeReport } from '../../../cli/report/write.ts';
 import { sampleRun } from '../../unit/report/sample-run.ts';
 
 const META: ReportMeta = {

@@ -10,7 +10,7 @@
 import { type Message, PubSub } from '@google-cloud/pubsub';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayEnd } from '../../../dev/cli/scan.ts';
+import { replayEnd } from '../../../cli/scan.ts';
 import { type PubsubEmulator, startPubsubEmulator } from '../../../dev/pubsub/emulator.ts';
 import { type Deployment, renderDeployment } from '../../../dev/terraform/deployment.ts';
 import { provisionTwinPubsub, startTwinFunction, twinEnvironment } from '../../../dev/twin/deploy.ts';

@@ -21,7 +21,15 @@ interface TableExpectation {
   /** Every row, in any order (FLOAT64 as numbers). */
   readonly rows?: readonly (readonly Cell[])[];
   readonly maxCount?: number;
+  /**
+   * At least this many rows (live mode, where the kernel must produce them): the run is repeated
+   * until it has them or {@link MIN_COUNT_DEADLINE_MS} passed, since probe events reach the Vizier
+   * asynchronously (bpftrace's perf buffer, then its output pipe).
+   */
+  readonly minCount?: number;
 }
+
+const MIN_COUNT_DEADLINE_MS = 30_000;
 type Expectation =
   | { readonly tables: Readonly<Record<string, TableExpectation>> }
   | { readonly error: Readonly<Record<string, unknown>> & { readonly message_suffix?: string; readonly compiler_error_prefix?: readonly [number, string] } };
@@ -104,11 +112,17 @@ const viaRaw = async (address: string, source: string, run: CorpusRun, mode: Mod
     mutation: run.mutation === true,
     exec_funcs: run.exec === undefined ? [] : [{ func_name: run.exec.func, output_table_prefix: run.exec.prefix, arg_values: Object.entries(args ?? {}).map(([name, value]) => ({ name, value })) }],
   };
-  // A mutation is retried while its probes deploy (code 14), as Pixie's clients do.
+  // A mutation is retried while its probes deploy (code 14), as Pixie's clients do, except that a
+  // FAILED tracepoint ends the retries at once, as in Pixie's CLI ("Could not deploy tracepoint",
+  // api-facts.md §5): it also answers code 14, and would otherwise read as a slow deployment.
   let result = await rawExecute(address, request);
-  for (let attempt = 0; run.mutation === true && result.status.code === 14 && attempt < 60; attempt++) {
+  for (let attempt = 0; run.mutation === true && result.status.code === 14 && failedTracepoints(result.messages).length === 0 && attempt < 60; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     result = await rawExecute(address, request);
+  }
+  const failed = failedTracepoints(result.messages);
+  if (failed.length > 0) {
+    return { error: { grpc_code: grpc.status[result.status.code], could_not_deploy: failed } };
   }
   if (result.status.code !== 0) {
     const status = result.messages.find((m) => m['status'] !== null && m['status'] !== undefined)?.['status'] as { error_details?: { compiler_error: { line: number | string; column: number | string; message: string } }[] } | undefined;
@@ -143,6 +157,12 @@ const viaRaw = async (address: string, source: string, run: CorpusRun, mode: Mod
   return { tables };
 };
 
+const FAILED_STATE = enumValues('px.api.vizierpb.LifeCycleState')['FAILED_STATE'];
+
+/** Names of the tracepoints a mutation answer reports FAILED. */
+const failedTracepoints = (messages: readonly Record<string, unknown>[]): string[] =>
+  messages.flatMap((m) => ((m['mutation_info'] as { states?: { name: string; state: number }[] } | null | undefined)?.states ?? []).filter((s) => s.state === FAILED_STATE).map((s) => s.name));
+
 /** The canonical form pxapi_run.py prints, for an expected cell of a column of `type`. */
 const canonicalExpected = (cell: Cell, type: string | undefined): Cell => {
   if (type === 'FLOAT64' && typeof cell === 'number') {
@@ -153,6 +173,10 @@ const canonicalExpected = (cell: Cell, type: string | undefined): Cell => {
   return cell;
 };
 
+/** Whether some table has fewer rows than its expectation's minCount (errors are not retried). */
+const tooFewRows = (tables: Readonly<Record<string, TableExpectation>>, outcome: Outcome): boolean =>
+  outcome.error === undefined && Object.entries(tables).some(([name, want]) => want.minCount !== undefined && (outcome.tables?.get(name)?.rows.length ?? 0) < want.minCount);
+
 const sorted = (rows: readonly (readonly Cell[])[]): string[] => rows.map((r) => JSON.stringify(r)).sort();
 
 /** Runs one corpus run against a Vizier at `address` and checks it against its expectation for `mode`. */
@@ -161,7 +185,13 @@ export const checkCorpusRun = async (address: string, script: CorpusScript, run:
   if (expected === undefined) {
     throw new Error(`corpus script ${script.name} has no expectation for mode ${mode}`);
   }
-  const outcome = run.client === 'pxapi' ? await viaPxapi(address, script.source) : await viaRaw(address, script.source, run, mode);
+  const execute = async (): Promise<Outcome> => (run.client === 'pxapi' ? viaPxapi(address, script.source) : viaRaw(address, script.source, run, mode));
+  let outcome = await execute();
+  const deadline = Date.now() + MIN_COUNT_DEADLINE_MS;
+  while (!('error' in expected) && tooFewRows(expected.tables, outcome) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    outcome = await execute();
+  }
   // Each check names the script, client and mode in the compared value, so a failure says which.
   const label = `${script.name} (${run.client}, ${mode})`;
   if ('error' in expected) {
@@ -191,6 +221,9 @@ export const checkCorpusRun = async (address: string, script: CorpusScript, run:
     if (want.rows !== undefined) {
       const types = (want.columns ?? got.columns)?.map((c) => c[1]);
       expect({ [where]: sorted(got.rows) }).toEqual({ [where]: sorted(want.rows.map((r) => r.map((c, i) => canonicalExpected(c, types?.[i])))) });
+    }
+    if (want.minCount !== undefined) {
+      expect({ [where]: got.rows.length >= want.minCount }).toEqual({ [where]: true });
     }
     if (want.maxCount !== undefined) {
       expect({ [where]: got.rows.length <= want.maxCount }).toEqual({ [where]: true });

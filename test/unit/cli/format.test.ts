@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COLOR, formatFinding, PLAIN } from '../../../dev/cli/format.ts';
+import { COLOR, formatFinding, PLAIN } from '../../../cli/format.ts';
 import { sampleBirth, sampleRemediation, sampleThrottle } from '../../support/findings.ts';
 
 describe('formatFinding', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inventoryLines } from '../../../dev/cli/inventory.ts';
+import { inventoryLines } from '../../../cli/inventory.ts';
 import type { HostContainer } from '../../../dev/node/containers.ts';
 import { nameContainers } from '../../../dev/node/naming.ts';
 import type { ContainerCounters } from '../../../shared/analysis/index.ts';

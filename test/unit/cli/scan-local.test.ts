@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitForCoverage } from '../../../dev/cli/scan-local.ts';
+import { waitForCoverage } from '../../../cli/scan-local.ts';
 
 describe('waitForCoverage', () => {
   it('waits until the probes covered the window plus a second, printing progress', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { count, formatCpu, ms, percent, perSecond } from '../../../dev/report/numbers.ts';
+import { count, formatCpu, ms, percent, perSecond } from '../../../cli/report/numbers.ts';
 
 describe('report numbers', () => {
   it('writes CPU limits with their unit', () => {

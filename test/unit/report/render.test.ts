@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { birthTimeline, groupBirths, phaseOf, timelineScaleNs } from '../../../dev/report/birth.ts';
-import { anchorOf, esc } from '../../../dev/report/html.ts';
-import { renderReport, type ReportMeta, reportMetaOf, windowOf } from '../../../dev/report/render.ts';
-import { THROTTLE_CHART, throttleChart } from '../../../dev/report/throttle.ts';
+import { birthTimeline, groupBirths, phaseOf, timelineScaleNs } from '../../../cli/report/birth.ts';
+import { anchorOf, esc } from '../../../cli/report/html.ts';
+import { renderReport, type ReportMeta, reportMetaOf, windowOf } from '../../../cli/report/render.ts';
+import { THROTTLE_CHART, throttleChart } from '../../../cli/report/throttle.ts';
 import type { BirthFinding, ContainerBirth, Finding, ThrottleFinding } from '../../../shared/findings/types.ts';
 import { sampleBirth, sampleRemediation, sampleThrottle } from '../../support/findings.ts';
 import { sampleRun } from './sample-run.ts';

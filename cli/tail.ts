@@ -5,7 +5,7 @@
  */
 import { type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
 import { randomUUID } from 'node:crypto';
-import { decodeFinding, FindingDecodeError } from '../../shared/findings/codec.ts';
+import { decodeFinding, FindingDecodeError } from '../shared/findings/codec.ts';
 import { COLOR, formatFinding, PLAIN } from './format.ts';
 
 export interface TailOptions {

@@ -2,8 +2,8 @@
  * Findings as people read them in a terminal: one headline per finding with the numbers that
  * matter, coloured by severity when the output is a TTY.
  */
-import type { BirthFinding, Finding, RemediationFinding, ThrottleFinding } from '../../shared/findings/types.ts';
-import { formatCpu } from '../../shared/kube/policy.ts';
+import type { BirthFinding, Finding, RemediationFinding, ThrottleFinding } from '../shared/findings/types.ts';
+import { formatCpu } from '../shared/kube/policy.ts';
 
 export interface Style {
   readonly bold: (text: string) => string;

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { discoverContainers } from '../node/containers.ts';
-import { nameContainers } from '../node/naming.ts';
-import { listPods, type NamingOptions, podListers } from '../node/pod-sources.ts';
-import type { PixieClient } from '../../shared/pixie/client.ts';
-import { runOverWindows } from '../../shared/observe/run.ts';
-import type { PxlScript } from '../../shared/pxl/scripts.ts';
+import { discoverContainers } from '../dev/node/containers.ts';
+import { nameContainers } from '../dev/node/naming.ts';
+import { listPods, type NamingOptions, podListers } from '../dev/node/pod-sources.ts';
+import type { PixieClient } from '../shared/pixie/client.ts';
+import { runOverWindows } from '../shared/observe/run.ts';
+import type { PxlScript } from '../shared/pxl/scripts.ts';
 import type { Inventory } from './inventory.ts';
 
 /** The node's containers, named from the pod sources `naming` selects. */

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { cfsDelta, type ContainerCounters } from '../../shared/analysis/index.ts';
-import { containerKeyOf } from '../../shared/pxl/cgroup-identity.ts';
-import type { UnrecognizedCgroup } from '../node/containers.ts';
-import { millicoresOf } from '../node/cpu-limit.ts';
-import { containerLabel, type NamedHostContainer } from '../node/naming.ts';
+import { cfsDelta, type ContainerCounters } from '../shared/analysis/index.ts';
+import { containerKeyOf } from '../shared/pxl/cgroup-identity.ts';
+import type { UnrecognizedCgroup } from '../dev/node/containers.ts';
+import { millicoresOf } from '../dev/node/cpu-limit.ts';
+import { containerLabel, type NamedHostContainer } from '../dev/node/naming.ts';
 
 export interface Inventory {
   readonly containers: readonly NamedHostContainer[];

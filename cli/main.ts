@@ -9,8 +9,8 @@
  * wrong, then the command's usage), 1 failure (message on stderr).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import packageJson from '../../package.json' with { type: 'json' };
-import { BIRTH_SCRIPT_NAMES, isBirthScriptName } from '../../shared/pxl/scripts.ts';
+import packageJson from '../package.json' with { type: 'json' };
+import { BIRTH_SCRIPT_NAMES, isBirthScriptName } from '../shared/pxl/scripts.ts';
 import { scan, ScanError, type ScanSource } from './scan.ts';
 import { tail } from './tail.ts';
 
