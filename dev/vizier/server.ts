@@ -36,8 +36,17 @@ export interface Faults {
   readonly cut?: { readonly afterBatches: number; readonly mode: 'rst' | 'disconnect'; readonly times?: number };
   /** End with INTERNAL "Large data batch rejected ..." after this many data batches. */
   readonly largeBatchRejectedAfter?: number;
-  /** A status message with `code` then that gRPC error, after `afterBatches` data batches. */
-  readonly executionError?: { readonly afterBatches: number; readonly code: number; readonly message: string };
+  /**
+   * A status message with `code` then that gRPC error, after `afterBatches` data batches; with
+   * `during`, only for queries that start in [startMs, endMs) of this process's clock (an outage
+   * at a known time of the twin's simulated day).
+   */
+  readonly executionError?: {
+    readonly afterBatches: number;
+    readonly code: number;
+    readonly message: string;
+    readonly during?: { readonly startMs: number; readonly endMs: number };
+  };
   readonly tracepoints?: TracepointFaults;
 }
 
@@ -529,6 +538,9 @@ export class LocalVizier {
     let sent = 0;
     const cutsSoFar = faults.cut === undefined ? 0 : (this.cutCounts.get(faults.cut) ?? 0);
     const cut = faults.cut !== undefined && cutsSoFar < (faults.cut.times ?? 1) ? faults.cut : undefined;
+    const startedMs = Date.now();
+    const during = faults.executionError?.during;
+    const executionError = during === undefined || (startedMs >= during.startMs && startedMs < during.endMs) ? faults.executionError : undefined;
     // Interleave tables round-robin, one batch each, until every table has sent its eos batch.
     while (query.tables.some((t) => !t.done)) {
       for (const t of query.tables) {
@@ -551,7 +563,7 @@ export class LocalVizier {
           call.emit('error', { code: STATUS.INTERNAL, details: MESSAGES.largeBatch });
           return;
         }
-        const error = faults.executionError;
+        const error = executionError;
         if (error !== undefined && sent >= error.afterBatches) {
           this.queries.delete(query.id);
           await this.write(call, encode(pb.ExecuteScriptResponse, { query_id: query.id, status: { code: error.code, message: error.message } }));

@@ -9,8 +9,8 @@
 export const FINDING_KINDS = ['cpu.throttle', 'pod.birth', 'remediation.result'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export type FindingSeverity = (typeof SEVERITIES)[number];
+export const FINDING_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
 
 export const SOURCES = ['pixie', 'local', 'replay'] as const;
 export type KernelSource = (typeof SOURCES)[number];
