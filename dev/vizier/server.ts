@@ -13,11 +13,13 @@ import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
-import { layoutRefusals, TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
+import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import { datasetBackend } from './pxl/dataset-backend.ts';
 import { PxlEngine, type QueryFailure } from './pxl/engine.ts';
 import type { ExecFunc, TracepointDecl } from './pxl/evaluate.ts';
+import { ClusterAgents, type SimulatedNode } from './agents.ts';
+import { deployAcrossAgents } from './deploy.ts';
 
 export const CLUSTER_STATUSES = ['CS_UNKNOWN', 'CS_HEALTHY', 'CS_UNHEALTHY', 'CS_DISCONNECTED', 'CS_UPDATING', 'CS_CONNECTED', 'CS_UPDATE_FAILED', 'CS_DEGRADED'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
@@ -48,6 +50,11 @@ export interface Faults {
     readonly during?: { readonly startMs: number; readonly endMs: number };
   };
   readonly tracepoints?: TracepointFaults;
+  /**
+   * Further nodes of this cluster beside the backend's own (agents.ts): each receives the programs
+   * Pixie's selectors send it and reports them RUNNING, or FAILED with its configured error.
+   */
+  readonly nodes?: readonly SimulatedNode[];
 }
 
 export interface ClusterConfig {
@@ -172,6 +179,7 @@ export class LocalVizier {
   private readonly clusters: Map<string, ClusterConfig>;
   private readonly queries = new Map<string, QueryState>();
   private readonly tracepoints = new Map<string, TracepointRegistry>();
+  private readonly agents = new Map<string, ClusterAgents>();
   private readonly batchCache = new Map<string, Buffer>();
   /** Tables computed per query (engine outputs): never cached by name. */
   private readonly uncached = new WeakSet<Table>();
@@ -191,6 +199,10 @@ export class LocalVizier {
     this.options = options;
     this.engine = options.engine ?? new PxlEngine(datasetBackend(options.dataset));
     this.clusters = new Map(options.clusters.map((c) => [c.id.toLowerCase(), c]));
+    // A bad `nodes` fault is a start-up error, not a failure of some later query.
+    for (const cluster of options.clusters) {
+      this.agentsOf(cluster);
+    }
   }
 
   /** A configured cluster, for tests to change its status or faults between calls. */
@@ -399,14 +411,22 @@ export class LocalVizier {
     }
     let script = compiled.script;
     const mutation = request['mutation'] === true && script.usesPxtrace;
+    const agents = this.agentsOf(cluster);
+    let deployed: readonly TracepointDecl[] = script.tracepoints;
     if (mutation) {
-      const live = engine.backend.upsertTracepoints?.(script.tracepoints);
-      const refused = live === undefined ? await layoutRefusals(script.tracepoints) : new Map<string, string>();
-      const ready = await this.mutation(call, id, cluster, script.tracepoints, live, refused);
+      const deployment = await deployAcrossAgents({
+        tracepoints: script.tracepoints,
+        agents,
+        registry: this.registryOf(cluster),
+        faults: cluster.faults.tracepoints ?? {},
+        ...(engine.backend.upsertTracepoints === undefined ? {} : { live: engine.backend }),
+      });
+      const ready = await this.mutation(call, id, deployment.states);
       if (!ready) {
         return;
       }
-      engine.deploy(script.tracepoints);
+      deployed = deployment.deployed;
+      engine.deploy(deployed);
     }
     if (request['mutation'] === true) {
       const planned = engine.compile(source, execFuncs, true, 'plan');
@@ -417,7 +437,7 @@ export class LocalVizier {
       script = planned.script;
     }
     const compileNs = process.hrtime.bigint() - started;
-    const ran = engine.run(script, execFuncs, mutation);
+    const ran = engine.run(script, execFuncs, mutation, { agents }, deployed);
     if (!ran.ok) {
       await this.queryFailure(call, id, ran.failure);
       return;
@@ -482,21 +502,32 @@ export class LocalVizier {
     call.emit('error', { code: STATUS.INVALID_ARGUMENT, details: goErrorText(STATUS.INVALID_ARGUMENT, failure.message) });
   }
 
-  /** Mutation lifecycle (§5): returns whether the query may run now. */
-  private async mutation(
-    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
-    queryId: string,
-    cluster: ClusterConfig,
-    tracepoints: readonly TracepointDecl[],
-    liveStates?: readonly TracepointState[],
-    refused: ReadonlyMap<string, string> = new Map(),
-  ): Promise<boolean> {
+  private registryOf(cluster: ClusterConfig): TracepointRegistry {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = liveStates ?? registry.upsert(tracepoints, cluster.faults.tracepoints ?? {}, refused);
+    return registry;
+  }
+
+  /** The cluster's agents: the backend's node, plus the nodes its faults simulate. */
+  private agentsOf(cluster: ClusterConfig): ClusterAgents {
+    let agents = this.agents.get(cluster.id);
+    if (agents === undefined) {
+      const backend = this.engine.backend;
+      agents = new ClusterAgents(
+        { asid: backend.metadata.asid, hostname: backend.metadata.hostname === '' ? 'local-node' : backend.metadata.hostname, release: backend.kernelRelease },
+        cluster.faults.nodes ?? [],
+        () => backend.nowNs(),
+      );
+      this.agents.set(cluster.id, agents);
+    }
+    return agents;
+  }
+
+  /** Mutation lifecycle (§5): sends the tracepoints' states; returns whether the query may run now. */
+  private async mutation(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, states: readonly TracepointState[]): Promise<boolean> {
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,

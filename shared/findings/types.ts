@@ -135,6 +135,19 @@ export interface RemediationDetails {
   readonly podsResized: number;
 }
 
+/** A node whose kernel data a run does not have, and Pixie's reason. */
+export interface NodeLacking {
+  readonly node: string;
+  readonly reason: string;
+}
+
+/** Which nodes the run's kernel data covers (observe findings; shared/observe/coverage.ts). */
+export interface ProbeCoverage {
+  readonly nodesTotal: number;
+  readonly nodesCovered: number;
+  readonly lacking: readonly NodeLacking[];
+}
+
 interface FindingBase {
   readonly schemaVersion: string;
   readonly id: string;
@@ -146,6 +159,8 @@ interface FindingBase {
   readonly source: KernelSource;
   readonly producedAt: string;
   readonly summary: string;
+  /** Nodes the kernel data covers; absent on remediation results and on findings from before coverage. */
+  readonly coverage?: ProbeCoverage;
 }
 
 export interface ThrottleFinding extends FindingBase {

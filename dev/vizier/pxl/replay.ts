@@ -15,6 +15,7 @@
  * @module
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { release } from 'node:os';
 import path from 'node:path';
 import { programOutput } from '../../../shared/pxl/bpftrace-program.ts';
 import { recordingRows } from '../../lab/compare.ts';
@@ -126,6 +127,8 @@ export const replayBackend = (recordings: readonly Recording[], options: ReplayO
   const until = options.followClock === true ? (end: bigint | undefined) => notAfter(end, nowNs()) : (end: bigint | undefined) => end;
   return {
     metadata: { asid: REPLAY_ASID, hostname: REPLAY_NODE, pod: (uid) => pods.get(uid), process: (upid) => processes.get(upid) },
+    // The node's kernel is the one the (latest) recording was made on.
+    kernelRelease: recordings.at(-1)?.kernel ?? release(),
     nowNs,
     builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processRows, start, until(end)) : undefined),
     tracepoint: (program, relation, start, end) => frameOfRows(relation, probeRows.get(programOutput(program).format) ?? [], start, until(end)),
