@@ -56,6 +56,11 @@ export type RemediationDetails = Narrowed<
   }
 >;
 
+/** Which nodes the run's kernel data covers (observe findings; shared/observe/coverage.ts); absent on remediation results and on findings from before coverage. */
+export type ProbeCoverage = NonNullable<FindingRecord['coverage']>;
+/** A node whose kernel data a run does not have, and Pixie's reason. */
+export type NodeLacking = ProbeCoverage['lacking'][number];
+
 /** What every finding has, whatever its kind. */
 type FindingBase = Narrowed<Omit<FindingRecord, 'kind' | 'throttle' | 'birth' | 'remediation'>, { readonly severity: FindingSeverity; readonly source: KernelSource }>;
 

@@ -83,6 +83,7 @@ export const observeFunction = (
             failed: report.publish.failed.length,
             containers: report.containers,
             windows: report.windows,
+            coverage: report.coverage,
           };
         },
       });

@@ -65,7 +65,7 @@ describe('tofu validate and tofu test on terraform/ (schema stand-in providers)'
   it('passes tofu test with mocked providers (ingress, OIDC audiences, dead letters, schema, IAM, RBAC)', async () => {
     const result = await runTofu(tofu, ['test', '-no-color'], dirOf('terraform/modules/kernel-gossip'));
     expect(outcome(result)).toEqual({ code: 0, output: '' });
-    expect(result.stdout).toMatch(/Success! 14 passed, 0 failed\./);
+    expect(result.stdout).toMatch(/Success! 16 passed, 0 failed\./);
   }, 180_000);
 
   it('fails validate on an argument the provider does not have, so the checks above can fail', async () => {
