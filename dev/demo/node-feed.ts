@@ -25,7 +25,7 @@ import { podListers } from '../node/pod-sources.ts';
 import { PxlEngine } from '../vizier/pxl/engine.ts';
 import { liveBackend } from '../vizier/pxl/live.ts';
 import { startVizier } from '../vizier/server.ts';
-import { deployProbe, type KernelChoice, type KernelFeed, VIZIER_API_KEY, VIZIER_CLUSTER_ID } from './kernel.ts';
+import { deployProbe, type KernelChoice, type KernelFeed, VIZIER_API_KEY, VIZIER_CLUSTER_ID, type VizierHandle } from './kernel.ts';
 import { ensureNamespace, type SeedClients } from './seed.ts';
 import { DEMO_BIRTHS, DEMO_WORKLOADS, type DemoWorkload, THROTTLE_DURATION_MS } from './workloads.ts';
 
@@ -45,6 +45,33 @@ export const onNode = (workload: DemoWorkload): { readonly workload: Workload; r
   }
   const cpuLimitMillicores = workload.role === 'healthy' ? workload.cpuLimitMillicores : NODE_THROTTLED_LIMIT_MILLICORES;
   return { workload: { ...shape, durationMs: RUN_FOR_MS }, cpuLimitMillicores, cpuRequestMillicores: Math.ceil(cpuLimitMillicores / 2) };
+};
+
+/** The local Vizier in this process, live over the node: its pods named from the API server, as Pixie's metadata service names them. */
+export const startNodeVizier = async (node: LocalNode, log: (name: string, line: string) => void): Promise<VizierHandle> => {
+  const host = await checkLabHost();
+  const backend = await liveBackend(
+    { bpftrace: host.bpftrace, listers: podListers({ kubeconfig: node.kube.kubeconfigPath, node: node.nodeName }) },
+    { log: (event) => { log('vizier', JSON.stringify(event)); } },
+  );
+  try {
+    const running = await startVizier({
+      dataset: new Map(),
+      engine: new PxlEngine(backend),
+      apiKeys: [VIZIER_API_KEY],
+      clusters: [{ id: VIZIER_CLUSTER_ID, name: 'local-vizier-node', status: 'CS_HEALTHY', faults: {} }],
+    });
+    return {
+      address: running.address,
+      stop: async () => {
+        await running.stop();
+        await backend.close();
+      },
+    };
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
 };
 
 /** What a node feed adds to a kernel feed: the control plane it runs, and the demo's Deployments on it. */
@@ -76,31 +103,7 @@ export const nodeFeed = (choice: KernelChoice, log: (name: string, line: string)
         throw error;
       }
     },
-    startVizier: async () => {
-      const [host, started] = await Promise.all([checkLabHost(), node]);
-      const backend = await liveBackend(
-        { bpftrace: host.bpftrace, listers: podListers({ kubeconfig: started.kube.kubeconfigPath, node: started.nodeName }) },
-        { log: (event) => { log('vizier', JSON.stringify(event)); } },
-      );
-      try {
-        const running = await startVizier({
-          dataset: new Map(),
-          engine: new PxlEngine(backend),
-          apiKeys: [VIZIER_API_KEY],
-          clusters: [{ id: VIZIER_CLUSTER_ID, name: 'local-vizier-node', status: 'CS_HEALTHY', faults: {} }],
-        });
-        return {
-          address: running.address,
-          stop: async () => {
-            await running.stop();
-            await backend.close();
-          },
-        };
-      } catch (error) {
-        await backend.close();
-        throw error;
-      }
-    },
+    startVizier: async () => startNodeVizier(await node, log),
     seed: async (seedClients, progress) => {
       const started = await node;
       clients = seedClients;

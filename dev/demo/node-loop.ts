@@ -28,10 +28,7 @@ import { containerIdOf, nodeDeployment, pollUntil, waitRolledOut } from '../kube
 import { hierarchyOf, readCpuStat } from '../lab/cgroupfs.ts';
 import type { CpuStat } from '../lab/cpu-stat.ts';
 import { checkLabHost } from '../lab/host.ts';
-import { podListers } from '../node/pod-sources.ts';
-import { liveBackend } from '../vizier/pxl/live.ts';
-import { PxlEngine } from '../vizier/pxl/engine.ts';
-import { startVizier } from '../vizier/server.ts';
+import { startNodeVizier } from './node-feed.ts';
 import { schedulerCall, type FindingTail, tailFindings, waitFor } from './cycle.ts';
 import { deployProbe, VIZIER_API_KEY, VIZIER_CLUSTER_ID } from './kernel.ts';
 import { REMEDIATOR_USER, type Stack, startStack } from './stack.ts';
@@ -115,7 +112,7 @@ export const startLoopEnvironment = async (options: { readonly logFile: string; 
     await new Promise<void>((resolve) => log.end(resolve));
   };
   try {
-    const host = await checkLabHost();
+    await checkLabHost();
     let address = '';
     stack = await startStack({
       kernelMode: 'live',
@@ -123,25 +120,9 @@ export const startLoopEnvironment = async (options: { readonly logFile: string; 
       kube: node.kube,
       remediateEnv: { REMEDIATION_RESIZE_IN_PLACE: String(options.resizeInPlace) },
       startVizier: async () => {
-        // Pods named from the API server, as Pixie's metadata service names them.
-        const backend = await liveBackend(
-          { bpftrace: host.bpftrace, listers: podListers({ kubeconfig: node.kube.kubeconfigPath, node: node.nodeName }) },
-          { log: (event) => log.write(`[vizier] ${JSON.stringify(event)}\n`) },
-        );
-        const running = await startVizier({
-          dataset: new Map(),
-          engine: new PxlEngine(backend),
-          apiKeys: [VIZIER_API_KEY],
-          clusters: [{ id: VIZIER_CLUSTER_ID, name: 'local-vizier-node', status: 'CS_HEALTHY', faults: {} }],
-        });
+        const running = await startNodeVizier(node, (name, line) => log.write(`[${name}] ${line}\n`));
         address = running.address;
-        return {
-          address: running.address,
-          stop: async () => {
-            await running.stop();
-            await backend.close();
-          },
-        };
+        return running;
       },
     });
     tail = await tailFindings(stack, 'kg-kernel-findings-loop-tail');
