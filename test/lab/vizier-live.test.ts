@@ -15,6 +15,7 @@ import { type LiveBackend, liveBackend } from '../../dev/vizier/pxl/live.ts';
 import { startVizier, type RunningVizier } from '../../dev/vizier/server.ts';
 import { DataType, MutationFailedError, createPixieClient, type Column, type ExecuteEvent, type FuncToExecute } from '../../shared/pixie/index.ts';
 import { API_KEY, CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPxapi } from '../integration/vizier/support.ts';
+import { queryPartOf } from '../support/query-part.ts';
 
 const CPU_THROTTLE = readFileSync('pxl-scripts/cpu_throttle/cpu_throttle.pxl', 'utf8');
 const POD_BIRTH = readFileSync('pxl-scripts/pod_birth/pod_birth.pxl', 'utf8');
@@ -113,9 +114,7 @@ describe('live: the project scripts on the real kernel through the local Vizier'
       expect(row['cpu_time_ns'] as bigint).toBeGreaterThan(0n);
       expect(row['cpu_time_ns'] as bigint).toBeLessThanOrEqual(400_000_000n);
 
-      const queryPart = `${CPU_THROTTLE.split('\n')
-        .filter((l) => !l.includes('import pxtrace') && !l.includes('pxtrace.UpsertTracepoint'))
-        .join('\n')}\npx.display(cpu_throttle('${rfc3339(t0)}', '${rfc3339(tEnd)}', 'shop'), 'throttle')\n`;
+      const queryPart = `${queryPartOf(CPU_THROTTLE)}\npx.display(cpu_throttle('${rfc3339(t0)}', '${rfc3339(tEnd)}', 'shop'), 'throttle')\n`;
       const [py, raw, mine] = await Promise.all([
         runPxapi(vizier?.address ?? '', queryPart),
         rawExecute(vizier?.address ?? '', { cluster_id: CLUSTER, query_str: queryPart }),

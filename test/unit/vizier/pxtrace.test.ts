@@ -17,7 +17,7 @@ describe('pxtrace.TraceProgram in the local Vizier\'s PxL engine', () => {
   it('accepts a program, a TraceProgram or a list of them, with min_kernel, max_kernel and host_name', () => {
     for (const probeFn of [`"${program}"`, `pxtrace.TraceProgram("${program}", min_kernel='5.16')`, `[pxtrace.TraceProgram("${program}", max_kernel='5.15.255'), pxtrace.TraceProgram(program="${program}", min_kernel='5.16', host_name='n')]`]) {
       const compiled = compile(probeFn);
-      expect(compiled.ok, probeFn).toBe(true);
+      expect({ probeFn, ok: compiled.ok }).toEqual({ probeFn, ok: true });
     }
     const compiled = compile(`[pxtrace.TraceProgram("${program}", max_kernel='5.15.255'), pxtrace.TraceProgram("${program}", min_kernel='5.16')]`);
     expect(compiled.ok && compiled.script.tracepoints[0]?.variants.map((v) => v.selectors)).toEqual([[{ type: 'max_kernel', value: '5.15.255' }], [{ type: 'min_kernel', value: '5.16' }]]);
