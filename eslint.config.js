@@ -37,6 +37,8 @@ export default tseslint.config(
       ...vitest.configs.recommended.rules,
       'vitest/no-focused-tests': 'error',
       'vitest/no-disabled-tests': 'error',
+      // Type-level tests assert with expectTypeOf, checked by `npm run typecheck`.
+      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expectTypeOf'] }],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },

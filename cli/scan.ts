@@ -185,7 +185,7 @@ export const scan = async (options: ScanOptions): Promise<Finding[]> => {
   const connected = await connect(options);
   const kept: Finding[] = [];
   // Logs go to stderr as one JSON line each, like the functions; findings go to stdout.
-  const log = createLogger({ minSeverity: 'WARNING', write: (line) => options.err.write(line), labels: { command: 'scan' } });
+  const log = createLogger({ minLevel: 'WARNING', write: (line) => options.err.write(line), labels: { command: 'scan' } });
   const publisher = printingPublisher(options, kept);
   const deps = { pixie: connected.pixie, publisher, log, cluster: options.cluster, source: connected.source, namespaces: options.namespaces };
   const deadline = new Date(Date.now() + 5 * 60_000 + (local ? options.windowSeconds * 1000 : 0));

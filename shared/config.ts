@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { DURATION_EXPECTED, parseDuration } from './duration.ts';
 
 /** One environment variable: how to read it, and how to explain what it must be. */
 export interface Field<T> {
@@ -158,20 +159,16 @@ export const oneOf = <const T extends string>(values: readonly T[], options: Fie
     options,
   );
 
-/** A duration such as `90s`, `5m`, `1h` or `250ms`, parsed to milliseconds. */
-export const duration = (options: FieldOptions<number> = {}): Field<number> =>
-  field('a duration such as 250ms, 90s, 5m or 1h', parseDurationMs, options);
+/** A duration in the one grammar of `shared/duration.ts` (`250ms`, `90s`, `5m`, `1h`), parsed to milliseconds. */
+export const duration = (options: FieldOptions<number> = {}): Field<number> => field(DURATION_EXPECTED, parseDurationMs, options);
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Parses `250ms`, `90s`, `5m`, `1h` (or a bare number of seconds) to milliseconds. */
+/** Milliseconds of a duration in the one grammar (`shared/duration.ts`); throws a {@link FieldError} otherwise. */
 export const parseDurationMs = (raw: string): number => {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!match?.[1]) {
+  const ms = parseDuration(raw);
+  if (ms === undefined) {
     throw new FieldError(`"${raw}" is not a duration`);
   }
-  const unitMs = DURATION_UNITS_MS[match[2] ?? 's'] ?? 1_000;
-  return Math.round(Number(match[1]) * unitMs);
+  return ms;
 };
 
 /** `host:port`, as gRPC dials it. */

@@ -5,7 +5,7 @@
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { ConfigError, type Env, parseConfig } from './config.ts';
-import { createLogger, type Severity, traceFromHeaders } from './log.ts';
+import { createLogger, type LogLevel, traceFromHeaders } from './log.ts';
 import { runtimeSpec } from './runtime.ts';
 import { VERSION } from './version.ts';
 
@@ -24,12 +24,12 @@ export const createHealthHandler = (env: Env): HttpFunction => {
   let issues: readonly string[] = [];
   let project: string | undefined;
   let revision: string | undefined;
-  let minSeverity: Severity = 'INFO';
+  let minLevel: LogLevel = 'INFO';
   try {
     const config = parseConfig(runtimeSpec, env);
     project = config.GOOGLE_CLOUD_PROJECT;
     revision = config.K_REVISION;
-    minSeverity = config.LOG_LEVEL;
+    minLevel = config.LOG_LEVEL;
   } catch (error) {
     if (!(error instanceof ConfigError)) {
       throw error;
@@ -45,7 +45,7 @@ export const createHealthHandler = (env: Env): HttpFunction => {
     config: { ok: issues.length === 0, issues },
   };
   return function health(req, res) {
-    const log = createLogger({ minSeverity, trace: traceFromHeaders(req.headers, project), labels: { function: 'health' } });
+    const log = createLogger({ minLevel, trace: traceFromHeaders(req.headers, project), labels: { function: 'health' } });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.status(405).set('Allow', 'GET, HEAD').json({ error: 'method not allowed' });
       return;

@@ -8,8 +8,9 @@
  * @module
  */
 
-export const SEVERITIES = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** Cloud Logging severities, lowest first: the levels a logger writes at (finding severities are `FINDING_SEVERITIES`). */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const REDACTED = '[REDACTED]';
 
@@ -182,8 +183,8 @@ export interface LoggerOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /** Trace correlation for every line, from {@link traceFromHeaders}. */
   readonly trace?: TraceFields;
-  /** Lowest severity written. */
-  readonly minSeverity?: Severity;
+  /** Lowest level written. */
+  readonly minLevel?: LogLevel;
   /** Where lines go; stdout by default. Each call receives one complete line ending in `\n`. */
   readonly write?: (line: string) => void;
   /** Fields on every line. */
@@ -196,13 +197,13 @@ const writeStdout = (line: string): void => {
 
 /** Creates a logger writing one redacted JSON line per event. */
 export const createLogger = (options: LoggerOptions = {}): Logger => {
-  const minRank = SEVERITIES.indexOf(options.minSeverity ?? 'DEBUG');
+  const minRank = LOG_LEVELS.indexOf(options.minLevel ?? 'DEBUG');
   const write = options.write ?? writeStdout;
   const labels = options.labels ?? {};
   const baseFields = options.fields ?? {};
 
-  const emit = (severity: Severity, message: string, fields: LogFields = {}): void => {
-    if (SEVERITIES.indexOf(severity) < minRank) {
+  const emit = (severity: LogLevel, message: string, fields: LogFields = {}): void => {
+    if (LOG_LEVELS.indexOf(severity) < minRank) {
       return;
     }
     const seen = new WeakSet<object>();

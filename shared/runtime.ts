@@ -4,7 +4,7 @@
  * @module
  */
 import { type ConfigOf, integer, oneOf, optional, string } from './config.ts';
-import { SEVERITIES } from './log.ts';
+import { LOG_LEVELS } from './log.ts';
 
 /** Variables every kernel-gossip function reads. */
 export const runtimeSpec = {
@@ -15,7 +15,7 @@ export const runtimeSpec = {
   /** Cloud Run revision, set by the platform. */
   K_REVISION: optional(string()),
   /** Lowest log severity written. */
-  LOG_LEVEL: oneOf(SEVERITIES, { default: 'INFO' }),
+  LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'INFO' }),
   /** The function's timeout as deployed (Terraform sets it with the service timeout); requests plan their deadline from it. */
   FUNCTION_TIMEOUT_SECONDS: integer({ min: 1, max: 3600, default: 60 }),
 } as const;

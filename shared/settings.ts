@@ -5,6 +5,9 @@
  * against it (test/unit/settings.test.ts, test/integration/terraform/settings.test.ts), so a value
  * Terraform accepts is a value the code acts on.
  *
+ * Durations are written in the one grammar of shared/duration.ts, which the Terraform validations
+ * use too.
+ *
  * Ranges are derived from what the code can do, not picked: the streak the remediator may require
  * is at most the number of windows observe-throttle reads; the step factor at most the one the
  * analysis recommends within; the ceiling at most the analysis' own ceiling.
@@ -68,6 +71,29 @@ export const NUMBER_SETTINGS = {
     integer: true,
   },
 } as const satisfies Record<string, NumberSetting>;
+
+/** A duration setting, written in the one grammar of shared/duration.ts. */
+export interface DurationSetting {
+  /** Path of the Terraform variable (object attribute after a dot). */
+  readonly terraform: string;
+  /** The environment variable Terraform sets from it. */
+  readonly env: string;
+  /** Bounds in milliseconds, where the setting has any. */
+  readonly minMs?: number;
+  readonly maxMs?: number;
+}
+
+export const DURATION_SETTINGS = {
+  cooldown: { terraform: 'remediation.cooldown', env: 'REMEDIATION_COOLDOWN' },
+  maxEvidenceAge: {
+    terraform: 'remediation.max_evidence_age',
+    env: 'REMEDIATION_MAX_EVIDENCE_AGE',
+    // At least a minute (push latency: younger refuses findings still in flight), at most a day
+    // (evidence no scheduled run would still stand by).
+    minMs: 60_000,
+    maxMs: 24 * 3_600_000,
+  },
+} as const satisfies Record<string, DurationSetting>;
 
 /** How long a deployed probe lives after a run last upserted it (the PxL scripts' `UpsertTracepoint` TTL). */
 export const PROBE_TTL_MINUTES = 30;

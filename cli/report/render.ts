@@ -15,7 +15,7 @@ import type {
   RemediationFinding,
   ThrottleFinding,
 } from '../../shared/findings/types.ts';
-import { FINDING_KINDS, REMEDIATION_OUTCOMES, SEVERITIES } from '../../shared/findings/types.ts';
+import { FINDING_KINDS, REMEDIATION_OUTCOMES, FINDING_SEVERITIES } from '../../shared/findings/types.ts';
 import { birthSection, groupBirths } from './birth.ts';
 import { esc } from './html.ts';
 import { remediationTable } from './remediation.ts';
@@ -60,7 +60,7 @@ const tally = (names: readonly string[], fixed: readonly string[] = []): [string
 const summary = (findings: readonly Finding[], throttles: readonly ThrottleFinding[], results: readonly RemediationFinding[]): string =>
   `<div class="summary-grid">` +
   countTable('Findings by kind', 'kind', tally(findings.map((f) => f.kind), FINDING_KINDS)) +
-  countTable('Findings by severity', 'severity', tally(findings.map((f) => f.severity), SEVERITIES)) +
+  countTable('Findings by severity', 'severity', tally(findings.map((f) => f.severity), FINDING_SEVERITIES)) +
   (throttles.length === 0 ? '' : countTable('Throttle verdicts', 'verdict', tally(throttles.map((t) => t.throttle.verdict)))) +
   countTable('Remediation outcomes', 'outcome', tally(results.map((r) => r.remediation.outcome), REMEDIATION_OUTCOMES)) +
   `</div>`;

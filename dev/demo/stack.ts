@@ -62,9 +62,13 @@ export interface StackOptions {
    * default the stack starts its own kube-apiserver and stops it.
    */
   readonly kube?: LocalKube;
+  /** Node options every function process starts with (the twin's simulated clock, dev/twin/clock.ts). */
+  readonly functionNodeArgs?: readonly string[];
 }
 
 export interface Stack {
+  /** What Terraform plans, as the twin deployed it (dev/terraform/deployment.ts). */
+  readonly deployment: Deployment;
   readonly kube: LocalKube;
   readonly emulator: PubsubEmulator;
   readonly vizierAddress: string;
@@ -244,7 +248,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         logLine(`${name}: environment beyond what Terraform sets (a test's override): ${Object.keys(beyond).join(', ')}`);
       }
       const env = { ...twinEnvironment(deployed, local), ...beyond };
-      const fn = await startTwinFunction(deployed, env);
+      const fn = await startTwinFunction(deployed, env, undefined, options.functionNodeArgs);
       cleanups.add(name, () => fn.process.stop());
       teeToLog(log, name, fn.process);
       started.push({ name, url: fn.url, process: fn.process });
@@ -264,6 +268,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       `stack ready: vizier ${vizier.address}, emulator ${emulator.host}, kube ${kube.server}, functions ${started.map((fn) => `${fn.name}=${fn.url}`).join(' ')}`,
     );
     return {
+      deployment,
       kube,
       emulator,
       vizierAddress: vizier.address,

@@ -7,12 +7,14 @@
 # `go install github.com/opentofu/opentofu/cmd/tofu@vX` is refused because OpenTofu's go.mod has a
 # replace directive; dev/terraform/tofu is a wrapper module that repeats it (go.mod + go.sum pinned).
 #
-# Providers: the real hashicorp/google and hashicorp/archive providers are NOT served by the Go module
-# proxy this machine reaches (every version, commit and pseudo-version answers 403 "not available";
-# docs/deployment.md lists what was tried). A provider binary obtained elsewhere can be put in the
-# mirror with KG_TF_PROVIDER_BINS="google=/path/terraform-provider-google_v7.45.0 archive=/path/..."
+# Providers: the Go module proxy does not serve the hashicorp/google and hashicorp/archive provider
+# modules themselves (only their dependencies), so the real binaries are built from their public
+# source beside the project (docs/deployment.md, "Running against the real providers"). A binary
+# built so is put in the mirror with
+#   KG_TF_PROVIDER_BINS="google=/path/terraform-provider-google_v7.45.0 archive=/path/..."
 # (the version is read from the file name); test/integration/terraform/validate-with-providers.ts
-# then runs tofu init/validate/test against it.
+# then runs tofu init/validate/test against it, and dev/terraform/provider-schema.ts takes the
+# stand-ins' schema from it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 KG_CACHE="${KG_CACHE:-$HOME/.cache/kernel-gossip}"
@@ -85,10 +87,13 @@ found="$(cd "$mirror" && find . -name 'terraform-provider-*' -type f | sed 's#^\
 echo "tofu CLI config: $KG_CACHE/tofu/tofurc; providers in the mirror: ${found:-none}"
 
 # Schema-only stand-ins for hashicorp/google and hashicorp/archive (dev/terraform/schema-provider):
-# they serve the argument schema extracted from the real providers' published schema
-# (test/unit/terraform/fixtures/provider-schemas.json), so that `tofu validate` and `tofu test`
-# with mock_provider run here. Kept in a mirror of their own so that they are never mistaken for
-# the real providers: $KG_CACHE/tf-mirror-schema-standin, CLI config $KG_CACHE/tofu/tofurc-standin.
+# they serve the schema the real providers print with `tofu providers schema -json`, trimmed to the
+# types terraform/ uses (test/unit/terraform/fixtures/provider-schemas.json, made by
+# dev/terraform/provider-schema.ts), so that `tofu validate` and `tofu test` with mock_provider run
+# here. Kept in a mirror of their own so that they are never mistaken for the real providers, one
+# per content of the stand-in and the schema ($KG_CACHE/schema-standin/<key>/mirror, CLI config
+# .../tofurc): worktrees with different schemas never replace each other's, and a mirror that
+# exists is never rewritten while tests read it. dev/terraform/cli.ts computes the same key.
 standin_src="$root/dev/terraform/schema-provider"
 schemas="$root/test/unit/terraform/fixtures/provider-schemas.json"
 standin_key="$(cat "$standin_src/go.mod" "$standin_src/go.sum" "$standin_src/main.go" | sha256sum | cut -c1-16)"
@@ -103,35 +108,35 @@ else
   mv "$standin_bin.tmp.$$" "$standin_bin"
   trap - EXIT
 fi
-standin_mirror="$KG_CACHE/tf-mirror-schema-standin"
+mirror_key="$(cat "$standin_src/go.mod" "$standin_src/go.sum" "$standin_src/main.go" "$schemas" | sha256sum | cut -c1-16)"
+standin_dir="$KG_CACHE/schema-standin/$mirror_key"
 versions="$(node -e '
-  const all = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(all.map((p) => `${p.provider.split("/")[1]}=${p.version}`).join(" "));' "$schemas")"
-# The mirror is rebuilt only when the stand-in or the schemas change (tests may be reading it), into
-# a temporary folder swapped in at the end.
-mirror_key="$standin_key $(sha256sum "$schemas" | cut -c1-16)"
-if [ "$(cat "$standin_mirror/.kg-key" 2>/dev/null || true)" != "$mirror_key" ]; then
-  staging="$standin_mirror.tmp.$$"
+  const file = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(Object.entries(file.generated.providers).map(([address, p]) => `${address.split("/").pop()}=${p.version}`).join(" "));' "$schemas")"
+if [ ! -f "$standin_dir/tofurc" ]; then
+  # Built in a temporary folder renamed at the end: a reader sees all of it or nothing.
+  staging="$KG_CACHE/schema-standin/.tmp.$mirror_key.$$"
   rm -rf "$staging"
   for entry in $versions; do
     type="${entry%%=*}"
     pversion="${entry#*=}"
-    dest="$staging/registry.opentofu.org/hashicorp/$type/$pversion/linux_amd64"
+    dest="$staging/mirror/registry.opentofu.org/hashicorp/$type/$pversion/linux_amd64"
     mkdir -p "$dest"
     cp "$standin_bin" "$dest/terraform-provider-${type}_v$pversion"
     cp "$schemas" "$dest/schemas.json"
   done
-  printf '%s\n' "$mirror_key" >"$staging/.kg-key"
-  rm -rf "$standin_mirror"
-  mv "$staging" "$standin_mirror"
-fi
-write_file "$KG_CACHE/tofu/tofurc-standin" <<RC
+  cat >"$staging/tofurc" <<RC
 # Written by dev/setup/40-terraform-tools.sh: SCHEMA-ONLY STAND-IN providers, for tofu validate/test.
 provider_installation {
   filesystem_mirror {
-    path    = "$standin_mirror"
+    path    = "$standin_dir/mirror"
     include = ["registry.opentofu.org/*/*"]
   }
 }
 RC
-echo "schema stand-ins in $standin_mirror: $versions (CLI config $KG_CACHE/tofu/tofurc-standin)"
+  if ! mv -T "$staging" "$standin_dir" 2>/dev/null; then
+    # Another run made the same mirror meanwhile; its content is the same.
+    rm -rf "$staging"
+  fi
+fi
+echo "schema stand-ins in $standin_dir: $versions (CLI config $standin_dir/tofurc)"

@@ -5,6 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { access, constants, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,16 +34,34 @@ export interface TofuInstall {
 }
 
 /**
+ * The key of the stand-in mirror for this checkout: the stand-in's source and the schema it serves,
+ * hashed as dev/setup/40-terraform-tools.sh does (`cat go.mod go.sum main.go schemas | sha256sum`).
+ */
+const standInKey = async (): Promise<string> => {
+  const files = [
+    ...['go.mod', 'go.sum', 'main.go'].map((name) => path.join(root, 'dev', 'terraform', 'schema-provider', name)),
+    path.join(root, 'test', 'unit', 'terraform', 'fixtures', 'provider-schemas.json'),
+  ];
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(await readFile(file));
+  }
+  return hash.digest('hex').slice(0, 16);
+};
+
+/**
  * The same CLI pointed at the mirror of schema-only stand-in providers
- * (dev/terraform/schema-provider); rejects with what to run when they are missing.
+ * (dev/terraform/schema-provider) that serve this checkout's schema; rejects with what to run when
+ * they are missing.
  */
 export const findTofuWithStandIns = async (): Promise<TofuInstall> => {
   const tofu = await findTofu();
-  const cliConfig = path.join(kgCache(), 'tofu', 'tofurc-standin');
-  const mirror = path.join(kgCache(), 'tf-mirror-schema-standin');
+  const dir = path.join(kgCache(), 'schema-standin', await standInKey());
+  const cliConfig = path.join(dir, 'tofurc');
+  const mirror = path.join(dir, 'mirror');
   for (const file of [cliConfig, path.join(mirror, 'registry.opentofu.org', 'hashicorp', 'google')]) {
     await access(file, constants.R_OK).catch((cause: unknown) => {
-      throw new Error(`the schema stand-in providers are not installed (${file} is missing): run \`bash dev/setup/40-terraform-tools.sh\``, { cause });
+      throw new Error(`the schema stand-in providers for this checkout are not installed (${file} is missing): run \`bash dev/setup/40-terraform-tools.sh\``, { cause });
     });
   }
   return { ...tofu, cliConfig, mirror };

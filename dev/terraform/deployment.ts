@@ -195,9 +195,10 @@ const referencedTopic = (expression: unknown, where: string): string => {
 };
 
 /**
- * Whether the configuration sets an argument. The stand-in providers serve every optional argument
- * as computed, so the mocks give unset ones random values; an unset argument takes the API's
- * default instead (below), as the real provider leaves it to the API.
+ * Whether the configuration sets an argument. Arguments the provider declares optional and
+ * computed (e.g. the subscription's `ack_deadline_seconds`) get random values from the mocks when
+ * unset; an unset argument takes the API's default instead (below), as the real provider leaves it
+ * to the API.
  */
 const set = (expressions: Json, name: string): boolean => expressions[name] !== undefined;
 

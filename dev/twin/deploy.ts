@@ -7,7 +7,8 @@
  * every setting Terraform gives them, push endpoints pointing at the local functions.
  *
  * Where the twin must differ from the cloud, it says so in one place, {@link twinEnvironment}:
- * the endpoints (emulator, local Vizier, local kube-apiserver) and the secrets' values.
+ * the endpoints (emulator, local Vizier, local kube-apiserver) and the secrets' values; and a
+ * twin run on a simulated clock gives the functions that clock's node options (dev/twin/clock.ts).
  *
  * @module
  */
@@ -75,11 +76,17 @@ export interface TwinFunction {
  * Starts `fn` from the folder Terraform zips, its entry point registered with the Functions
  * Framework, with exactly `env` (plus PATH and HOME, which the runtime has too).
  */
-export const startTwinFunction = async (fn: DeployedFunction, env: Readonly<Record<string, string>>, timeoutMs = 60_000): Promise<TwinFunction> => {
+export const startTwinFunction = async (
+  fn: DeployedFunction,
+  env: Readonly<Record<string, string>>,
+  timeoutMs = 60_000,
+  /** Node options of the twin, not of the function (the simulated clock, dev/twin/clock.ts). */
+  nodeArgs: readonly string[] = [],
+): Promise<TwinFunction> => {
   const port = await freePort();
   const child = await startProcess(
     process.execPath,
-    [path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js'), '--source', fn.sourceDir, '--target', fn.entryPoint, '--port', String(port)],
+    [...nodeArgs, path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js'), '--source', fn.sourceDir, '--target', fn.entryPoint, '--port', String(port)],
     {
       cwd: fn.sourceDir,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', METADATA_SERVER_DETECTION: 'none', ...env },

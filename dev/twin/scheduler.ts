@@ -151,3 +151,69 @@ export const runLocalScheduler = async (jobs: readonly LocalJob[], options: Loca
   await Promise.all(jobs.map(runJob));
   return events;
 };
+
+/** A clock the scheduler moves itself (dev/twin/clock.ts). */
+export interface SteppedClock extends TwinClock {
+  stepTo(at: Date): void;
+}
+
+export interface SteppedSchedulerOptions extends Omit<LocalSchedulerOptions, 'clock'> {
+  readonly clock: SteppedClock;
+  /**
+   * Awaited after the attempts of one instant ended and before the clock moves on (e.g. until
+   * the pushes their findings caused were handled), so what happens at an instant is over before
+   * the next one: the day's events keep their order however slow the machine is.
+   */
+  readonly settle?: (at: Date, attempts: readonly Attempt[]) => Promise<void>;
+}
+
+interface Pending {
+  readonly at: number;
+  readonly local: LocalJob;
+  readonly due: Date;
+  readonly attempt: number;
+}
+
+/**
+ * Runs every job from `from` to `until` on a stepped clock: the clock jumps to the earliest due
+ * time or retry still pending, every attempt due then runs (concurrently, as Cloud Scheduler runs
+ * different jobs), then `settle`, then the next instant. Retries follow the job's retry config at
+ * the same schedule time, as in {@link runLocalScheduler}.
+ */
+export const runSteppedScheduler = async (jobs: readonly LocalJob[], options: SteppedSchedulerOptions): Promise<SchedulerEvents> => {
+  const events: SchedulerEvents = { attempts: [], missed: [] };
+  const pending: Pending[] = [];
+  for (const local of jobs) {
+    const schedule = parseCron(local.job.schedule, local.job.timeZone);
+    const horizon = options.until.getTime() - options.from.getTime() + 24 * 3600_000;
+    for (let due = nextFireAfter(schedule, options.from, horizon); due !== undefined && due <= options.until; due = nextFireAfter(schedule, due, horizon)) {
+      pending.push({ at: due.getTime(), local, due, attempt: 1 });
+    }
+  }
+  while (pending.length > 0) {
+    pending.sort((a, b) => a.at - b.at);
+    const at = pending[0]?.at ?? 0;
+    const now = pending.filter((p) => p.at === at);
+    pending.splice(0, now.length);
+    options.clock.stepTo(new Date(at));
+    const attempts = await Promise.all(
+      now.map(async ({ local, due, attempt }): Promise<Attempt | undefined> => {
+        if (attempt === 1 && options.skip?.(local.job.name, due) === true) {
+          events.missed.push({ job: local.job.name, scheduleTime: due.toISOString() });
+          return undefined;
+        }
+        const result = await attemptOnce(local, due, options.clock.now());
+        const record: Attempt = { job: local.job.name, scheduleTime: due.toISOString(), attempt, ...result };
+        events.attempts.push(record);
+        options.onAttempt?.(record);
+        const ok = typeof result.outcome === 'number' && result.outcome >= 200 && result.outcome < 300;
+        if (!ok && attempt <= local.job.retry.retryCount) {
+          pending.push({ at: at + retryDelaySeconds(local.job.retry, attempt - 1) * 1000, local, due, attempt: attempt + 1 });
+        }
+        return record;
+      }),
+    );
+    await options.settle?.(new Date(at), attempts.filter((a) => a !== undefined));
+  }
+  return events;
+};

@@ -2,13 +2,15 @@
  * Starts the local Vizier for other programs and prints ONE line when it is ready:
  *   vizier listening on 127.0.0.1:PORT plaintext|tls ca=<path> cluster=<id> api-key-count=<n>
  *
- * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME] | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
+ * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME | --replay-follow-clock] | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024] [--exit-with-stdin]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
  * Every mode compiles and runs PxL with one engine: `--dataset` over recorded tables (pxl/dataset-backend.ts),
  * `--replay` over lab recordings (pxl/replay.ts), `--live` on this host (root, bpftrace) over every
  * container of the node, naming pods from the API server of `--kubeconfig` (pods of `--node`,
  * default the hostname), else from the kubelet's read-only pod list (see pxl/node.ts).
+ * `--replay-follow-clock`: "now" is this process's clock (the twin's simulated one when started
+ * on it, dev/twin/clock.ts) and rows after it are not served (pxl/replay.ts).
  * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
  * (e.g. "CS_UNHEALTHY"), applied at start.
  *
@@ -31,7 +33,7 @@ import { createTlsMaterial } from './tls.ts';
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
 export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
-const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME] | --live [--kubeconfig F] [--node N]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME | --replay-follow-clock] | --live [--kubeconfig F] [--node N]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
 
 type ClusterFaults = Faults & { readonly status?: ClusterStatus };
 
@@ -78,6 +80,7 @@ const main = async (): Promise<void> => {
       'batch-rows': { type: 'string', default: '1024' },
       replay: { type: 'string' },
       'replay-ends-at': { type: 'string' },
+      'replay-follow-clock': { type: 'boolean', default: false },
       live: { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
       node: { type: 'string' },
@@ -86,6 +89,9 @@ const main = async (): Promise<void> => {
     strict: true,
   });
   const modes = [values.dataset !== undefined, values.replay !== undefined, values.live].filter(Boolean).length;
+  if (values['replay-follow-clock'] && (values.replay === undefined || values['replay-ends-at'] !== undefined)) {
+    throw new Error(`--replay-follow-clock goes with --replay and without --replay-ends-at\n${usage}`);
+  }
   if (modes !== 1) {
     throw new Error(`choose exactly one of --dataset, --replay, --live\n${usage}`);
   }
@@ -112,7 +118,7 @@ const main = async (): Promise<void> => {
   const tls = values.tls ? createTlsMaterial(values['tls-dir'] ?? mkdtempSync(path.join(tmpdir(), 'vizier-tls-'))) : undefined;
   const running = await startVizier({
     dataset: values.dataset === undefined ? new Map() : loadDataset(values.dataset),
-    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(replayed(values.replay, values['replay-ends-at']))) }),
+    ...(values.replay === undefined ? {} : { engine: new PxlEngine(replayBackend(replayed(values.replay, values['replay-ends-at']), { followClock: values['replay-follow-clock'] })) }),
     ...(live === undefined ? {} : { engine: new PxlEngine(live.backend) }),
     apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
     clusters,

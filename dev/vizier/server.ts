@@ -13,11 +13,13 @@ import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
-import { layoutRefusals, TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
+import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import { datasetBackend } from './pxl/dataset-backend.ts';
 import { PxlEngine, type QueryFailure } from './pxl/engine.ts';
 import type { ExecFunc, TracepointDecl } from './pxl/evaluate.ts';
+import { ClusterAgents, type SimulatedNode } from './agents.ts';
+import { deployAcrossAgents } from './deploy.ts';
 
 export const CLUSTER_STATUSES = ['CS_UNKNOWN', 'CS_HEALTHY', 'CS_UNHEALTHY', 'CS_DISCONNECTED', 'CS_UPDATING', 'CS_CONNECTED', 'CS_UPDATE_FAILED', 'CS_DEGRADED'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
@@ -36,9 +38,23 @@ export interface Faults {
   readonly cut?: { readonly afterBatches: number; readonly mode: 'rst' | 'disconnect'; readonly times?: number };
   /** End with INTERNAL "Large data batch rejected ..." after this many data batches. */
   readonly largeBatchRejectedAfter?: number;
-  /** A status message with `code` then that gRPC error, after `afterBatches` data batches. */
-  readonly executionError?: { readonly afterBatches: number; readonly code: number; readonly message: string };
+  /**
+   * A status message with `code` then that gRPC error, after `afterBatches` data batches; with
+   * `during`, only for queries that start in [startMs, endMs) of this process's clock (an outage
+   * at a known time of the twin's simulated day).
+   */
+  readonly executionError?: {
+    readonly afterBatches: number;
+    readonly code: number;
+    readonly message: string;
+    readonly during?: { readonly startMs: number; readonly endMs: number };
+  };
   readonly tracepoints?: TracepointFaults;
+  /**
+   * Further nodes of this cluster beside the backend's own (agents.ts): each receives the programs
+   * Pixie's selectors send it and reports them RUNNING, or FAILED with its configured error.
+   */
+  readonly nodes?: readonly SimulatedNode[];
 }
 
 export interface ClusterConfig {
@@ -163,6 +179,7 @@ export class LocalVizier {
   private readonly clusters: Map<string, ClusterConfig>;
   private readonly queries = new Map<string, QueryState>();
   private readonly tracepoints = new Map<string, TracepointRegistry>();
+  private readonly agents = new Map<string, ClusterAgents>();
   private readonly batchCache = new Map<string, Buffer>();
   /** Tables computed per query (engine outputs): never cached by name. */
   private readonly uncached = new WeakSet<Table>();
@@ -182,6 +199,10 @@ export class LocalVizier {
     this.options = options;
     this.engine = options.engine ?? new PxlEngine(datasetBackend(options.dataset));
     this.clusters = new Map(options.clusters.map((c) => [c.id.toLowerCase(), c]));
+    // A bad `nodes` fault is a start-up error, not a failure of some later query.
+    for (const cluster of options.clusters) {
+      this.agentsOf(cluster);
+    }
   }
 
   /** A configured cluster, for tests to change its status or faults between calls. */
@@ -390,14 +411,22 @@ export class LocalVizier {
     }
     let script = compiled.script;
     const mutation = request['mutation'] === true && script.usesPxtrace;
+    const agents = this.agentsOf(cluster);
+    let deployed: readonly TracepointDecl[] = script.tracepoints;
     if (mutation) {
-      const live = engine.backend.upsertTracepoints?.(script.tracepoints);
-      const refused = live === undefined ? await layoutRefusals(script.tracepoints) : new Map<string, string>();
-      const ready = await this.mutation(call, id, cluster, script.tracepoints, live, refused);
+      const deployment = await deployAcrossAgents({
+        tracepoints: script.tracepoints,
+        agents,
+        registry: this.registryOf(cluster),
+        faults: cluster.faults.tracepoints ?? {},
+        ...(engine.backend.upsertTracepoints === undefined ? {} : { live: engine.backend }),
+      });
+      const ready = await this.mutation(call, id, deployment.states);
       if (!ready) {
         return;
       }
-      engine.deploy(script.tracepoints);
+      deployed = deployment.deployed;
+      engine.deploy(deployed);
     }
     if (request['mutation'] === true) {
       const planned = engine.compile(source, execFuncs, true, 'plan');
@@ -408,7 +437,7 @@ export class LocalVizier {
       script = planned.script;
     }
     const compileNs = process.hrtime.bigint() - started;
-    const ran = engine.run(script, execFuncs, mutation);
+    const ran = engine.run(script, execFuncs, mutation, { agents }, deployed);
     if (!ran.ok) {
       await this.queryFailure(call, id, ran.failure);
       return;
@@ -473,21 +502,32 @@ export class LocalVizier {
     call.emit('error', { code: STATUS.INVALID_ARGUMENT, details: goErrorText(STATUS.INVALID_ARGUMENT, failure.message) });
   }
 
-  /** Mutation lifecycle (§5): returns whether the query may run now. */
-  private async mutation(
-    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
-    queryId: string,
-    cluster: ClusterConfig,
-    tracepoints: readonly TracepointDecl[],
-    liveStates?: readonly TracepointState[],
-    refused: ReadonlyMap<string, string> = new Map(),
-  ): Promise<boolean> {
+  private registryOf(cluster: ClusterConfig): TracepointRegistry {
     let registry = this.tracepoints.get(cluster.id);
     if (registry === undefined) {
       registry = new TracepointRegistry();
       this.tracepoints.set(cluster.id, registry);
     }
-    const states = liveStates ?? registry.upsert(tracepoints, cluster.faults.tracepoints ?? {}, refused);
+    return registry;
+  }
+
+  /** The cluster's agents: the backend's node, plus the nodes its faults simulate. */
+  private agentsOf(cluster: ClusterConfig): ClusterAgents {
+    let agents = this.agents.get(cluster.id);
+    if (agents === undefined) {
+      const backend = this.engine.backend;
+      agents = new ClusterAgents(
+        { asid: backend.metadata.asid, hostname: backend.metadata.hostname === '' ? 'local-node' : backend.metadata.hostname, release: backend.kernelRelease },
+        cluster.faults.nodes ?? [],
+        () => backend.nowNs(),
+      );
+      this.agents.set(cluster.id, agents);
+    }
+    return agents;
+  }
+
+  /** Mutation lifecycle (§5): sends the tracepoints' states; returns whether the query may run now. */
+  private async mutation(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, states: readonly TracepointState[]): Promise<boolean> {
     const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
     await this.write(
       call,
@@ -529,6 +569,9 @@ export class LocalVizier {
     let sent = 0;
     const cutsSoFar = faults.cut === undefined ? 0 : (this.cutCounts.get(faults.cut) ?? 0);
     const cut = faults.cut !== undefined && cutsSoFar < (faults.cut.times ?? 1) ? faults.cut : undefined;
+    const startedMs = Date.now();
+    const during = faults.executionError?.during;
+    const executionError = during === undefined || (startedMs >= during.startMs && startedMs < during.endMs) ? faults.executionError : undefined;
     // Interleave tables round-robin, one batch each, until every table has sent its eos batch.
     while (query.tables.some((t) => !t.done)) {
       for (const t of query.tables) {
@@ -551,7 +594,7 @@ export class LocalVizier {
           call.emit('error', { code: STATUS.INTERNAL, details: MESSAGES.largeBatch });
           return;
         }
-        const error = faults.executionError;
+        const error = executionError;
         if (error !== undefined && sent >= error.afterBatches) {
           this.queries.delete(query.id);
           await this.write(call, encode(pb.ExecuteScriptResponse, { query_id: query.id, status: { code: error.code, message: error.message } }));

@@ -15,7 +15,7 @@ export const record: ff.HttpFunction = pushFunction(
   'record',
   clusterSpec,
   (_config, kubeConfig) => createRecorder(kubeConfig),
-  (body, { deps, log }) => handleRecordPush(body, { recorder: deps, log }),
+  (body, { deps, log, deadline }) => handleRecordPush(body, { recorder: deps, log, deadline }),
 );
 
 ff.http('record', record);

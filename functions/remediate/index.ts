@@ -8,7 +8,6 @@
 import * as ff from '@google-cloud/functions-framework';
 import { PubSub } from '@google-cloud/pubsub';
 import { createFindingPublisher } from '../../shared/findings/publisher.ts';
-import { requestDeadline } from '../../shared/instance.ts';
 import { policyFromConfig, remediationSpec } from '../../shared/kube/config.ts';
 import { pushFunction } from '../../shared/kube/push-function.ts';
 import { handleRemediatePush } from '../../shared/kube/remediate-push.ts';
@@ -21,7 +20,7 @@ export const remediate: ff.HttpFunction = pushFunction(
     remediator: createRemediator({ kubeConfig, operator: policyFromConfig(config), reportingInstance: runtime.K_REVISION ?? 'local' }),
     publisher: createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: runtime.FUNCTION_TIMEOUT_SECONDS * 1000 }),
   }),
-  (body, { deps, log, config, runtime, startedAt }) =>
+  (body, { deps, log, config, deadline }) =>
     handleRemediatePush(body, {
       ...deps,
       log,
@@ -29,7 +28,7 @@ export const remediate: ff.HttpFunction = pushFunction(
       cluster: config.KG_CLUSTER_NAME,
       maxEvidenceAgeMs: config.REMEDIATION_MAX_EVIDENCE_AGE,
       now: () => new Date(),
-      deadline: requestDeadline(startedAt, runtime.FUNCTION_TIMEOUT_SECONDS),
+      deadline,
     }),
 );
 

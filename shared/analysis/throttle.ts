@@ -19,8 +19,8 @@ export const THROTTLE_VERDICTS = ['saturated', 'metrics-lie', 'startup-burst', '
 export type ThrottleVerdictKind = (typeof THROTTLE_VERDICTS)[number];
 
 /** Severities in increasing order. */
-export const SEVERITIES = ['none', 'info', 'warning', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export const VERDICT_SEVERITIES = ['none', 'info', 'warning', 'critical'] as const;
+export type VerdictSeverity = (typeof VERDICT_SEVERITIES)[number];
 
 /** How mean CPU use was obtained. */
 export type CpuUse =
@@ -66,7 +66,7 @@ export interface ThrottleVerdict {
   readonly identity: ContainerIdentity;
   readonly window: { readonly startMs: number; readonly endMs: number };
   readonly kind: ThrottleVerdictKind;
-  readonly severity: Severity;
+  readonly severity: VerdictSeverity;
   /** Whether a user should act on this window (the limit is hurting work). */
   readonly actionable: boolean;
   /** Why, in words that carry the numbers. */
@@ -144,7 +144,7 @@ const isStartupOnly = (counters: ContainerCounters, m: ThrottleMeasures, config:
 export const throttleVerdict = (counters: ContainerCounters, config: ThrottleConfig = DEFAULT_THROTTLE_CONFIG): ThrottleVerdict => {
   const m = throttleMeasures(counters);
   const base = { identity: counters.identity, window: counters.window, measures: m };
-  const verdict = (kind: ThrottleVerdictKind, severity: Severity, reasons: string[]): ThrottleVerdict => ({
+  const verdict = (kind: ThrottleVerdictKind, severity: VerdictSeverity, reasons: string[]): ThrottleVerdict => ({
     ...base,
     kind,
     severity,
@@ -187,7 +187,7 @@ export const throttleVerdict = (counters: ContainerCounters, config: ThrottleCon
       ...resetNote,
     ]);
   }
-  const severity: Severity = waitShare >= config.criticalWaitShare ? 'critical' : 'warning';
+  const severity: VerdictSeverity = waitShare >= config.criticalWaitShare ? 'critical' : 'warning';
   const use = m.cpuUse;
   const useLine = use === null ? 'mean CPU use unknown' : describeUse(use);
   if (use !== null && meanUseShare(use) >= config.saturatedUseShare) {

@@ -14,7 +14,7 @@ import {
   REFUSALS,
   REMEDIATION_OUTCOMES,
   type RemediationDetails,
-  SEVERITIES,
+  FINDING_SEVERITIES,
   SOURCES,
 } from './types.ts';
 
@@ -61,8 +61,8 @@ export const checkContract = (finding: Finding): void => {
       }
     }
   }
-  if (!(SEVERITIES as readonly string[]).includes(finding.severity)) {
-    problems.push(`severity ${finding.severity} is not one of ${SEVERITIES.join(', ')}`);
+  if (!(FINDING_SEVERITIES as readonly string[]).includes(finding.severity)) {
+    problems.push(`severity ${finding.severity} is not one of ${FINDING_SEVERITIES.join(', ')}`);
   }
   if (!(SOURCES as readonly string[]).includes(finding.source)) {
     problems.push(`source ${finding.source} is not one of ${SOURCES.join(', ')}`);

@@ -711,6 +711,55 @@ export const FINDING_SCHEMA = {
         }
       ],
       "default": null
+    },
+    {
+      "name": "coverage",
+      "doc": "Which nodes the kernel data covers (observe findings): Pixie runs a probe on every node it can and reports it running if any node runs it; nodes where it failed are listed with Pixie's error. Added after version 1 was published; a message without it reads as null.",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "Coverage",
+          "doc": "Nodes covered by the run's kernel data.",
+          "fields": [
+            {
+              "name": "nodesTotal",
+              "doc": "Nodes with a Pixie agent (PEM).",
+              "type": "int"
+            },
+            {
+              "name": "nodesCovered",
+              "doc": "Nodes whose probe is running.",
+              "type": "int"
+            },
+            {
+              "name": "lacking",
+              "doc": "Nodes without the probe, with why.",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "NodeLacking",
+                  "doc": "A node without the probe.",
+                  "fields": [
+                    {
+                      "name": "node",
+                      "doc": "Node name (the Pixie agent's hostname).",
+                      "type": "string"
+                    },
+                    {
+                      "name": "reason",
+                      "doc": "Pixie's status and error text for this node's probe, or why it has none.",
+                      "type": "string"
+                    }
+                  ]
+                }
+              }
+            }
+          ]
+        }
+      ],
+      "default": null
     }
   ]
 } as const;

@@ -1,113 +1,38 @@
 /**
- * A finding in its natural TypeScript shape (optional values absent rather than null), mirroring
- * `schema.ts` field for field. The codec in `codec.ts` checks every value against the schema, so a
- * drift between these types and the schema fails the unit tests.
+ * A finding in its natural TypeScript shape (optional values absent rather than null), derived
+ * from the Avro schema in `schema.ts` by the compiler (`avro-types.ts`): the schema is the one
+ * source. What the schema cannot say is added here: the string fields it documents as
+ * enumerations are narrowed to their values, and the kind decides which details a finding has.
+ * The codec in `codec.ts` checks every value against the schema at run time.
  *
  * @module
  */
+import type { AvroValue, Narrowed } from './avro-types.ts';
+import type { FINDING_SCHEMA } from './schema.ts';
 
 export const FINDING_KINDS = ['cpu.throttle', 'pod.birth', 'remediation.result'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export type FindingSeverity = (typeof SEVERITIES)[number];
+export const FINDING_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
 
 export const SOURCES = ['pixie', 'local', 'replay'] as const;
 export type KernelSource = (typeof SOURCES)[number];
 
-export interface WorkloadRef {
-  readonly kind: string;
-  readonly name: string;
-  /** Container the finding is about; empty when it is about the whole pod. */
-  readonly container: string;
-}
+/** A finding as the schema has it: every kind's details optional, enumerations as strings. */
+type FindingRecord = AvroValue<typeof FINDING_SCHEMA>;
 
-export interface ObservedWindow {
-  readonly start: string;
-  readonly end: string;
-  readonly seconds: number;
-}
-
-export interface Counters {
-  readonly periods: number;
-  readonly throttledPeriods: number;
-  readonly throttledTimeNs: number;
-  readonly bursts?: number;
-  readonly burstTimeNs?: number;
-  readonly quotaUs: number;
-  readonly periodUs: number;
-  readonly burstUs?: number;
-}
-
-export interface PodThrottle {
-  readonly pod: string;
-  readonly node: string;
-  readonly counters: Counters;
-  readonly throttledRatio: number;
-  readonly throttledSecondsPerSecond: number;
-  readonly meanUseOfLimit?: number;
-  readonly cpuSeconds?: number;
-  readonly counterReset: boolean;
-}
-
-export interface Threshold {
-  readonly name: string;
-  readonly value: number;
-}
-
-export interface ThrottleDetails {
-  readonly verdict: string;
-  readonly reason: string;
-  readonly throttledRatio: number;
-  readonly throttledSecondsPerSecond: number;
-  readonly meanUseOfLimit?: number;
-  readonly limitMillicores: number;
-  readonly recommendedLimitMillicores?: number;
-  readonly expectedThrottledRatio?: number;
-  readonly consecutiveWindows: number;
-  readonly actionRecommended: boolean;
-  readonly pods: readonly PodThrottle[];
-  readonly thresholds: readonly Threshold[];
-}
-
-export interface BirthStep {
-  readonly offsetNs: number;
-  readonly kind: string;
-  readonly detail: string;
-  readonly pid: number;
-}
-
-export interface ContainerBirth {
-  readonly name: string;
-  readonly containerId: string;
-  readonly sandbox: boolean;
-  readonly firstEventAt: string;
-  readonly entrypointExecAt?: string;
-  readonly timeToEntrypointNs?: number;
-  readonly entrypoint?: string;
-  readonly cgroupsCreated: readonly string[];
-  readonly limitWrites: readonly { readonly file: string; readonly value: string }[];
-  readonly namespacesCreated: readonly string[];
-  readonly namespacesJoined: readonly string[];
-  readonly mounts: readonly { readonly source: string; readonly target: string; readonly fstype: string }[];
-  readonly pivotRoot?: string;
-  readonly execs: readonly string[];
-  readonly runtimeSyscalls?: number;
-  readonly syscalls: readonly { readonly name: string; readonly count: number }[];
-  readonly steps: readonly BirthStep[];
-  readonly stepsOmitted?: number;
-}
-
-export interface BirthDetails {
-  readonly pod: string;
-  readonly podUid: string;
-  readonly node: string;
-  /** Event kinds the probe watched (the analysis' kinds); empty lists of an unwatched kind mean "not observed". */
-  readonly captured: readonly string[];
-  readonly containers: readonly ContainerBirth[];
-  readonly part?: number;
-  readonly parts?: number;
-}
+/** The workload a finding is about; `container` is empty when it is about the whole pod. */
+export type WorkloadRef = FindingRecord['workload'];
+export type ObservedWindow = FindingRecord['observedWindow'];
+export type ThrottleDetails = NonNullable<FindingRecord['throttle']>;
+export type PodThrottle = ThrottleDetails['pods'][number];
+export type Counters = PodThrottle['counters'];
+export type Threshold = ThrottleDetails['thresholds'][number];
+/** A pod's birth; `captured` lists the event kinds the probe watched (an empty list of an unwatched kind means "not observed"). */
+export type BirthDetails = NonNullable<FindingRecord['birth']>;
+export type ContainerBirth = BirthDetails['containers'][number];
+export type BirthStep = ContainerBirth['steps'][number];
 
 export const REMEDIATION_OUTCOMES = ['applied', 'recommended', 'skipped', 'conflict', 'failed'] as const;
 export type RemediationOutcome = (typeof REMEDIATION_OUTCOMES)[number];
@@ -121,32 +46,23 @@ export type RemediationOutcome = (typeof REMEDIATION_OUTCOMES)[number];
 export const REFUSALS = ['foreign-cluster', 'stale', 'future', 'invalid-name'] as const;
 export type Refusal = (typeof REFUSALS)[number];
 
-export interface RemediationDetails {
-  readonly findingId: string;
-  readonly outcome: RemediationOutcome;
-  /** Set when the finding was refused before any decision (outcome `skipped`). */
-  readonly refusal?: Refusal;
-  readonly reason: string;
-  readonly mode: 'off' | 'recommend' | 'apply';
-  readonly fromLimitMillicores?: number;
-  readonly toLimitMillicores?: number;
-  readonly patch?: string;
-  readonly conflictingManager?: string;
-  readonly podsResized: number;
-}
+export type RemediationDetails = Narrowed<
+  NonNullable<FindingRecord['remediation']>,
+  {
+    readonly outcome: RemediationOutcome;
+    /** Set when the finding was refused before any decision (outcome `skipped`). */
+    readonly refusal: Refusal;
+    readonly mode: 'off' | 'recommend' | 'apply';
+  }
+>;
 
-interface FindingBase {
-  readonly schemaVersion: string;
-  readonly id: string;
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly workload: WorkloadRef;
-  readonly observedWindow: ObservedWindow;
-  readonly severity: FindingSeverity;
-  readonly source: KernelSource;
-  readonly producedAt: string;
-  readonly summary: string;
-}
+/** Which nodes the run's kernel data covers (observe findings; shared/observe/coverage.ts); absent on remediation results and on findings from before coverage. */
+export type ProbeCoverage = NonNullable<FindingRecord['coverage']>;
+/** A node whose kernel data a run does not have, and Pixie's reason. */
+export type NodeLacking = ProbeCoverage['lacking'][number];
+
+/** What every finding has, whatever its kind. */
+type FindingBase = Narrowed<Omit<FindingRecord, 'kind' | 'throttle' | 'birth' | 'remediation'>, { readonly severity: FindingSeverity; readonly source: KernelSource }>;
 
 export interface ThrottleFinding extends FindingBase {
   readonly kind: 'cpu.throttle';

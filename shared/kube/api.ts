@@ -27,6 +27,8 @@ export interface KubeRequest {
   readonly body?: unknown;
   /** Content type of the body; `application/json` unless a patch type is given. */
   readonly contentType?: string;
+  /** Ends the request (and rejects with the signal's reason) when the caller's deadline passes. */
+  readonly signal?: AbortSignal;
 }
 
 const HTTP_METHODS = { GET: HttpMethod.GET, POST: HttpMethod.POST, PATCH: HttpMethod.PATCH } as const;
@@ -53,12 +55,17 @@ class KubeRequester {
       context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
       context.setBody(JSON.stringify(request.body));
     }
+    if (request.signal !== undefined) {
+      // client-node's fetch passes the context's signal to undici (gen/http/isomorphic-fetch.js).
+      context.setSignal(request.signal);
+    }
     // The order of the generated classes: bearer token, then the KubeConfig, then middleware.
     await config.authMethods.BearerToken?.applySecurityAuthentication(context);
     await config.authMethods.default?.applySecurityAuthentication(context);
     for (const middleware of config.middleware) {
       context = await middleware.pre(context).toPromise();
     }
+    request.signal?.throwIfAborted();
     let response: ResponseContext = await config.httpApi.send(context).toPromise();
     for (const middleware of [...config.middleware].reverse()) {
       response = await middleware.post(response).toPromise();
@@ -80,6 +87,9 @@ export const kubeRequester = (kubeConfig: KubeConfig): ((request: KubeRequest) =
   const requester = kubeConfig.makeApiClient(KubeRequester);
   return (request) => requester.send(request);
 };
+
+/** The signal that ends Kubernetes calls at `deadline`: the calls of one push share it, so none outlives the push. */
+export const deadlineSignal = (deadline: Date, now: number = Date.now()): AbortSignal => AbortSignal.timeout(Math.max(0, deadline.getTime() - now));
 
 /** A path segment from a name: names and namespaces are DNS labels, encoded anyway. */
 export const segment = (value: string): string => encodeURIComponent(value);

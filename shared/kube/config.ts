@@ -4,7 +4,7 @@
  * @module
  */
 import { boolean, ConfigError, type ConfigOf, duration, type Env, type Field, FieldError, integer, list, number, oneOf, optional, parseConfig, string } from '../config.ts';
-import { EVIDENCE_AGE_SCHEDULE_INTERVALS, NUMBER_SETTINGS, SCHEDULE_DEFAULTS, scheduleStepMinutes } from '../settings.ts';
+import { DURATION_SETTINGS, EVIDENCE_AGE_SCHEDULE_INTERVALS, NUMBER_SETTINGS, SCHEDULE_DEFAULTS, scheduleStepMinutes } from '../settings.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES, type RemediationPolicy } from './policy.ts';
 
 /** Where the cluster is: GKE (name + location, optional DNS endpoint) or a kubeconfig file for local use. */
@@ -29,8 +29,6 @@ export const clusterSpec = {
  */
 export const DEFAULT_MAX_EVIDENCE_AGE_MS = EVIDENCE_AGE_SCHEDULE_INTERVALS * scheduleStepMinutes(SCHEDULE_DEFAULTS['observe-throttle']) * 60_000;
 
-/** Bounds of the evidence age: at least a minute (push latency), at most a day. */
-export const MAX_EVIDENCE_AGE_RANGE_MS = { min: 60_000, max: 24 * 3_600_000 } as const;
 
 const evidenceAge = (): Field<number> => {
   const base = duration({ default: DEFAULT_MAX_EVIDENCE_AGE_MS });
@@ -39,7 +37,7 @@ const evidenceAge = (): Field<number> => {
     expected: 'a duration from 1m to 24h, such as 15m',
     parse: (raw) => {
       const value = base.parse(raw);
-      if (value < MAX_EVIDENCE_AGE_RANGE_MS.min || value > MAX_EVIDENCE_AGE_RANGE_MS.max) {
+      if (value < DURATION_SETTINGS.maxEvidenceAge.minMs || value > DURATION_SETTINGS.maxEvidenceAge.maxMs) {
         throw new FieldError(`${raw} is outside 1m to 24h`);
       }
       return value;

@@ -19,7 +19,10 @@
  *
  * @module
  */
+// Not re-exported by the package index; the package has no `exports` map, and its version is pinned exactly.
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import { DEFAULT_THROTTLE_CONFIG } from '../analysis/throttle-config.ts';
+import { parseDuration } from '../duration.ts';
 
 export const REMEDIATION_MODES = ['off', 'recommend', 'apply'] as const;
 export type RemediationMode = (typeof REMEDIATION_MODES)[number];
@@ -79,28 +82,28 @@ export interface EffectivePolicy {
 
 const MODE_RANK: Readonly<Record<RemediationMode, number>> = { off: 0, recommend: 1, apply: 2 };
 
-/** Parses a CPU quantity (`250m`, `1.5`, `2`) to millicores; undefined when it is not one. */
+/**
+ * A CPU quantity (`250m`, `1.5`, `2`, `1k`) in millicores, rounded up to a whole millicore as
+ * Kubernetes rounds CPU; undefined when it is not a positive quantity. Parsed by
+ * @kubernetes/client-node's own quantity parser (`quantityToScalar`, `dist/util.js` of the pinned
+ * 2.0.1: decimal and binary suffixes, exponents), so a limit the API server wrote in canonical form
+ * (`1k` for 1000 cores) reads as the server meant it.
+ */
 export const parseCpuMillicores = (quantity: string): number | undefined => {
-  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(quantity.trim());
-  if (!match?.[1]) {
+  let cores: number | bigint;
+  try {
+    cores = quantityToScalar(quantity);
+  } catch {
     return undefined;
   }
-  const value = Number(match[1]);
-  const millicores = match[2] === 'm' ? value : value * 1000;
+  // The parser divides `m` quantities by 1000 in floating point: round back to a millionth of a
+  // millicore before rounding up, so `100m` is 100, not 101.
+  const millicores = typeof cores === 'bigint' ? Number(cores) * 1000 : Math.round(cores * 1e9) / 1e6;
   return Number.isFinite(millicores) && millicores > 0 ? Math.ceil(millicores) : undefined;
 };
 
 /** Formats millicores the way Kubernetes writes CPU quantities. */
 export const formatCpu = (millicores: number): string => (millicores % 1000 === 0 ? String(millicores / 1000) : `${millicores}m`);
-
-const DURATION = /^(\d+)(s|m|h)$/;
-const parseDuration = (raw: string): number | undefined => {
-  const match = DURATION.exec(raw.trim());
-  if (!match?.[1] || !match[2]) {
-    return undefined;
-  }
-  return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
-};
 
 /**
  * Combines the operator's policy with the namespace labels and workload annotations. Annotations

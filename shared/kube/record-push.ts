@@ -8,10 +8,17 @@
 import { acknowledgeRejected, parsePushBody } from '../findings/push.ts';
 import type { Logger } from '../log.ts';
 import type { Recorder } from './recorder.ts';
-import type { HandlerResponse } from './remediate-push.ts';
+import type { JsonAnswer } from '../http-function.ts';
 import { TransientKubeError } from './remediator.ts';
 
-export const handleRecordPush = async (body: unknown, deps: { readonly recorder: Recorder; readonly log: Logger }): Promise<HandlerResponse> => {
+export interface RecordPushDeps {
+  readonly recorder: Recorder;
+  readonly log: Logger;
+  /** When the push must be answered by: no Kubernetes call outlives it. */
+  readonly deadline: Date;
+}
+
+export const handleRecordPush = async (body: unknown, deps: RecordPushDeps): Promise<JsonAnswer> => {
   const parsed = parsePushBody(body);
   if (!parsed.ok) {
     return acknowledgeRejected(deps.log, parsed);
@@ -22,7 +29,7 @@ export const handleRecordPush = async (body: unknown, deps: { readonly recorder:
     { messageId, kind: finding.kind, ...(deliveryAttempt === undefined ? {} : { deliveryAttempt }) },
   );
   try {
-    const report = await deps.recorder.record(finding);
+    const report = await deps.recorder.record(finding, { deadline: deps.deadline });
     if (report.outcome === 'rejected') {
       log.error(`the API server refused ${report.object}`, { event: 'record.rejected', reason: report.reason });
       return { status: 200, body: { acknowledged: true, rejected: report.reason } };

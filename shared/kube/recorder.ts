@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { ApiException, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { deadlineSignal, kubeRequester, segment } from './api.ts';
 import type { Finding } from '../findings/types.ts';
 import {
   GROUP,
@@ -44,23 +45,33 @@ const messageOf = (error: ApiException<unknown>): string => {
   return typeof message === 'string' ? message.slice(0, 500) : '';
 };
 
-export const createRecorder = (kubeConfig: KubeConfig) => {
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+/** The path of a kernel-gossip object (`/status` for its status subresource). */
+const objectPath = (plural: string, namespace: string, name: string): string =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${segment(namespace)}/${plural}/${segment(name)}`;
 
-  const apply = async (plural: string, body: Record<string, unknown>, status: boolean): Promise<void> => {
+export interface RecordOptions {
+  /** No Kubernetes call outlives this (the push's deadline): a call still open then is ended and reported transient. */
+  readonly deadline: Date;
+}
+
+export const createRecorder = (kubeConfig: KubeConfig) => {
+  const requester = kubeRequester(kubeConfig);
+
+  const apply = async (signal: AbortSignal, plural: string, body: Record<string, unknown>, status: boolean): Promise<void> => {
     const metadata = body['metadata'] as { name: string; namespace: string };
-    const request = { group: GROUP, version: VERSION, namespace: metadata.namespace, plural, name: metadata.name, body, fieldManager: RECORDER_FIELD_MANAGER, force: true };
-    if (status) {
-      await custom.patchNamespacedCustomObjectStatus(request, ssa);
-    } else {
-      await custom.patchNamespacedCustomObject(request, ssa);
-    }
+    await requester({
+      method: 'PATCH',
+      path: `${objectPath(plural, metadata.namespace, metadata.name)}${status ? '/status' : ''}`,
+      query: { fieldManager: RECORDER_FIELD_MANAGER, force: true },
+      body,
+      contentType: PatchStrategy.ServerSideApply,
+      signal,
+    });
   };
 
-  const existingContainers = async (namespace: string, name: string): Promise<Record<string, unknown>[]> => {
+  const existingContainers = async (signal: AbortSignal, namespace: string, name: string): Promise<Record<string, unknown>[]> => {
     try {
-      const object = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: POD_BIRTH_CERTIFICATES, name })) as {
+      const object = (await requester({ method: 'GET', path: objectPath(POD_BIRTH_CERTIFICATES, namespace, name), signal })) as {
         spec?: { containers?: Record<string, unknown>[] };
       };
       return object.spec?.containers ?? [];
@@ -73,34 +84,38 @@ export const createRecorder = (kubeConfig: KubeConfig) => {
   };
 
   /** Records one finding; throws {@link TransientKubeError} when a retry may succeed. */
-  const record = async (finding: Finding): Promise<RecordReport> => {
+  const record = async (finding: Finding, { deadline }: RecordOptions): Promise<RecordReport> => {
+    const signal = deadlineSignal(deadline);
     let object = '';
     try {
       switch (finding.kind) {
         case 'cpu.throttle': {
           const body = kernelWhisperFor(finding);
           object = `KernelWhisper ${finding.namespace}/${(body['metadata'] as { name: string }).name}`;
-          await apply(KERNEL_WHISPERS, body, false);
+          await apply(signal, KERNEL_WHISPERS, body, false);
           break;
         }
         case 'remediation.result': {
           const body = kernelWhisperStatusFor(finding, 'kernel-gossip-remediator');
           object = `KernelWhisper ${finding.namespace}/${(body['metadata'] as { name: string }).name} status`;
-          await apply(KERNEL_WHISPERS, body, true);
+          await apply(signal, KERNEL_WHISPERS, body, true);
           break;
         }
         case 'pod.birth': {
           const name = objectName(finding.birth.pod);
           object = `PodBirthCertificate ${finding.namespace}/${name}`;
           // Parts of a split certificate add their containers to what is recorded already.
-          const existing = finding.birth.part === undefined ? [] : await existingContainers(finding.namespace, name);
-          await apply(POD_BIRTH_CERTIFICATES, podBirthCertificateFor(finding, existing), false);
+          const existing = finding.birth.part === undefined ? [] : await existingContainers(signal, finding.namespace, name);
+          await apply(signal, POD_BIRTH_CERTIFICATES, podBirthCertificateFor(finding, existing), false);
           break;
         }
       }
       return { outcome: 'recorded', object };
     } catch (error) {
       const status = httpStatus(error);
+      if (signal.aborted) {
+        throw new TransientKubeError(`recording ${object}: the push deadline passed`, status, { cause: error });
+      }
       if (status === undefined || status >= 500 || status === 429) {
         throw new TransientKubeError(`recording ${object}: ${status === undefined ? 'API server unreachable' : `HTTP ${status}`}`, status, { cause: error });
       }

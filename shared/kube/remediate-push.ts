@@ -21,15 +21,11 @@ import type { FindingPublisher } from '../findings/publisher.ts';
 import { acknowledgeRejected, parsePushBody } from '../findings/push.ts';
 import { FINDING_SCHEMA_VERSION } from '../findings/schema.ts';
 import type { Refusal, RemediationFinding, ThrottleFinding } from '../findings/types.ts';
+import type { JsonAnswer } from '../http-function.ts';
 import type { Logger } from '../log.ts';
 import { admitFinding } from './admission.ts';
 import type { RemediationReport, Remediator } from './remediator.ts';
 import { TransientKubeError } from './remediator.ts';
-
-export interface HandlerResponse {
-  readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
-}
 
 export interface RemediatePushDeps {
   readonly remediator: Remediator;
@@ -82,7 +78,7 @@ export const resultFinding = (finding: ThrottleFinding, report: RemediationRepor
 };
 
 /** Handles one push delivery. Never throws: every path maps to a status. */
-export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps): Promise<HandlerResponse> => {
+export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps): Promise<JsonAnswer> => {
   const parsed = parsePushBody(body);
   if (!parsed.ok) {
     return acknowledgeRejected(deps.log, parsed);
@@ -110,7 +106,7 @@ export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps
   }
   let report: RemediationReport;
   try {
-    report = await deps.remediator.remediate(finding);
+    report = await deps.remediator.remediate(finding, { deadline: deps.deadline });
   } catch (error) {
     if (error instanceof TransientKubeError) {
       log.warn('Kubernetes API unavailable; Pub/Sub will redeliver', { event: 'remediation.retry', error, status: error.status });
@@ -123,7 +119,7 @@ export const handleRemediatePush = async (body: unknown, deps: RemediatePushDeps
 };
 
 /** Publishes the result of one decision (or refusal), logs it, and answers the push. */
-const publishDecision = async (finding: ThrottleFinding, report: RemediationReport, deps: RemediatePushDeps, log: Logger, refusal: Refusal | undefined): Promise<HandlerResponse> => {
+const publishDecision = async (finding: ThrottleFinding, report: RemediationReport, deps: RemediatePushDeps, log: Logger, refusal: Refusal | undefined): Promise<JsonAnswer> => {
   const result = resultFinding(finding, report, deps, deps.now(), refusal);
   const published = await deps.publisher.publish([result], { deadline: deps.deadline });
   if (refusal === undefined) {

@@ -10,7 +10,7 @@
  * @module
  */
 import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
-import { type HorizontalPodAutoscaler, type KubeList, type KubeObject, kubeRequester, microTime, segment, type Workload } from './api.ts';
+import { deadlineSignal, type HorizontalPodAutoscaler, type KubeList, type KubeObject, type KubeRequest, kubeRequester, microTime, segment, type Workload } from './api.ts';
 import type { ThrottleFinding } from '../findings/types.ts';
 import { applyBody, type Plan, planRemediation, STATE_KEYS, windowLabel, type WorkloadState } from './planner.ts';
 import { parseCpuMillicores, type RemediationPolicy } from './policy.ts';
@@ -72,8 +72,11 @@ const statusOf = (error: ApiException<unknown>): KubeStatus => {
 const httpStatus = (error: unknown): number | undefined => (error instanceof ApiException ? error.code : undefined);
 
 /** Rethrows anything a retry might fix as {@link TransientKubeError}; returns final API errors. */
-const classify = (error: unknown, what: string): ApiException<unknown> => {
+const classify = (error: unknown, what: string, signal: AbortSignal): ApiException<unknown> => {
   const status = httpStatus(error);
+  if (signal.aborted) {
+    throw new TransientKubeError(`${what}: the push deadline passed`, status, { cause: error });
+  }
   if (status === undefined || status >= 500 || status === 429) {
     throw new TransientKubeError(`${what}: ${status === undefined ? 'API server unreachable' : `HTTP ${status}`}`, status, { cause: error });
   }
@@ -101,14 +104,29 @@ const workloadPath = (namespace: string, kind: string, name: string): string | u
   return resource === undefined ? undefined : `/apis/apps/v1/namespaces/${segment(namespace)}/${resource}/${segment(name)}`;
 };
 
+/** The calls of one remediation, all ended by its deadline's signal. */
+interface Calls {
+  readonly signal: AbortSignal;
+  readonly send: (request: KubeRequest) => Promise<unknown>;
+  readonly get: <T>(path: string, query?: Readonly<Record<string, string>>) => Promise<T>;
+}
+
+export interface RemediateOptions {
+  /** No Kubernetes call outlives this (the push's deadline): a call still open then is ended and reported transient. */
+  readonly deadline: Date;
+}
+
 export const createRemediator = (options: RemediatorOptions) => {
-  const send = kubeRequester(options.kubeConfig);
-  const get = async <T>(path: string, query?: Readonly<Record<string, string>>): Promise<T> => (await send({ method: 'GET', path, ...(query === undefined ? {} : { query }) })) as T;
+  const requester = kubeRequester(options.kubeConfig);
+  const callsUntil = (signal: AbortSignal): Calls => {
+    const send = (request: KubeRequest): Promise<unknown> => requester({ ...request, signal });
+    return { signal, send, get: async <T>(path: string, query?: Readonly<Record<string, string>>) => (await send({ method: 'GET', path, ...(query === undefined ? {} : { query }) })) as T };
+  };
   const now = options.now ?? (() => new Date());
   const maxRetries = options.maxConflictRetries ?? 3;
 
   /** Follows controller owner references from a pod or ReplicaSet to the Deployment or StatefulSet. */
-  const resolveOwner = async (namespace: string, kind: string, name: string): Promise<{ kind: string; name: string }> => {
+  const resolveOwner = async ({ get }: Calls, namespace: string, kind: string, name: string): Promise<{ kind: string; name: string }> => {
     let current = { kind, name };
     for (let hop = 0; hop < 3; hop += 1) {
       let owners: readonly { kind: string; name: string; controller?: boolean }[] | undefined;
@@ -128,12 +146,12 @@ export const createRemediator = (options: RemediatorOptions) => {
     return current;
   };
 
-  const readWorkload = async (namespace: string, kind: string, name: string): Promise<Workload | undefined> => {
+  const readWorkload = async ({ get }: Calls, namespace: string, kind: string, name: string): Promise<Workload | undefined> => {
     const path = workloadPath(namespace, kind, name);
     return path === undefined ? undefined : get<Workload>(path);
   };
 
-  const hpaOnCpu = async (namespace: string, kind: string, name: string): Promise<boolean> => {
+  const hpaOnCpu = async ({ get }: Calls, namespace: string, kind: string, name: string): Promise<boolean> => {
     const list = await get<KubeList<HorizontalPodAutoscaler>>(`/apis/autoscaling/v2/namespaces/${segment(namespace)}/horizontalpodautoscalers`);
     return list.items.some(
       (hpa) =>
@@ -144,7 +162,7 @@ export const createRemediator = (options: RemediatorOptions) => {
   };
 
   /** Changes already applied for this window, counted server-side by the label we set. */
-  const actionsThisRun = async (finding: ThrottleFinding): Promise<number> => {
+  const actionsThisRun = async ({ get }: Calls, finding: ThrottleFinding): Promise<number> => {
     const labelSelector = `${STATE_KEYS.lastWindow}=${windowLabel(finding)}`;
     const [deployments, statefulSets] = await Promise.all([
       get<KubeList<Workload>>('/apis/apps/v1/deployments', { labelSelector }),
@@ -175,7 +193,7 @@ export const createRemediator = (options: RemediatorOptions) => {
     hpaOnCpu: hpa,
   });
 
-  const apply = async (kind: string, body: Record<string, unknown>, plan: Plan): Promise<void> => {
+  const apply = async ({ send }: Calls, kind: string, body: Record<string, unknown>, plan: Plan): Promise<void> => {
     const metadata = body['metadata'] as { name: string; namespace: string };
     const path = workloadPath(metadata.namespace, kind, metadata.name);
     if (path === undefined) {
@@ -192,7 +210,7 @@ export const createRemediator = (options: RemediatorOptions) => {
   };
 
   /** Raises the limit of running pods in place, so relief does not wait for a rollout. */
-  const resizePods = async (workload: Workload, plan: Plan, notes: string[]): Promise<number> => {
+  const resizePods = async ({ get, send }: Calls, workload: Workload, plan: Plan, notes: string[]): Promise<number> => {
     const namespace = workload.metadata?.namespace ?? '';
     const selector = Object.entries(workload.spec?.selector.matchLabels ?? {})
       .map(([key, value]) => `${key}=${value}`)
@@ -221,7 +239,7 @@ export const createRemediator = (options: RemediatorOptions) => {
     return resized;
   };
 
-  const recordEvent = async (report: RemediationReport, workload: Workload | undefined): Promise<void> => {
+  const recordEvent = async ({ send }: Calls, report: RemediationReport, workload: Workload | undefined): Promise<void> => {
     if (workload?.metadata?.name === undefined) {
       return;
     }
@@ -256,29 +274,31 @@ export const createRemediator = (options: RemediatorOptions) => {
     }
   };
 
-  /** Decides and, where the policy allows, acts on one throttle finding. */
-  const remediate = async (finding: ThrottleFinding): Promise<RemediationReport> => {
+  /** The decision on one finding, and the workload it is about once read (the Event is recorded on it). */
+  const decide = async (calls: Calls, finding: ThrottleFinding): Promise<{ report: RemediationReport; workload: Workload | undefined }> => {
     const namespace = finding.namespace;
     const notes: string[] = [];
     let owner: { kind: string; name: string };
     try {
-      owner = await resolveOwner(namespace, finding.workload.kind, finding.workload.name);
+      owner = await resolveOwner(calls, namespace, finding.workload.kind, finding.workload.name);
     } catch (error) {
-      const api = classify(error, 'resolving the workload');
+      const api = classify(error, 'resolving the workload', calls.signal);
       const outcome = api.code === 404 ? 'skipped' : 'failed';
-      return { outcome, reason: `${finding.workload.kind} ${finding.workload.name}: HTTP ${api.code} ${statusOf(api).message ?? ''}`.trim(), plan: undefined, workload: { ...finding.workload, namespace }, podsResized: 0, notes };
+      return {
+        report: { outcome, reason: `${finding.workload.kind} ${finding.workload.name}: HTTP ${api.code} ${statusOf(api).message ?? ''}`.trim(), plan: undefined, workload: { ...finding.workload, namespace }, podsResized: 0, notes },
+        workload: undefined,
+      };
     }
     const ref = { kind: owner.kind, name: owner.name, namespace };
     for (let attempt = 0; ; attempt += 1) {
       let workload: Workload | undefined;
       let plan: Plan;
       try {
-        workload = await readWorkload(namespace, owner.kind, owner.name);
+        workload = await readWorkload(calls, namespace, owner.kind, owner.name);
         if (workload === undefined) {
-          const report: RemediationReport = { outcome: 'skipped', reason: `${owner.kind} is not remediated (only Deployment and StatefulSet)`, plan: undefined, workload: ref, podsResized: 0, notes };
-          return report;
+          return { report: { outcome: 'skipped', reason: `${owner.kind} is not remediated (only Deployment and StatefulSet)`, plan: undefined, workload: ref, podsResized: 0, notes }, workload: undefined };
         }
-        const [ns, hpa, actions] = await Promise.all([get<KubeObject>(`/api/v1/namespaces/${segment(namespace)}`), hpaOnCpu(namespace, owner.kind, owner.name), actionsThisRun(finding)]);
+        const [ns, hpa, actions] = await Promise.all([calls.get<KubeObject>(`/api/v1/namespaces/${segment(namespace)}`), hpaOnCpu(calls, namespace, owner.kind, owner.name), actionsThisRun(calls, finding)]);
         plan = planRemediation({
           finding,
           workload: stateOf(workload, owner.kind, hpa),
@@ -289,7 +309,7 @@ export const createRemediator = (options: RemediatorOptions) => {
           actionsThisRun: actions,
         });
       } catch (error) {
-        const api = classify(error, 'reading the workload');
+        const api = classify(error, 'reading the workload', calls.signal);
         const report: RemediationReport = {
           outcome: api.code === 404 ? 'skipped' : 'failed',
           reason: `reading ${owner.kind} ${owner.name}: HTTP ${api.code} ${statusOf(api).message ?? ''}`.trim(),
@@ -298,19 +318,17 @@ export const createRemediator = (options: RemediatorOptions) => {
           podsResized: 0,
           notes,
         };
-        await recordEvent(report, workload);
-        return report;
+        return { report, workload };
       }
       notes.push(...plan.notes);
       if (plan.action !== 'apply') {
         const report: RemediationReport = { outcome: plan.action === 'recommend' ? 'recommended' : 'skipped', reason: plan.reason, plan, workload: ref, podsResized: 0, notes };
-        await recordEvent(report, workload);
-        return report;
+        return { report, workload };
       }
       try {
-        await apply(owner.kind, applyBody(plan, { finding, workload: stateOf(workload, owner.kind, false), namespaceLabels: {}, operator: options.operator, now: now(), actionsThisRun: 0 }), plan);
+        await apply(calls, owner.kind, applyBody(plan, { finding, workload: stateOf(workload, owner.kind, false), namespaceLabels: {}, operator: options.operator, now: now(), actionsThisRun: 0 }), plan);
       } catch (error) {
-        const api = classify(error, 'applying the new limit');
+        const api = classify(error, 'applying the new limit', calls.signal);
         const status = statusOf(api);
         if (api.code === 409) {
           const manager = conflictingManagerOf(status);
@@ -324,8 +342,7 @@ export const createRemediator = (options: RemediatorOptions) => {
               podsResized: 0,
               notes,
             };
-            await recordEvent(report, workload);
-            return report;
+            return { report, workload };
           }
           if (attempt < maxRetries) {
             // resourceVersion changed under us (a concurrent delivery or another writer): re-read and decide again.
@@ -341,14 +358,20 @@ export const createRemediator = (options: RemediatorOptions) => {
           podsResized: 0,
           notes,
         };
-        await recordEvent(report, workload);
-        return report;
+        return { report, workload };
       }
-      const resized = options.operator.resizeInPlace ? await resizePods(workload, plan, notes) : 0;
+      const resized = options.operator.resizeInPlace ? await resizePods(calls, workload, plan, notes) : 0;
       const report: RemediationReport = { outcome: 'applied', reason: plan.reason, plan, workload: ref, podsResized: resized, notes };
-      await recordEvent(report, workload);
-      return report;
+      return { report, workload };
     }
+  };
+
+  /** Decides and, where the policy allows, acts on one throttle finding; records the decision as one Event on the workload. */
+  const remediate = async (finding: ThrottleFinding, { deadline }: RemediateOptions): Promise<RemediationReport> => {
+    const calls = callsUntil(deadlineSignal(deadline));
+    const { report, workload } = await decide(calls, finding);
+    await recordEvent(calls, report, workload);
+    return report;
   };
 
   return { remediate };

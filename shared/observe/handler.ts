@@ -12,6 +12,7 @@
 import type { Logger } from '../log.ts';
 import { MutationFailedError, PixieAuthError, PixieError } from '../pixie/errors.ts';
 import type { CronSchedule } from './cron.ts';
+import type { JsonAnswer } from '../http-function.ts';
 import { IncompleteDataError } from './run.ts';
 import { TableShapeError } from './throttle-table.ts';
 import { type ObserveWindow, resolveWindow, WindowRequestError } from './window.ts';
@@ -22,10 +23,6 @@ export interface ObserveHttpRequest {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
-export interface ObserveHttpResponse {
-  readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
-}
 
 export interface ObserveRunResult {
   readonly findings: number;
@@ -46,7 +43,7 @@ export interface HandleObserveOptions {
 
 const MAX_WINDOW_SECONDS = 6 * 3600;
 
-export const handleObserve = async (request: ObserveHttpRequest, options: HandleObserveOptions): Promise<ObserveHttpResponse> => {
+export const handleObserve = async (request: ObserveHttpRequest, options: HandleObserveOptions): Promise<JsonAnswer> => {
   const { log } = options;
   if (request.method !== 'POST') {
     return { status: 405, body: { error: 'use POST (Cloud Scheduler sends POST)' } };

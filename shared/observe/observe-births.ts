@@ -6,7 +6,9 @@
  */
 import { isBirthScriptName } from '../pxl/scripts.ts';
 import { birthFindings } from './births.ts';
-import { runOverWindows } from './run.ts';
+import { withCoverage } from './coverage.ts';
+import { logCoverage } from './coverage-log.ts';
+import { runWithCoverage } from './run.ts';
 import { type ObserveCore, scriptNamespaceFilter } from './types.ts';
 
 export const observeBirths: ObserveCore = async (window, deps, options) => {
@@ -14,7 +16,7 @@ export const observeBirths: ObserveCore = async (window, deps, options) => {
   if (!isBirthScriptName(probe)) {
     throw new TypeError(`observe-births runs a birth script, not ${probe}`);
   }
-  const [result] = await runOverWindows({
+  const { tables, coverage } = await runWithCoverage({
     pixie: deps.pixie,
     script: deps.script,
     windows: [window],
@@ -23,13 +25,16 @@ export const observeBirths: ObserveCore = async (window, deps, options) => {
     ...(deps.maxRows === undefined ? {} : { maxRows: deps.maxRows }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  const findings = result === undefined ? [] : birthFindings(result.table, {
+  const [result] = tables;
+  logCoverage(deps.log, probe, 'pod.birth', coverage);
+  const births = result === undefined ? [] : birthFindings(result.table, {
     probe,
     cluster: deps.cluster,
     source: deps.source,
     producedAt: (deps.now ?? (() => new Date()))(),
     window,
   }).filter((f) => deps.namespaces.length === 0 || deps.namespaces.includes(f.namespace));
+  const findings = withCoverage(births, coverage);
   const publish = await deps.publisher.publish(findings, { deadline: options.deadline });
   const published = new Set(publish.published.map((p) => p.findingId));
   for (const finding of findings) {
@@ -44,5 +49,5 @@ export const observeBirths: ObserveCore = async (window, deps, options) => {
       });
     }
   }
-  return { windows: 1, containers: findings.reduce((sum, f) => sum + f.birth.containers.length, 0), findings: findings.length, publish };
+  return { windows: 1, containers: findings.reduce((sum, f) => sum + f.birth.containers.length, 0), findings: findings.length, publish, coverage };
 };

@@ -9,7 +9,9 @@
  * @module
  */
 import { DEFAULT_THROTTLE_CONFIG } from '../analysis/index.ts';
-import { precedingWindows, runOverWindows } from './run.ts';
+import { withCoverage } from './coverage.ts';
+import { logCoverage } from './coverage-log.ts';
+import { precedingWindows, runWithCoverage } from './run.ts';
 import { throttleFindings } from './throttle-findings.ts';
 import { throttleCounters } from './throttle-table.ts';
 import { type ObserveCore, scriptNamespaceFilter } from './types.ts';
@@ -17,7 +19,7 @@ import { type ObserveCore, scriptNamespaceFilter } from './types.ts';
 export const observeThrottle: ObserveCore = async (window, deps, options) => {
   const config = deps.config ?? DEFAULT_THROTTLE_CONFIG;
   const windows = precedingWindows(window, config.consecutiveWindows);
-  const tables = await runOverWindows({
+  const { tables, coverage } = await runWithCoverage({
     pixie: deps.pixie,
     script: deps.script,
     windows,
@@ -31,7 +33,8 @@ export const observeThrottle: ObserveCore = async (window, deps, options) => {
     window: w,
     counters: throttleCounters(table, w, deps.cluster).filter((c) => keep(c.identity.namespace)),
   }));
-  const findings = throttleFindings(counted, { cluster: deps.cluster, source: deps.source, producedAt: (deps.now ?? (() => new Date()))(), config });
+  logCoverage(deps.log, deps.script.name, 'cpu.throttle', coverage);
+  const findings = withCoverage(throttleFindings(counted, { cluster: deps.cluster, source: deps.source, producedAt: (deps.now ?? (() => new Date()))(), config }), coverage);
   const publish = await deps.publisher.publish(findings, { deadline: options.deadline });
   for (const finding of findings) {
     if (publish.published.some((p) => p.findingId === finding.id)) {
@@ -48,5 +51,5 @@ export const observeThrottle: ObserveCore = async (window, deps, options) => {
     }
   }
   const latest = counted.at(-1)?.counters ?? [];
-  return { windows: windows.length, containers: latest.length, findings: findings.length, publish, latest };
+  return { windows: windows.length, containers: latest.length, findings: findings.length, publish, latest, coverage };
 };

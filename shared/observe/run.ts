@@ -9,6 +9,8 @@
 import type { CollectedTable } from '../pixie/collect.ts';
 import type { PixieClient } from '../pixie/client.ts';
 import type { PxlScript } from '../pxl/scripts.ts';
+import type { ProbeCoverage } from '../findings/types.ts';
+import { COVERAGE_FUNCTIONS, probeCoverage } from './coverage.ts';
 import type { ObserveWindow } from './window.ts';
 
 /** Pixie's answer cannot be trusted as complete data (truncated, missing or unfinished tables). */
@@ -43,27 +45,49 @@ export interface RunWindowsOptions {
 }
 
 /** Runs the script once per window in a single request and returns each window's table. */
-export const runOverWindows = async (options: RunWindowsOptions): Promise<WindowTable[]> => {
+export const runOverWindows = async (options: RunWindowsOptions): Promise<WindowTable[]> => (await execute(options, false)).tables;
+
+/**
+ * Runs the script once per window and, in the same request, its coverage functions: which nodes
+ * the tables cover (coverage.ts). A partial cluster is never reported as the whole.
+ */
+export const runWithCoverage = async (options: RunWindowsOptions): Promise<{ readonly tables: WindowTable[]; readonly coverage: ProbeCoverage }> => {
+  const { tables, coverage } = await execute(options, true);
+  if (coverage === undefined) {
+    throw new IncompleteDataError('coverage tables were not returned');
+  }
+  return { tables, coverage };
+};
+
+const execute = async (options: RunWindowsOptions, withCoverage: boolean): Promise<{ tables: WindowTable[]; coverage: ProbeCoverage | undefined }> => {
   const { script } = options;
   const prefixes = options.windows.map((_, i) => `${script.name}_w${i}`);
+  const coverageTables = { nodes: `${script.name}_nodes`, status: `${script.name}_probe_status` };
   const result = await options.pixie.runScript({
     script: script.source,
     mutation: true,
     queryName: `kernel-gossip.${script.name}`,
     ...(options.maxRows === undefined ? {} : { maxOutputRows: options.maxRows }),
-    execFuncs: options.windows.map((w, i) => ({
-      funcName: script.entryFunction,
-      args: { start_time: w.start.toISOString(), end_time: w.end.toISOString(), namespace: options.namespace },
-      outputTablePrefix: prefixes[i] ?? '',
-    })),
+    execFuncs: [
+      ...options.windows.map((w, i) => ({
+        funcName: script.entryFunction,
+        args: { start_time: w.start.toISOString(), end_time: w.end.toISOString(), namespace: options.namespace },
+        outputTablePrefix: prefixes[i] ?? '',
+      })),
+      ...(withCoverage
+        ? [
+            { funcName: COVERAGE_FUNCTIONS.nodes, args: {}, outputTablePrefix: coverageTables.nodes },
+            { funcName: COVERAGE_FUNCTIONS.status, args: {}, outputTablePrefix: coverageTables.status },
+          ]
+        : []),
+    ],
     timeoutMs: Math.max(1_000, options.deadline.getTime() - Date.now()),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   if (result.truncatedTables.length > 0) {
     throw new IncompleteDataError(`tables hit the row cap: ${result.truncatedTables.join(', ')} (raise max_output_rows_per_table or narrow the namespaces)`);
   }
-  return options.windows.map((window, i) => {
-    const name = prefixes[i] ?? '';
+  const complete = (name: string) => {
     const table = result.tables.get(name);
     if (table === undefined) {
       throw new IncompleteDataError(`table ${name} was not returned`);
@@ -71,6 +95,8 @@ export const runOverWindows = async (options: RunWindowsOptions): Promise<Window
     if (!table.complete) {
       throw new IncompleteDataError(`table ${name} ended before its end of stream`);
     }
-    return { window, table };
-  });
+    return table;
+  };
+  const tables = options.windows.map((window, i) => ({ window, table: complete(prefixes[i] ?? '') }));
+  return { tables, coverage: withCoverage ? probeCoverage(complete(coverageTables.nodes), complete(coverageTables.status)) : undefined };
 };

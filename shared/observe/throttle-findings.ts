@@ -12,7 +12,7 @@
 import {
   type ContainerCounters,
   DEFAULT_THROTTLE_CONFIG,
-  SEVERITIES as ANALYSIS_SEVERITIES,
+  VERDICT_SEVERITIES,
   stepWorkload,
   type ThrottleConfig,
   throttleVerdict,
@@ -99,7 +99,7 @@ const findingFor = (
   const namespace = first.identity.namespace ?? '';
   const workload = { kind: first.identity.owner?.kind ?? 'Pod', name: first.identity.owner?.name ?? first.identity.pod, container: container.container };
   const observedWindow = { start: iso(latest.window.startMs), end: iso(latest.window.endMs), seconds: (latest.window.endMs - latest.window.startMs) / 1000 };
-  const worst = verdicts.reduce((a, b) => (ANALYSIS_SEVERITIES.indexOf(b.severity) > ANALYSIS_SEVERITIES.indexOf(a.severity) ? b : a));
+  const worst = verdicts.reduce((a, b) => (VERDICT_SEVERITIES.indexOf(b.severity) > VERDICT_SEVERITIES.indexOf(a.severity) ? b : a));
   const ratio = periods === 0 ? 0 : throttled / periods;
   const use = meanUse === undefined ? 'CPU use not measured' : `mean use ${(meanUse * 100).toFixed(0)}% of the limit`;
   return {

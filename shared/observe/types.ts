@@ -5,7 +5,7 @@
  */
 import type { ContainerCounters, ThrottleConfig } from '../analysis/index.ts';
 import type { FindingPublisher, PublishReport } from '../findings/publisher.ts';
-import type { KernelSource } from '../findings/types.ts';
+import type { KernelSource, ProbeCoverage } from '../findings/types.ts';
 import type { Logger } from '../log.ts';
 import type { PixieClient } from '../pixie/client.ts';
 import type { PxlScript } from '../pxl/scripts.ts';
@@ -34,6 +34,8 @@ export interface ObserveReport {
   readonly publish: PublishReport;
   /** The counters of every container of the latest window (throttle only), for reports of all containers seen. */
   readonly latest?: readonly ContainerCounters[];
+  /** Which nodes the run's kernel data covers. */
+  readonly coverage: ProbeCoverage;
 }
 
 /** One scheduled run of one script. */

@@ -19,16 +19,6 @@ export { pixieClientOptions, pixieConfigSpec, type PixieConfig } from './config.
 export { decodeRowBatch } from './decode-batch.ts';
 export { decodeExecuteScriptResponse, decodeGetClusterInfoResponse, decodeHealthCheckResponse } from './decode.ts';
 export { encodeExecuteScriptRequest, encodeGetClusterInfoRequest, encodeHealthCheckRequest } from './encode.ts';
-// Server-side encoders (local Vizier, tests, benchmarks): the client itself only decodes responses.
-export {
-  type BatchEncoding,
-  type ClusterInfoInit,
-  type ExecuteScriptResponseInit,
-  encodeExecuteScriptResponse,
-  encodeGetClusterInfoResponse,
-  encodeHealthCheckResponse,
-  encodeRowBatch,
-} from './encode-response.ts';
 export { type BatchDecrypter, createBatchDecrypter } from './encryption.ts';
 export {
   ClusterUnavailableError,

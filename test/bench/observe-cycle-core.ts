@@ -48,7 +48,7 @@ const script = {
 };
 const pixie = createPixieClient(pixieClientOptions(config));
 const publisher = createFindingPublisher({ pubsub: new PubSub(), topicName: config.FINDINGS_TOPIC, timeoutMs: config.FUNCTION_TIMEOUT_SECONDS * 1000 });
-const log = createLogger({ minSeverity: config.LOG_LEVEL, labels: { function: 'observe-throttle', cluster: config.KG_CLUSTER_NAME } });
+const log = createLogger({ minLevel: config.LOG_LEVEL, labels: { function: 'observe-throttle', cluster: config.KG_CLUSTER_NAME } });
 
 const cycle = async (): Promise<{ ms: number; findings: number; published: number; failed: number; containers: number }> => {
   const t0 = performance.now();

@@ -43,7 +43,7 @@ describe('createLogger', () => {
   });
 
   it('drops events below the minimum severity', () => {
-    const { log, entries } = capture({ minSeverity: 'WARNING' });
+    const { log, entries } = capture({ minLevel: 'WARNING' });
     log.debug('a');
     log.info('b');
     log.warn('c');

@@ -15,7 +15,9 @@ import { parseCron } from '../../shared/observe/cron.ts';
 import { observeSchedule, observeSpec } from '../../shared/observe/config.ts';
 import { resolveWindow } from '../../shared/observe/window.ts';
 import { SCRIPT_NAMES } from '../../shared/pxl/scripts.ts';
-import { NUMBER_SETTINGS, PROBE_TTL_MINUTES, SCHEDULE_DEFAULTS, SCHEDULE_STEP_MINUTES } from '../../shared/settings.ts';
+import { DURATION_SETTINGS, NUMBER_SETTINGS, PROBE_TTL_MINUTES, SCHEDULE_DEFAULTS, SCHEDULE_STEP_MINUTES } from '../../shared/settings.ts';
+import { effectivePolicy } from '../../shared/kube/policy.ts';
+import { durationSamples } from '../support/durations.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const baseEnv = { KG_CLUSTER_NAME: 'c', FINDINGS_TOPIC: 't', KUBECONFIG: '/k' };
@@ -48,6 +50,35 @@ describe('numeric settings', () => {
       DEFAULT_POLICY.minConsecutiveWindows,
       DEFAULT_POLICY.ceilingMillicores,
     ]);
+  });
+});
+
+describe('duration settings (one grammar: shared/duration.ts)', () => {
+  const parse = (env: string, value: string): unknown => (parseConfig(remediationSpec, { ...baseEnv, [env]: value }) as Record<string, unknown>)[env];
+
+  it.each(Object.entries(DURATION_SETTINGS))('%s: the config takes every value Terraform accepts, as the same milliseconds, and refuses the rest', (_name, setting) => {
+    const samples = durationSamples(setting);
+    expect(samples.accepted.map(({ text }) => [text, parse(setting.env, text)])).toEqual(samples.accepted.map(({ text, ms }) => [text, ms]));
+    const refusedBy = (text: string): string => {
+      try {
+        parse(setting.env, text);
+        return 'accepted';
+      } catch (error) {
+        return error instanceof ConfigError ? 'refused' : String(error);
+      }
+    };
+    expect(samples.refused.map((text) => [text, refusedBy(text)])).toEqual(samples.refused.map((text) => [text, 'refused']));
+  });
+
+  it('reads the cooldown annotation in the same grammar', () => {
+    const samples = durationSamples(DURATION_SETTINGS.cooldown);
+    const operator = { ...DEFAULT_POLICY, mode: 'apply' as const, cooldownMs: 0 };
+    const cooldownOf = (text: string): number | undefined => {
+      const result = effectivePolicy(operator, 'shop', { 'kernel.gossip.io/remediation': 'enabled' }, { 'kernel.gossip.io/cooldown': text });
+      return result.problems.length > 0 ? undefined : result.policy.cooldownMs;
+    };
+    expect(samples.accepted.map(({ text }) => cooldownOf(text))).toEqual(samples.accepted.map(({ ms }) => ms));
+    expect(samples.refused.map(cooldownOf)).toEqual(samples.refused.map(() => undefined));
   });
 });
 

@@ -11,6 +11,8 @@ import type { LifeCycleState, TracepointState } from '../tracepoints.ts';
 
 export interface Backend {
   readonly metadata: Metadata;
+  /** `uname -r` of this backend's node (the host; the recordings' kernel in replay). */
+  readonly kernelRelease: string;
   /** The clock relative times are measured against. */
   nowNs(): bigint;
   /** Tables this backend serves beyond Pixie's schemas (a dataset's), by name; they shadow Pixie's. */

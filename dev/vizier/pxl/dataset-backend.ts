@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { release } from 'node:os';
 import type { Column, Dataset, Table } from '../dataset.ts';
 import type { Backend } from './backend.ts';
 import { bytesToText } from './bytes.ts';
@@ -68,6 +69,7 @@ export const datasetBackend = (dataset: Dataset): Backend => {
   const tables = new Map<string, readonly RelationColumn[]>([...dataset.values()].map((t) => [t.name, t.columns.map((c) => ({ name: c.name, type: c.type, semantic: c.semantic }))]));
   return {
     metadata: { asid: 0, hostname: '', pod: () => undefined, process: () => undefined },
+    kernelRelease: release(),
     nowNs: () => BigInt(Date.now()) * 1_000_000n,
     tables,
     builtin: (table, _relation, start, end) => {

@@ -9,11 +9,18 @@
 import type { Column, Table } from '../dataset.ts';
 import type { Backend } from './backend.ts';
 import { DataFrame } from './frame.ts';
-import { evaluate, type ExecFunc, type RelationColumn, type TableSource, type TracepointDecl } from './evaluate.ts';
+import { evaluate, type EvaluateOptions, type ExecFunc, type RelationColumn, type TableSource, type TracepointDecl } from './evaluate.ts';
 import { PIXIE_TABLES, PXL_NAMES } from './schemas.ts';
 import { textToBytes } from './bytes.ts';
 import { parseQueryFlags, QueryFlagError } from './flags.ts';
 import { parsePxl, PxlError, PxlSyntaxError, type Stmt } from './syntax.ts';
+import type { ClusterAgents } from '../agents.ts';
+import { frameOfRows } from './backend.ts';
+
+/** What one request runs against beyond the backend: its cluster's agents. */
+export interface RunContext {
+  readonly agents?: ClusterAgents;
+}
 
 /** One compiler error: 1-based line and column, Pixie's message text. */
 export interface CompileError {
@@ -94,9 +101,13 @@ export class PxlEngine {
     this.backend = backend;
   }
 
-  private udtfs(): { tracepointStatus?: NonNullable<Backend['tracepointStatus']> } {
+  private udtfs(context: RunContext = {}): Pick<EvaluateOptions, 'tracepointStatus' | 'agentStatus'> {
     const backend = this.backend;
-    return backend.tracepointStatus === undefined ? {} : { tracepointStatus: () => backend.tracepointStatus?.() ?? [] };
+    const agents = context.agents;
+    return {
+      ...(backend.tracepointStatus === undefined ? {} : { tracepointStatus: () => backend.tracepointStatus?.() ?? [] }),
+      ...(agents === undefined ? {} : { agentStatus: (includeKelvin: boolean) => agents.agentStatusRows(includeKelvin) }),
+    };
   }
 
   /** Tables that exist now: deployed tracepoint tables, the backend's own tables, Pixie's schemas. */
@@ -170,11 +181,18 @@ export class PxlEngine {
     }
   }
 
-  /** Runs a compiled script; with `mutation` its own tracepoint tables are readable (they were just deployed). */
-  run(script: CompiledScript, execFuncs: readonly ExecFunc[], mutation: boolean): EngineRunResult {
-    const own = mutation ? new Map(script.tracepoints.map((tp) => [tp.table, tp])) : new Map<string, TracepointDecl>();
+  /**
+   * Runs a compiled script; with `mutation` its own tracepoint tables are readable (they were just
+   * deployed, as `deployed` gives them: the programs the backend's node runs). `probe_status` and
+   * `px.GetAgentStatus()` answer from the context's agents.
+   */
+  run(script: CompiledScript, execFuncs: readonly ExecFunc[], mutation: boolean, context: RunContext = {}, deployed: readonly TracepointDecl[] = script.tracepoints): EngineRunResult {
+    const own = mutation ? new Map(deployed.map((tp) => [tp.table, tp])) : new Map<string, TracepointDecl>();
     const tables = this.tableSource((table, start, end) => {
       const tp = own.get(table) ?? this.deployed.get(table);
+      if (tp?.hostless === true) {
+        return new DataFrame(new Map(tp.columns.map((c) => [c.name, { type: c.type, semantic: c.semantic, values: [] }])), 0);
+      }
       if (tp !== undefined) {
         return this.backend.tracepoint(tp.program, tp.columns, start, end, table);
       }
@@ -182,10 +200,13 @@ export class PxlEngine {
       if (relation === undefined) {
         throw new Error(`Table '${table}' not found.`);
       }
+      if (table === 'probe_status' && context.agents !== undefined) {
+        return frameOfRows(relation, context.agents.probeStatusRows(), start, end);
+      }
       return this.backend.builtin(table, relation, start, end) ?? new DataFrame(new Map(relation.map((c) => [c.name, { type: c.type, semantic: c.semantic, values: [] }])), 0);
     });
     try {
-      const result = evaluate(script.program, { mode: 'run', execFuncs, deploysTracepoints: mutation, names: PXL_NAMES, metadata: this.backend.metadata, tables, ...this.udtfs() });
+      const result = evaluate(script.program, { mode: 'run', execFuncs, deploysTracepoints: mutation, names: PXL_NAMES, metadata: this.backend.metadata, tables, ...this.udtfs(context) });
       return { ok: true, tables: result.outputs.map((o) => ({ name: o.name, table: frameToTable(o.name, o.frame) })) };
     } catch (error) {
       return { ok: false, failure: asFailure(error) };

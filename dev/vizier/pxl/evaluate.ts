@@ -19,6 +19,9 @@ import { type Cell, cellKey, DataFrame, type FrameColumn, Series, ST_NONE, zeroO
 import { type Expr, type Param, type Pos, PxlError, type Stmt } from './syntax.ts';
 import { parseDurationNs, parseTimeArg } from './time.ts';
 import { AGGREGATES, type AggregateName, aggregate, aggregateType, CTX_KEYS, type Metadata, SCALAR_FNS } from './udf.ts';
+import type { TraceSelector } from '../kernel-selectors.ts';
+import { probeVariants, traceProgram, type TraceProgramValue } from './pxtrace.ts';
+import { agentStatusFrame } from './agent-status.ts';
 import { OPERATOR_UDFS, semanticOf } from './semantic-rules.ts';
 
 export interface RelationColumn {
@@ -42,10 +45,15 @@ export interface TableSource {
 export interface TracepointDecl {
   readonly name: string;
   readonly table: string;
+  /** The program the backend's own node runs (the first variant until the server picks by its kernel). */
   readonly program: string;
+  /** Every program of the deployment with its selectors (one without selectors for a plain string). */
+  readonly variants: readonly { readonly program: string; readonly selectors: readonly TraceSelector[] }[];
   readonly ttlNs: bigint;
   readonly columns: readonly RelationColumn[];
   readonly pos: Pos;
+  /** The backend's node runs none of the variants (Pixie's selectors send it none): no rows from it. */
+  readonly hostless?: true;
 }
 
 export interface ExecFunc {
@@ -70,6 +78,8 @@ export interface EvaluateOptions {
   readonly names: ReadonlySet<string>;
   /** Rows of `px.GetTracepointStatus()` (live backends); absent = the UDTF is unsupported here. */
   readonly tracepointStatus?: () => readonly { readonly id: string; readonly name: string; readonly state: number; readonly status: string; readonly table: string }[];
+  /** Rows of `px.GetAgentStatus(include_kelvin)`; absent = the backend's node alone. */
+  readonly agentStatus?: (includeKelvin: boolean) => readonly Readonly<Record<string, Cell>>[];
 }
 
 export interface EvaluateResult {
@@ -91,6 +101,7 @@ type Value =
   | { readonly t: 'method'; readonly self: DataFrame | Grouped; readonly name: string }
   | { readonly t: 'ctx'; readonly frame: DataFrame }
   | { readonly t: 'target'; readonly kind: string }
+  | TraceProgramValue
   | Poison;
 
 /**
@@ -486,8 +497,9 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
         const b = bindArgs(['name', 'table_name', 'probe_fn', 'target', 'ttl'], 5, args, kwargs, 'pxtrace.UpsertTracepoint', pos);
         const tpName = str(b.get('name') ?? null, 'name', pos);
         const table = str(b.get('table_name') ?? null, 'table_name', pos);
-        const program = b.get('probe_fn') ?? null;
-        if (typeof program !== 'string') {return fail('probe_fn: only a bpftrace program string is supported by the local Vizier (not TraceProgram or @pxtrace.probe)', pos);}
+        const variants = probeVariants(b.get('probe_fn') ?? null);
+        if (typeof variants === 'string') {return fail(variants, pos);}
+        const program = variants[0]?.program ?? '';
         const target = b.get('target') ?? null;
         if (!isObj(target) || target.t !== 'target') {return fail('target: only pxtrace.kprobe() is supported by the local Vizier', pos);}
         const ttlText = str(b.get('ttl') ?? null, 'ttl', pos);
@@ -495,16 +507,26 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
         let out;
         try {
           out = programOutput(program);
+          // The local Vizier serves one schema per table: every variant must print the same columns.
+          for (const v of variants.slice(1)) {
+            if (programOutput(v.program).format !== out.format) {fail(`tracepoint '${tpName}': its TraceProgram variants print different formats; the local Vizier needs one table schema`, pos);}
+          }
         } catch (error) {
+          if (error instanceof PxlError) {throw error;}
           return fail(error instanceof BpftraceProgramError ? error.message : String(error), pos);
         }
         const timeCol = out.columns.find((c) => c.name === 'time_');
         if (timeCol !== undefined && timeCol.type !== 'TIME64NS') {fail('time_ must be an integer type', pos);}
         const columns = out.columns.map((c) => ({ name: c.name, type: c.type, semantic: ST_NONE }));
         const previous = tracepoints.get(tpName);
-        if (previous !== undefined && (previous.table !== table || previous.program !== program)) {fail(`tracepoint '${tpName}' upserted twice with different definitions`, pos);}
-        tracepoints.set(tpName, { name: tpName, table, program, ttlNs, columns, pos });
+        if (previous !== undefined && (previous.table !== table || JSON.stringify(previous.variants) !== JSON.stringify(variants))) {fail(`tracepoint '${tpName}' upserted twice with different definitions`, pos);}
+        tracepoints.set(tpName, { name: tpName, table, program, variants, ttlNs, columns, pos });
         return null;
+      }
+      if (name === 'TraceProgram') {
+        if (args.length > 1) {fail('pxtrace.TraceProgram() takes one positional argument (program); selectors are keywords', pos);}
+        const made = traceProgram(args[0] ?? kwargs.get('program') ?? null, kwargs);
+        return typeof made === 'string' ? fail(made, pos) : made;
       }
       return fail(`pxtrace.${name} is valid PxL but not supported by the local Vizier`, pos);
     }
@@ -543,6 +565,12 @@ export const evaluate = (program: readonly Stmt[], options: EvaluateOptions): Ev
           ]),
           rows.length,
         );
+      }
+      case 'GetAgentStatus': {
+        const b = bindArgs(['include_kelvin'], 0, args, kwargs, 'px.GetAgentStatus', pos);
+        const include = b.get('include_kelvin') ?? true;
+        if (typeof include !== 'boolean') {return fail(`include_kelvin must be a bool, got ${describe(include)}`, pos);}
+        return agentStatusFrame(mode === 'check' ? [] : (options.agentStatus?.(include) ?? []));
       }
       default:
         break;

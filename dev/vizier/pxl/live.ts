@@ -14,7 +14,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, release } from 'node:os';
 import { pemColumns } from '../../lab/bpftrace-dry-run.ts';
 import { type RunningProbe, startProbe } from '../../lab/bpftrace-runner.ts';
 import { monotonicToWallOffsetNs } from '../../lab/clock.ts';
@@ -185,6 +185,7 @@ export const liveBackend = async (
       pod: (uid) => view.pod(uid) ?? labPod(uid),
       process: (upid) => processIndex().processes.get(upid),
     },
+    kernelRelease: release(),
     nowNs: () => BigInt(Date.now()) * 1_000_000n,
     builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processIndex().rows, start, end) : undefined),
     tracepoint: (program, relation, start, end) => {

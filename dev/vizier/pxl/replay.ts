@@ -7,11 +7,15 @@
  * - `process_stats` rows come from `processStats` (time_ = monoNs + clockOffsetNs; upid = asid 1,
  *   pid, start ticks);
  * - pods and containers (`containers`) are the metadata registry; the node is `replay-node`.
- * "now" is the latest recording end, so relative windows like '-5m' select the recorded rows.
+ * "now" is the latest recording end, so relative windows like '-5m' select the recorded rows; or,
+ * with `followClock`, this process's clock (the twin's simulated one under
+ * dev/twin/clock-preload.ts): recordings are then placed on that clock's axis, and rows after now
+ * are not served, as Pixie cannot serve what the probes have not seen yet.
  *
  * @module
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { release } from 'node:os';
 import path from 'node:path';
 import { programOutput } from '../../../shared/pxl/bpftrace-program.ts';
 import { recordingRows } from '../../lab/compare.ts';
@@ -69,8 +73,16 @@ export const shiftRecording = (recording: Recording, shiftNs: bigint): Recording
   clockOffsetNs: (BigInt(recording.clockOffsetNs) + shiftNs).toString(),
 });
 
+export interface ReplayOptions {
+  /** "Now" is `Date.now()`, and rows after it do not exist yet. */
+  readonly followClock?: boolean;
+}
+
+/** `end`, or just after `nowNs` when that is earlier: rows are served while `time_ <= now`. */
+const notAfter = (end: bigint | undefined, nowNs: bigint): bigint => (end === undefined || end > nowNs + 1n ? nowNs + 1n : end);
+
 /** A {@link Backend} over lab recordings. */
-export const replayBackend = (recordings: readonly Recording[]): Backend => {
+export const replayBackend = (recordings: readonly Recording[], options: ReplayOptions = {}): Backend => {
   const pods = new Map<string, PodInfo>();
   const processes = new Map<bigint, ProcessInfo>();
   const processRows: Record<string, Cell>[] = [];
@@ -111,10 +123,14 @@ export const replayBackend = (recordings: readonly Recording[]): Backend => {
     rows.push(...recordingRows(rec));
     probeRows.set(rec.format, rows);
   }
+  const nowNs = options.followClock === true ? () => BigInt(Date.now()) * 1_000_000n : () => now;
+  const until = options.followClock === true ? (end: bigint | undefined) => notAfter(end, nowNs()) : (end: bigint | undefined) => end;
   return {
     metadata: { asid: REPLAY_ASID, hostname: REPLAY_NODE, pod: (uid) => pods.get(uid), process: (upid) => processes.get(upid) },
-    nowNs: () => now,
-    builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processRows, start, end) : undefined),
-    tracepoint: (program, relation, start, end) => frameOfRows(relation, probeRows.get(programOutput(program).format) ?? [], start, end),
+    // The node's kernel is the one the (latest) recording was made on.
+    kernelRelease: recordings.at(-1)?.kernel ?? release(),
+    nowNs,
+    builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processRows, start, until(end)) : undefined),
+    tracepoint: (program, relation, start, end) => frameOfRows(relation, probeRows.get(programOutput(program).format) ?? [], start, until(end)),
   };
 };

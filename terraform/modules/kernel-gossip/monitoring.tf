@@ -4,6 +4,7 @@
 #   event = "remediation.decided" with outcome
 #   event = "remediation.refused" with refusal
 #   event = "probe.failed"        with kind
+#   event = "probe.node_missing"  with kind, node (one per node an observe run's data lacks)
 # `severity` itself is Cloud Logging's log level, so a finding's severity is `findingSeverity`.
 
 locals {
@@ -12,6 +13,7 @@ locals {
     remediation_decided = "remediation.decided"
     remediation_refused = "remediation.refused"
     probe_failed        = "probe.failed"
+    probe_node_missing  = "probe.node_missing"
   }
 
   # Only this installation's functions count.
@@ -142,6 +144,41 @@ resource "google_logging_metric" "probe_failures" {
   depends_on = [google_project_service.enabled]
 }
 
+# Nodes an observe run's kernel data did not cover: Pixie reports a probe running when it runs on any
+# node, so a node where it failed (no BTF, a kernel without a field the program reads) or that no
+# program variant selects would otherwise go unnoticed. One count per node per run, by node and probe.
+resource "google_logging_metric" "nodes_without_probe" {
+  project     = var.project_id
+  name        = "${local.metric_prefix}/nodes_without_probe"
+  description = "Nodes an observe run's kernel data did not cover (the probe failed there or was not deployed), by node and probe kind."
+  filter      = "${local.functions_log_filter} AND jsonPayload.event=\"${local.log_events.probe_node_missing}\""
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "kernel-gossip nodes without the probe"
+
+    labels {
+      key         = "node"
+      value_type  = "STRING"
+      description = "The node (Pixie agent hostname) without the probe."
+    }
+    labels {
+      key         = "kind"
+      value_type  = "STRING"
+      description = "cpu.throttle or pod.birth"
+    }
+  }
+
+  label_extractors = {
+    node = "EXTRACT(jsonPayload.node)"
+    kind = "EXTRACT(jsonPayload.kind)"
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
 locals {
   push_subscription_ids = [for name in sort(tolist(local.pushed_functions)) : google_pubsub_subscription.push[name].name]
   all_subscription_ids  = concat(local.push_subscription_ids, [google_pubsub_subscription.bigquery.name])
@@ -167,6 +204,7 @@ locals {
     remediations_decided = "logging.googleapis.com/user/${google_logging_metric.remediations_decided.name}"
     remediations_refused = "logging.googleapis.com/user/${google_logging_metric.remediations_refused.name}"
     probe_failures       = "logging.googleapis.com/user/${google_logging_metric.probe_failures.name}"
+    nodes_without_probe  = "logging.googleapis.com/user/${google_logging_metric.nodes_without_probe.name}"
   }
 
   # One chart: a metric summed per minute, one line per value of group_by.
@@ -175,6 +213,7 @@ locals {
     remediations = { title = "Remediation decisions (by outcome)", filter = "metric.type=\"${local.user_metric.remediations_decided}\"", group_by = ["metric.label.outcome"] }
     refusals     = { title = "Findings refused before deciding (by refusal)", filter = "metric.type=\"${local.user_metric.remediations_refused}\"", group_by = ["metric.label.refusal"] }
     probes       = { title = "Probe failures (by kind)", filter = "metric.type=\"${local.user_metric.probe_failures}\"", group_by = ["metric.label.kind"] }
+    coverage     = { title = "Nodes without the probe (by node, kind)", filter = "metric.type=\"${local.user_metric.nodes_without_probe}\"", group_by = ["metric.label.node", "metric.label.kind"] }
     dead_letters = { title = "Dead-lettered findings (by subscription)", filter = local.dead_letter_filter, group_by = ["resource.label.subscription_id"] }
     failed_runs  = { title = "Function 5xx answers (by function)", filter = local.failed_requests_filter, group_by = ["resource.label.service_name"] }
     } : key => {
@@ -213,6 +252,7 @@ resource "google_monitoring_dashboard" "kernel_gossip" {
         { xPos = 4, yPos = 4, width = 4, height = 4, widget = local.chart.dead_letters },
         { xPos = 8, yPos = 4, width = 4, height = 4, widget = local.chart.failed_runs },
         { xPos = 0, yPos = 8, width = 6, height = 4, widget = local.chart.refusals },
+        { xPos = 6, yPos = 8, width = 6, height = 4, widget = local.chart.coverage },
       ]
     }
   })
@@ -310,5 +350,35 @@ resource "google_monitoring_alert_policy" "failing_runs" {
   documentation {
     mime_type = "text/markdown"
     content   = "A kernel-gossip function failed (5xx) or an observe run logged `probe.failed`. Check the function logs (jsonPayload.event) in Cloud Logging."
+  }
+}
+
+resource "google_monitoring_alert_policy" "nodes_without_probe" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "kernel-gossip: nodes without the probe (${var.name_prefix})"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "An observe run's kernel data lacks a node"
+    condition_threshold {
+      filter          = "metric.type=\"${local.user_metric.nodes_without_probe}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = var.alerts.window
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.node", "metric.label.kind"]
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "An observe run's kernel data did not cover every node: its findings say which nodes they cover (`coverage`). The `probe.node_missing` log events name each node with Pixie's error (from its `probe_status` table); docs/kernel-requirements.md lists the node images and kernels the probes need."
   }
 }

@@ -199,7 +199,7 @@ variable "remediation" {
     max_step = optional(number, 2)
     # Absolute ceiling of a CPU limit set by kernel-gossip, in millicores.
     ceiling_millicores = optional(number, 4000)
-    # Minimum time between two changes of one workload: a number and one unit (90s, 30m, 1h).
+    # Minimum time between two changes of one workload: a whole number and one unit (90s, 30m, 1h).
     cooldown = optional(string, "1h")
     # Consecutive throttled schedule intervals of observe-throttle required before acting (1-3).
     min_windows = optional(number, 3)
@@ -234,18 +234,20 @@ variable "remediation" {
     error_message = "remediation.ceiling_millicores must be a whole number from 10 to 16000."
   }
   validation {
-    condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.remediation.cooldown))
-    error_message = "remediation.cooldown must be a number with one unit (ms, s, m or h), such as 90s, 30m or 1h."
+    # The one duration grammar of the code (shared/duration.ts, DURATION_PATTERN): a whole number and one unit.
+    condition     = can(regex("^([0-9]+)(ms|s|m|h)$", var.remediation.cooldown))
+    error_message = "remediation.cooldown must be a whole number and one unit (ms, s, m or h), such as 90s, 30m or 1h."
   }
   validation {
-    # Unset, or 1m to 24h: younger than a minute refuses findings still in flight; older than a
-    # day is evidence no scheduled run would still stand by.
+    # Unset, or 1m to 24h (shared/settings.ts, DURATION_SETTINGS): younger than a minute refuses
+    # findings still in flight; older than a day is evidence no scheduled run would still stand by.
+    # Same grammar as the cooldown; compared in whole milliseconds so no unit rounds.
     condition = var.remediation.max_evidence_age == null || try(
-      tonumber(regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[0]) * lookup({ s = 1, m = 60, h = 3600 }, regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[1]) >= 60 &&
-      tonumber(regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[0]) * lookup({ s = 1, m = 60, h = 3600 }, regex("^([0-9]+)(s|m|h)$", var.remediation.max_evidence_age)[1]) <= 86400,
+      tonumber(regex("^([0-9]+)(ms|s|m|h)$", var.remediation.max_evidence_age)[0]) * lookup({ ms = 1, s = 1000, m = 60000, h = 3600000 }, regex("^([0-9]+)(ms|s|m|h)$", var.remediation.max_evidence_age)[1]) >= 60000 &&
+      tonumber(regex("^([0-9]+)(ms|s|m|h)$", var.remediation.max_evidence_age)[0]) * lookup({ ms = 1, s = 1000, m = 60000, h = 3600000 }, regex("^([0-9]+)(ms|s|m|h)$", var.remediation.max_evidence_age)[1]) <= 86400000,
       false
     )
-    error_message = "remediation.max_evidence_age must be a number with one unit (s, m or h) from 1m to 24h, such as 15m."
+    error_message = "remediation.max_evidence_age must be a whole number and one unit (ms, s, m or h) from 1m to 24h, such as 15m."
   }
   validation {
     # observe-throttle reads 3 schedule intervals, so a finding's streak is never longer (shared/settings.ts).

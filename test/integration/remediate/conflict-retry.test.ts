@@ -64,7 +64,7 @@ describe('remediator against a real kube-apiserver: a 409 on resourceVersion', (
       reportingInstance: 'test',
     });
     const finding = sampleThrottle();
-    const report = await remediator.remediate({ ...finding, workload: { kind: 'Deployment', name: 'cart', container: 'app' } });
+    const report = await remediator.remediate({ ...finding, workload: { kind: 'Deployment', name: 'cart', container: 'app' } }, { deadline: new Date(Date.now() + 60_000) });
     expect(kubeConfig.raced).toBe(1);
     expect(report.outcome).toBe('applied');
     expect(report.notes).toContain('retried after a concurrent change of the workload (resourceVersion conflict)');

@@ -12,7 +12,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NUMBER_SETTINGS, type NumberSetting, SCHEDULE_DEFAULTS, SCHEDULE_STEP_MINUTES } from '../../../shared/settings.ts';
+import { DURATION_SETTINGS, NUMBER_SETTINGS, type NumberSetting, SCHEDULE_DEFAULTS, SCHEDULE_STEP_MINUTES } from '../../../shared/settings.ts';
+import { durationSamples } from '../../support/durations.ts';
 import { loadModule } from '../../support/terraform/hcl.ts';
 import { findTofuWithStandIns, prepareWorkCopy, runTofu, type TofuInstall } from '../../../dev/terraform/cli.ts';
 
@@ -20,12 +21,15 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const moduleDir = 'terraform/modules/kernel-gossip';
 
 /** HCL for `remediation = { max_step = 2 }` from the setting's dotted path. */
-const objectVariable = (setting: NumberSetting, value: number): string => {
+const objectVariable = (setting: { readonly terraform: string }, value: number | string): string => {
   const [variable, attribute] = setting.terraform.split('.');
-  return `${variable ?? ''} = { ${attribute ?? ''} = ${String(value)} }`;
+  return `${variable ?? ''} = { ${attribute ?? ''} = ${typeof value === 'string' ? JSON.stringify(value) : String(value)} }`;
 };
 
-const variableOf = (setting: NumberSetting): string => setting.terraform.split('.')[0] ?? '';
+const variableOf = (setting: { readonly terraform: string }): string => setting.terraform.split('.')[0] ?? '';
+
+/** A run name from a sample: tofu allows letters, digits, `_` and `-`. */
+const runName = (text: string): string => text.replace(/[^A-Za-z0-9]/g, (c) => (c === '.' ? '_dot_' : c === ' ' ? '_space_' : c === '-' ? '_minus_' : '_'));
 
 /** Just outside a bound: the next whole number for integers, a hundredth for factors. */
 const outside = (setting: NumberSetting, bound: 'min' | 'max'): number => {
@@ -54,6 +58,19 @@ const generatedSuite = (header: string): { text: string; runs: number } => {
       );
       runs.push(`run "${name}_refuses_beyond_its_${bound}" {\n  command = plan\n  variables {\n    ${objectVariable(s, outside(s, bound))}\n  }\n  expect_failures = [var.${variableOf(s)}]\n}`);
     }
+  }
+  // Durations: the one grammar (shared/duration.ts) and the bounds (shared/settings.ts); the same
+  // samples go through the code's config in test/unit/settings.test.ts.
+  for (const [name, s] of Object.entries(DURATION_SETTINGS)) {
+    const samples = durationSamples(s);
+    samples.accepted.forEach(({ text }, i) => {
+      runs.push(
+        `run "${name}_accepts_${String(i)}_${runName(text)}" {\n  command = plan\n  variables {\n    ${objectVariable(s, text)}\n  }\n  assert {\n    condition     = ${env('remediate', s.env)} == ${JSON.stringify(text)}\n    error_message = "${s.terraform} = ${text} must reach ${s.env}"\n  }\n}`,
+      );
+    });
+    samples.refused.forEach((text, i) => {
+      runs.push(`run "${name}_refuses_${String(i)}_${runName(text)}" {\n  command = plan\n  variables {\n    ${objectVariable(s, text)}\n  }\n  expect_failures = [var.${variableOf(s)}]\n}`);
+    });
   }
   for (let n = 1; n <= 60; n += 1) {
     // Every allowed step, and every refused one up to the first divisor of 60 that is refused.

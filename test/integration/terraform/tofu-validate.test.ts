@@ -1,10 +1,12 @@
 /**
  * The real OpenTofu CLI validates terraform/ and runs its `tofu test` suite (mocked google and
- * archive providers) against schema-only stand-ins of hashicorp/google 7.46.1 and
- * hashicorp/archive 2.7.1 (dev/terraform/schema-provider, serving the providers' published
- * argument schema). This type-checks every expression, every argument and block, the tests'
- * assertions and the variables' validations, fully offline. What it cannot check without the real
- * provider binaries: the providers' own value validators, and set-versus-list block types.
+ * archive providers) against schema-only stand-ins of hashicorp/google and hashicorp/archive
+ * (dev/terraform/schema-provider), which serve the schema the real providers print with
+ * `tofu providers schema -json` (test/unit/terraform/fixtures/provider-schemas.json; its header
+ * names the versions). This type-checks every expression, argument and block (set, list and single
+ * nesting as the real providers have them), the tests' assertions and the variables' validations,
+ * fully offline. What it cannot check without the real provider binaries: the providers' own value
+ * validators (node test/integration/terraform/validate-with-providers.ts runs those).
  *
  * Fails, never skips, when tofu or the stand-ins are missing (bash dev/setup/40-terraform-tools.sh).
  */
@@ -12,6 +14,7 @@ import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModule } from '../../support/terraform/hcl.ts';
+import { PROVIDER_SCHEMAS_FILE, trimSchemas, type ProviderSchemaFile } from '../../../dev/terraform/provider-schema.ts';
 import { findTofuWithStandIns, prepareWorkCopy, runTofu, type TofuInstall, type TofuResult } from '../../../dev/terraform/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -50,6 +53,19 @@ describe('tofu validate and tofu test on terraform/ (schema stand-in providers)'
     expect(installed.sort()).toEqual(['archive', 'google']);
   });
 
+  it('serves exactly the schema the real providers printed (descriptions aside)', async () => {
+    const file = JSON.parse(await readFile(PROVIDER_SCHEMAS_FILE, 'utf8')) as ProviderSchemaFile;
+    const result = await runTofu(tofu, ['providers', 'schema', '-json'], dirOf('terraform/modules/kernel-gossip'));
+    expect(outcome(result)).toEqual({ code: 0, output: '' });
+    const kinds = Object.values(file.provider_schemas);
+    const wanted = {
+      resources: new Set(kinds.flatMap((p) => Object.keys(p.resource_schemas ?? {}))),
+      data: new Set(kinds.flatMap((p) => Object.keys(p.data_source_schemas ?? {}))),
+    };
+    // The same trimming as the committed file's: it only drops descriptions and sorts keys.
+    expect(trimSchemas(JSON.parse(result.stdout) as Parameters<typeof trimSchemas>[0], wanted)).toEqual(file.provider_schemas);
+  });
+
   it('validates the module', async () => {
     const result = await runTofu(tofu, ['validate', '-json'], dirOf('terraform/modules/kernel-gossip'));
     expect(outcome(result)).toEqual({ code: 0, output: '' });
@@ -65,7 +81,7 @@ describe('tofu validate and tofu test on terraform/ (schema stand-in providers)'
   it('passes tofu test with mocked providers (ingress, OIDC audiences, dead letters, schema, IAM, RBAC)', async () => {
     const result = await runTofu(tofu, ['test', '-no-color'], dirOf('terraform/modules/kernel-gossip'));
     expect(outcome(result)).toEqual({ code: 0, output: '' });
-    expect(result.stdout).toMatch(/Success! 14 passed, 0 failed\./);
+    expect(result.stdout).toMatch(/Success! 16 passed, 0 failed\./);
   }, 180_000);
 
   it('fails validate on an argument the provider does not have, so the checks above can fail', async () => {

@@ -1,15 +1,17 @@
 /**
  * Real validation of terraform/ against the provider binaries: `tofu init` offline from the
  * filesystem mirror, `tofu validate` of the module and the example, and `tofu test` (mocked
- * google and archive providers, tests/*.tftest.hcl) in the module.
+ * google and archive providers, tests/*.tftest.hcl) in the module. Unlike the stand-ins, the real
+ * providers run their own value validators here (e.g. service_account_id's format).
  *
  *   bash dev/setup/40-terraform-tools.sh   # with KG_TF_PROVIDER_BINS to put providers in the mirror
  *   node test/integration/terraform/validate-with-providers.ts
  *
- * Not part of `npm test`: the Go module proxy this project reaches serves neither
- * hashicorp/terraform-provider-google nor hashicorp/terraform-provider-archive (docs/deployment.md,
- * "Validating the Terraform"), so there is no mirror to init from here. Without the providers this
- * exits 1 with the reason; it never reports success without having run every step.
+ * Not part of `npm test`: the real binaries are built from the providers' public source beside the
+ * project (the Go module proxy serves their dependencies but not the provider modules; about 16
+ * minutes for google on 2 cores), and never committed. docs/deployment.md ("Running against the
+ * real providers") has the recipe and what it printed. Without the providers this exits 1 with the
+ * reason; it never reports success without having run every step.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,17 +1,26 @@
 /**
- * Checks Terraform blocks against provider schemas (dev/terraform/provider-schema.ts): unknown
- * arguments and blocks, missing required ones, block syntax used for an argument or the other way
- * round, and references to attributes a resource does not have.
+ * Checks Terraform blocks against the providers' schemas as `tofu providers schema -json` prints
+ * them (dev/terraform/provider-schema.ts): unknown arguments and blocks, missing required ones,
+ * read-only (computed) attributes set, too many of a block that nests at most one, block syntax
+ * used for an argument or the other way round, and references to attributes a resource does not
+ * have.
  *
  * @module
  */
-import type { BlockSchema, ProviderSchemas } from '../../../dev/terraform/provider-schema.ts';
+import type { BlockSchema, BlockTypeSchema, ProviderSchemaFile } from '../../../dev/terraform/provider-schema.ts';
 import { interpolations, type Body, type TfModule } from './hcl.ts';
 
 /** Arguments Terraform itself handles on every resource and data block. */
 const META_ARGUMENTS = new Set(['count', 'for_each', 'depends_on', 'lifecycle', 'provider', 'provisioner', 'connection']);
 
 const isBody = (value: unknown): value is Body => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether a nested block type admits at most one block. */
+const atMostOne = (nested: BlockTypeSchema): boolean => nested.nesting_mode === 'single' || nested.nesting_mode === 'group' || nested.max_items === 1;
+
+/** Whether an attribute's value may be written as blocks: a list or set of objects, or any type. */
+const takesObjects = (type: unknown): boolean =>
+  type === 'dynamic' || (Array.isArray(type) && (type[0] === 'list' || type[0] === 'set') && Array.isArray(type[1]) && type[1][0] === 'object');
 
 /** Problems of one block body against its schema, each prefixed with `where`. */
 export const checkBody = (where: string, body: Body, schema: BlockSchema, topLevel: boolean): string[] => {
@@ -23,7 +32,7 @@ export const checkBody = (where: string, body: Body, schema: BlockSchema, topLev
     }
     if (key === 'dynamic' && isBody(value)) {
       for (const [name, dynamics] of Object.entries(value)) {
-        const nested = schema.blocks[name];
+        const nested = schema.block_types?.[name];
         if (!nested) {
           problems.push(`${where}: dynamic "${name}" is not a block of this type`);
           continue;
@@ -39,13 +48,13 @@ export const checkBody = (where: string, body: Body, schema: BlockSchema, topLev
       continue;
     }
     given.add(key);
-    const nested = schema.blocks[key];
+    const nested = schema.block_types?.[key];
     if (nested) {
       if (!Array.isArray(value)) {
         problems.push(`${where}: ${key} is a block; write ${key} { ... }, not ${key} = ...`);
         continue;
       }
-      if (!nested.list && value.length > 1) {
+      if (atMostOne(nested) && value.length > 1) {
         problems.push(`${where}: at most one ${key} block`);
       }
       for (const inner of value) {
@@ -53,22 +62,25 @@ export const checkBody = (where: string, body: Body, schema: BlockSchema, topLev
       }
       continue;
     }
-    const argument = schema.arguments[key];
+    const argument = schema.attributes?.[key];
     if (!argument) {
       problems.push(`${where}: unknown argument or block "${key}"`);
       continue;
     }
-    if (Array.isArray(value) && value.some(isBody) && argument.type !== 'list' && argument.type !== 'any') {
+    if (argument.required !== true && argument.optional !== true) {
+      problems.push(`${where}: ${key} is read-only (computed by the provider) and cannot be set`);
+    }
+    if (Array.isArray(value) && value.some(isBody) && !takesObjects(argument.type)) {
       problems.push(`${where}: ${key} is an argument; write ${key} = ..., not a ${key} { ... } block`);
     }
   }
-  for (const [name, argument] of Object.entries(schema.arguments)) {
-    if (argument.required && !given.has(name)) {
+  for (const [name, argument] of Object.entries(schema.attributes ?? {})) {
+    if (argument.required === true && !given.has(name)) {
       problems.push(`${where}: required argument "${name}" is missing`);
     }
   }
-  for (const [name, nested] of Object.entries(schema.blocks)) {
-    if (nested.required && !given.has(name)) {
+  for (const [name, nested] of Object.entries(schema.block_types ?? {})) {
+    if ((nested.min_items ?? 0) > 0 && !given.has(name)) {
       problems.push(`${where}: required block "${name}" is missing`);
     }
   }
@@ -77,11 +89,11 @@ export const checkBody = (where: string, body: Body, schema: BlockSchema, topLev
 
 /** Whether `name` can be read from a block of this schema, and the nested schema if it is a block. */
 const readable = (schema: BlockSchema, name: string): { ok: boolean; nested?: BlockSchema } => {
-  const nested = schema.blocks[name];
+  const nested = schema.block_types?.[name];
   if (nested) {
     return { ok: true, nested: nested.block };
   }
-  return { ok: name === 'id' || name in schema.arguments || name in (schema.exported ?? {}) };
+  return { ok: name in (schema.attributes ?? {}) };
 };
 
 /** `type.name` or `data.type.name` traversals with their attribute path, indexes dropped. */
@@ -134,6 +146,8 @@ export const checkAttributeReferences = (mod: TfModule, lookup: (kind: 'resource
 
 /** Finds a resource or data source schema across providers. */
 export const schemaLookup =
-  (providers: readonly ProviderSchemas[]) =>
+  (file: ProviderSchemaFile) =>
   (kind: 'resources' | 'data', type: string): BlockSchema | undefined =>
-    providers.map((p) => p[kind][type]).find((s) => s !== undefined);
+    Object.values(file.provider_schemas)
+      .map((p) => (kind === 'data' ? p.data_source_schemas : p.resource_schemas)?.[type]?.block)
+      .find((s) => s !== undefined);

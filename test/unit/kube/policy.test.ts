@@ -91,11 +91,18 @@ describe('CPU quantities', () => {
     ['1.5', 1500],
     ['0.1', 100],
     ['2000m', 2000],
+    // Kubernetes' quantity grammar (k8s.io/apimachinery/pkg/api/resource/quantity.go): the API
+    // server stores 1000 cores as its canonical `1k`, and accepts exponents and binary suffixes.
+    ['1k', 1_000_000],
+    ['1e3', 1_000_000],
+    ['1Ki', 1_024_000],
+    // Below a millicore rounds up, as Kubernetes rounds CPU to 1m.
+    ['1500u', 2],
   ])('parses %s', (raw, millicores) => {
     expect(parseCpuMillicores(raw)).toBe(millicores);
   });
 
-  it.each(['', 'abc', '-1', '0', '1Gi', '1e3'])('rejects %j', (raw) => {
+  it.each(['', 'abc', '-1', '0', '1.5.5', '2 cores', '0m'])('rejects %j', (raw) => {
     expect(parseCpuMillicores(raw)).toBeUndefined();
   });
 

@@ -20,7 +20,7 @@ import {
   encodeGetClusterInfoResponse,
   encodeHealthCheckResponse,
   encodeRowBatch,
-} from '../../../shared/pixie/encode-response.ts';
+} from '../../../dev/vizier/encode-response.ts';
 import { ClusterStatus, DataType, LifeCycleState, type RowBatch, SemanticType } from '../../../shared/pixie/types.ts';
 import { WireFormatError } from '../../../shared/pixie/wire.ts';
 import { loadPixieRoot } from './proto-root.ts';

@@ -3,7 +3,7 @@ import { deflateRawSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Int64Column } from '../../../shared/pixie/columns.ts';
 import { decodeRowBatch } from '../../../shared/pixie/decode-batch.ts';
-import { encodeRowBatch } from '../../../shared/pixie/encode-response.ts';
+import { encodeRowBatch } from '../../../dev/vizier/encode-response.ts';
 import { type BatchDecrypter, createBatchDecrypter } from '../../../shared/pixie/encryption.ts';
 
 const batch = encodeRowBatch({ tableId: 't', numRows: 3, eow: false, eos: true, cols: [new Int64Column(BigInt64Array.from([1n, -2n, 2n ** 60n]))] });

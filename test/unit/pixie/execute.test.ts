@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collectTables } from '../../../shared/pixie/collect.ts';
 import { Int64Column, StringColumn } from '../../../shared/pixie/columns.ts';
 import { decodeExecuteScriptResponse } from '../../../shared/pixie/decode.ts';
-import { encodeExecuteScriptResponse, type ExecuteScriptResponseInit } from '../../../shared/pixie/encode-response.ts';
+import { encodeExecuteScriptResponse, type ExecuteScriptResponseInit } from '../../../dev/vizier/encode-response.ts';
 import { PixieProtocolError, PxlCompileError } from '../../../shared/pixie/errors.ts';
 import { DEFAULT_RETRY_POLICY, type ExecuteEvent, executeScript } from '../../../shared/pixie/execute.ts';
 import type { OpenStream, StreamingTransport } from '../../../shared/pixie/transport.ts';

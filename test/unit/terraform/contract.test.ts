@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SEVERITIES } from '../../../shared/log.ts';
+import { LOG_LEVELS } from '../../../shared/log.ts';
 import { parseDurationMs, hostPort, uuid, type ConfigSpec } from '../../../shared/config.ts';
 import { clusterSpec, remediationSpec } from '../../../shared/kube/config.ts';
 import { DEFAULT_POLICY, REMEDIATION_MODES } from '../../../shared/kube/policy.ts';
@@ -236,7 +236,7 @@ describe('function contract (local.function_contract)', () => {
   it('accepts exactly the log levels the logger knows', () => {
     const validation = only(mod.variables.get('log_level')?.body['validation'], 'validation');
     const listed = /contains\(\[([^\]]*)\]/.exec(String(validation['condition']))?.[1] ?? '';
-    expect(listed.split(',').map((s) => s.trim().replaceAll('"', ''))).toEqual([...SEVERITIES]);
+    expect(listed.split(',').map((s) => s.trim().replaceAll('"', ''))).toEqual([...LOG_LEVELS]);
   });
 
   it("defaults the remediation guardrails to the code's documented policy", () => {

@@ -6,7 +6,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compressedClock, retryDelaySeconds, runLocalScheduler } from '../../../dev/twin/scheduler.ts';
+import { SharedClock } from '../../../dev/twin/clock.ts';
+import { compressedClock, retryDelaySeconds, runLocalScheduler, runSteppedScheduler } from '../../../dev/twin/scheduler.ts';
 import type { DeployedJob } from '../../../dev/terraform/deployment.ts';
 
 const job: DeployedJob = {
@@ -82,5 +83,65 @@ describe('local Cloud Scheduler', () => {
     const claims = JSON.parse(Buffer.from(String(first?.headers.authorization).split('.')[1] ?? '', 'base64url').toString()) as { aud: string };
     expect(claims.aud).toBe('https://audience.example/');
     expect(target.requests.map((r) => r.headers['x-cloudscheduler-scheduletime'])).toEqual(['2026-11-27T12:05:00Z', '2026-11-27T12:10:00Z', '2026-11-27T12:10:00Z', '2026-11-27T12:20:00Z']);
+  });
+
+  it('on a stepped clock, runs each instant’s attempts at that instant and moves on only after they settled, however slow', async () => {
+    const seen: string[] = [];
+    const from = new Date('2026-11-27T12:00:00Z');
+    const clock = new SharedClock(from);
+    const target = await server((n) => {
+      seen.push(clock.now().toISOString());
+      return n === 3 ? 503 : 200;
+    });
+    try {
+      const births = { ...job, key: 'observe-births', name: 'kg-observe-births', schedule: '*/10 * * * *' };
+      const settled: string[] = [];
+      const events = await runSteppedScheduler(
+        [
+          { job, url: target.url, audience: target.url },
+          { job: births, url: target.url, audience: target.url },
+        ],
+        {
+          clock,
+          from,
+          until: new Date('2026-11-27T12:20:00Z'),
+          skip: (name, at) => name === 'kg-observe-births' && at.toISOString() === '2026-11-27T12:20:00.000Z',
+          // A slow settle (the machine under load) changes nothing: the clock waits for it.
+          settle: async (at, attempts) => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            settled.push(`${at.toISOString()} ${attempts.length}`);
+          },
+        },
+      );
+      // Which of the two 12:10 requests the server fails is a race: the attempts, not the order, are fixed.
+      expect(events.attempts.filter((a) => a.attempt === 1).map((a) => `${a.job} ${a.scheduleTime}`).sort()).toEqual([
+        'kg-observe-births 2026-11-27T12:10:00.000Z',
+        'kg-observe-throttle 2026-11-27T12:05:00.000Z',
+        'kg-observe-throttle 2026-11-27T12:10:00.000Z',
+        'kg-observe-throttle 2026-11-27T12:15:00.000Z',
+        'kg-observe-throttle 2026-11-27T12:20:00.000Z',
+      ]);
+      // Both jobs are due at 12:10 (one fails and is retried 30 s later at the same schedule time);
+      // births at 12:20 is missed.
+      expect(settled).toEqual([
+        '2026-11-27T12:05:00.000Z 1',
+        '2026-11-27T12:10:00.000Z 2',
+        '2026-11-27T12:10:30.000Z 1',
+        '2026-11-27T12:15:00.000Z 1',
+        '2026-11-27T12:20:00.000Z 1',
+      ]);
+      expect(seen).toEqual(['2026-11-27T12:05:00.000Z', '2026-11-27T12:10:00.000Z', '2026-11-27T12:10:00.000Z', '2026-11-27T12:10:30.000Z', '2026-11-27T12:15:00.000Z', '2026-11-27T12:20:00.000Z']);
+      const retried = events.attempts.filter((a) => a.attempt === 2);
+      expect(retried).toHaveLength(1);
+      const [retry] = retried;
+      expect(events.attempts.filter((a) => a.job === retry?.job && a.scheduleTime === retry.scheduleTime).map((a) => a.outcome)).toEqual([503, 200]);
+      expect(retry?.scheduleTime).toBe('2026-11-27T12:10:00.000Z');
+      expect(events.missed).toEqual([{ job: 'kg-observe-births', scheduleTime: '2026-11-27T12:20:00.000Z' }]);
+      expect(() => {
+        clock.stepTo(from);
+      }).toThrow(/forwards only/);
+    } finally {
+      clock.close();
+    }
   });
 });

@@ -288,3 +288,37 @@ run "rejects_a_streak_longer_than_observe_throttle_reads" {
 
   expect_failures = [var.remediation]
 }
+
+run "counts_and_alerts_on_nodes_without_the_probe" {
+  command = apply
+
+  assert {
+    condition     = strcontains(google_logging_metric.nodes_without_probe.filter, "jsonPayload.event=\"probe.node_missing\"") && strcontains(google_logging_metric.nodes_without_probe.filter, "resource.type=\"cloud_run_revision\"")
+    error_message = "nodes_without_probe must count the functions' probe.node_missing log events (shared/observe/coverage-log.ts)"
+  }
+  assert {
+    condition     = google_logging_metric.nodes_without_probe.label_extractors == tomap({ node = "EXTRACT(jsonPayload.node)", kind = "EXTRACT(jsonPayload.kind)" })
+    error_message = "nodes_without_probe must be labelled by the node and probe kind the log events carry"
+  }
+  assert {
+    condition     = length(google_monitoring_alert_policy.nodes_without_probe) == 1 && strcontains(google_monitoring_alert_policy.nodes_without_probe[0].conditions[0].condition_threshold[0].filter, "logging.googleapis.com/user/kg_kernel_gossip/nodes_without_probe")
+    error_message = "an alert policy must watch the nodes_without_probe metric"
+  }
+  assert {
+    condition     = google_monitoring_alert_policy.nodes_without_probe[0].conditions[0].condition_threshold[0].threshold_value == 0 && google_monitoring_alert_policy.nodes_without_probe[0].conditions[0].condition_threshold[0].comparison == "COMPARISON_GT"
+    error_message = "any node without the probe in the window must alert"
+  }
+}
+
+run "no_coverage_alert_when_alerts_are_off" {
+  command = plan
+
+  variables {
+    alerts = { enabled = false }
+  }
+
+  assert {
+    condition     = length(google_monitoring_alert_policy.nodes_without_probe) == 0
+    error_message = "alerts.enabled = false must create no coverage alert"
+  }
+}

@@ -1,14 +1,14 @@
 /**
  * Encoders for the server side of the protocol: ExecuteScriptResponse (with RowBatchData in packed
- * or unpacked form), HealthCheckResponse and GetClusterInfoResponse. Used by tests and local
- * servers; the client itself only decodes these.
+ * or unpacked form), HealthCheckResponse and GetClusterInfoResponse. Used by the client's tests;
+ * the client itself only decodes these, so they live beside the local Vizier, not in shared/.
  *
  * @module
  */
-import type { Column } from './columns.ts';
-import { encodeUuid } from './encode.ts';
-import { DataType, type ExecutionStats, type MutationInfo, type RowBatch, type Status, type TableMetadata } from './types.ts';
-import { WireType, Writer } from './wire.ts';
+import type { Column } from '../../shared/pixie/columns.ts';
+import { encodeUuid } from '../../shared/pixie/encode.ts';
+import { DataType, type ExecutionStats, type MutationInfo, type RowBatch, type Status, type TableMetadata } from '../../shared/pixie/types.ts';
+import { WireType, Writer } from '../../shared/pixie/wire.ts';
 
 /** How repeated scalars are written: packed (proto3's default) or one tag per value. */
 export interface BatchEncoding {
