@@ -97,6 +97,9 @@ export interface DayBirth {
   readonly namespace: string;
 }
 
+/** How far apart the cgroup ids and pids of two copies of a birth are (recorded ones are below it; 15 copies stay under the kernel's pid_max of 4194304). */
+const COPY_ID_STRIDE = 100_000n;
+
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0').slice(-digits);
 
 /**
@@ -125,7 +128,20 @@ export const births = (recording: Recording, at: readonly Date[]): { readonly re
       return out;
     };
     const renamed = JSON.parse(rename(JSON.stringify({ printfs: recording.printfs, containers: recording.containers }))) as { printfs: string[]; containers: ContainerTruth[] };
-    recordings.push({ ...recording, ...renamed, clockOffsetNs: offsetPlacing(recording.printfs, time) });
+    // A node never reuses a cgroup id (kernfs ids only grow) and seldom a pid within minutes: each
+    // copy gets its own, or a run that reads two copies at once (a births run reads back before
+    // its window) would see one cascade's events attributed to the other.
+    const shift = BigInt(n + 1) * COPY_ID_STRIDE;
+    const recordedPids = new Set(renamed.printfs.map((line) => field(line, 'pid') ?? ''));
+    const printfs = renamed.printfs.map((line) =>
+      line
+        .replace(/( cgroup_id):(\d+)/, (_m, key: string, id: string) => `${key}:${BigInt(id) + shift}`)
+        .replace(/( pid):(\d+)/, (_m, key: string, pid: string) => `${key}:${BigInt(pid) + shift}`)
+        .replace(/( value):(\d+)(?= |$)/, (m, key: string, value: string) => (recordedPids.has(value) ? `${key}:${BigInt(value) + shift}` : m)),
+    );
+    const ids = (list: ContainerTruth['cgroupIds']) => list.map((g) => ({ ...g, id: g.id + Number(shift) }));
+    const containers = renamed.containers.map((c) => ({ ...c, pid: c.pid + Number(shift), cgroupIds: ids(c.cgroupIds), podCgroupIds: ids(c.podCgroupIds) }));
+    recordings.push({ ...recording, printfs, containers, clockOffsetNs: offsetPlacing(recording.printfs, time) });
     born.push({ at: time, pod: podName, podUid: model.podUid.replace(uidTail, tail), namespace: model.namespace });
   });
   return { recordings, births: born };

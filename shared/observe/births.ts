@@ -179,7 +179,28 @@ export interface BirthFindingContext {
   readonly window: { readonly start: Date; readonly end: Date };
 }
 
-/** One `pod.birth` finding per pod born in the table's window. */
+/**
+ * How far before its window a births run reads. A container belongs to the window of its first
+ * kernel event (its cgroup's mkdir), so each container birth is certified by exactly one run; the
+ * run must see the first event of a cascade that began just before its window to know that the
+ * cascade's later events are not a new birth. Two minutes is far more than a container's cascade
+ * (cgroup mkdir to entrypoint exec: 0.2 s in the lab, seconds on a busy node); a window shorter
+ * than that looks back one window.
+ */
+export const BIRTH_LOOKBACK_MAX_MS = 120_000;
+
+/** The window a births run asks Pixie for: its own, extended back by the lookback. */
+export const birthQueryWindow = (window: { readonly start: Date; readonly end: Date }): { start: Date; end: Date } => {
+  const length = window.end.getTime() - window.start.getTime();
+  return { start: new Date(window.start.getTime() - Math.min(length, BIRTH_LOOKBACK_MAX_MS)), end: window.end };
+};
+
+/**
+ * One `pod.birth` finding per pod with a container (or sandbox) born in the window: the table may
+ * reach back before the window (birthQueryWindow); a container whose first event lies before the
+ * window was certified by the previous run and is left out. A cascade that crosses the window's
+ * end is certified with the events up to the end (the next run leaves it out).
+ */
 export const birthFindings = (table: CollectedTable, context: BirthFindingContext): BirthFinding[] => {
   const rows = rowsOf(table);
   const identities = new Map<string, { namespace: string; pod: string; node: string }>();
@@ -196,14 +217,23 @@ export const birthFindings = (table: CollectedTable, context: BirthFindingContex
     seconds: (context.window.end.getTime() - context.window.start.getTime()) / 1000,
   };
   const capture = birthCapture(rows, context.probe);
+  // As numbers, like the analysis's event times: both runs beside a boundary compare against the
+  // same rounded value, so a container lands in exactly one of them.
+  const windowStartNs = context.window.start.getTime() * 1e6;
+  const windowEndNs = context.window.end.getTime() * 1e6;
   return birthCertificates(capture, names)
-    .map((certificate): BirthFinding => {
+    .flatMap((certificate): BirthFinding[] => {
       const identity = identities.get(certificate.podUid);
       const namespace = identity?.namespace ?? certificate.namespace ?? '';
       const pod = identity?.pod ?? certificate.pod ?? certificate.podUid;
-      const containers = [...(certificate.sandbox === undefined ? [] : [certificate.sandbox]), ...certificate.containers].map(toContainer);
+      const containers = [...(certificate.sandbox === undefined ? [] : [certificate.sandbox]), ...certificate.containers]
+        .filter((c) => c.firstEventNs >= windowStartNs && c.firstEventNs < windowEndNs)
+        .map(toContainer);
+      if (containers.length === 0) {
+        return [];
+      }
       const slowest = Math.max(...containers.map((c) => c.timeToEntrypointNs ?? 0));
-      return {
+      return [{
         schemaVersion: FINDING_SCHEMA_VERSION,
         kind: 'pod.birth',
         id: stableId('pod.birth', { cluster: context.cluster, namespace, podUid: certificate.podUid, containers: containers.map((c) => [c.containerId, c.firstEventAt]) }),
@@ -216,7 +246,7 @@ export const birthFindings = (table: CollectedTable, context: BirthFindingContex
         producedAt: context.producedAt.toISOString(),
         summary: `${namespace}/${pod} born: ${containers.length} containers${slowest > 0 ? `, slowest entrypoint after ${(slowest / 1e6).toFixed(1)} ms` : ''}`,
         birth: { pod, podUid: certificate.podUid, node: identity?.node ?? '', captured: capture.covered, containers },
-      };
+      }];
     })
     .sort((a, b) => a.id.localeCompare(b.id));
 };

@@ -1,11 +1,12 @@
 /**
  * The `observe-births` core: one scheduled run reads the kernel's birth events of the window
- * through Pixie and publishes one `pod.birth` certificate per pod born in it.
+ * (and a little before it, to recognise cascades the previous run certified) through Pixie and
+ * publishes one `pod.birth` certificate per pod with a container born in it.
  *
  * @module
  */
 import { isBirthScriptName } from '../pxl/scripts.ts';
-import { birthFindings } from './births.ts';
+import { birthFindings, birthQueryWindow } from './births.ts';
 import { withCoverage } from './coverage.ts';
 import { logCoverage } from './coverage-log.ts';
 import { runWithCoverage } from './run.ts';
@@ -19,7 +20,7 @@ export const observeBirths: ObserveCore = async (window, deps, options) => {
   const { tables, coverage } = await runWithCoverage({
     pixie: deps.pixie,
     script: deps.script,
-    windows: [window],
+    windows: [birthQueryWindow(window)],
     namespace: scriptNamespaceFilter(deps.namespaces),
     deadline: options.deadline,
     ...(deps.maxRows === undefined ? {} : { maxRows: deps.maxRows }),

@@ -84,7 +84,8 @@ const SCENARIO = {
   // Light bursts far below its limit: never a finding.
   search: ['06:00', '06:30', '07:00', '07:30', '08:00'].map((w) => plus(at(w), 180)),
   // A pod born in every births window (four minutes in), and a second one in the 07:00 window.
-  births: [...windowStarts(at('06:00'), at('08:00'), 10).map((w) => plus(w, 240)), at('07:07')],
+  // And one whose cascade (~0.2 s) starts 50 ms before the 07:40 boundary (its app container's cgroup 51 ms after it), so the boundary cuts it.
+  births: [...windowStarts(at('06:00'), at('08:00'), 10).map((w) => plus(w, 240)), at('07:07'), at('07:39', 59.95)],
   /** Pixie's queries fail from 06:45:00 to 06:45:30: the 06:45 throttle run fails, its retry 30 s later succeeds. */
   outage: { startMs: at('06:45').getTime(), endMs: at('06:45', 30).getTime() },
   /** The 07:25 throttle run never fires. */
@@ -250,15 +251,28 @@ describe('a day in the life on the twin, compressed (2 h 10 min of Terraform’s
       byPod.set(c.birth.podUid, (byPod.get(c.birth.podUid) ?? new Set()).add(c.id));
     }
     expect([...byPod.keys()].sort()).toEqual(born.map((b) => b.podUid).sort());
+    // The recording's pod: its sandbox and its containers, as certified for the day's first birth.
+    const podContainers = new Set(certificates.filter((f) => f.birth.podUid === born[0]?.podUid).flatMap((f) => f.birth.containers.map((c) => c.containerId))).size;
+    expect(podContainers).toBeGreaterThan(1);
     for (const birth of born) {
-      const ids = [...(byPod.get(birth.podUid) ?? [])];
-      const parts = certificates.find((c) => c.id === ids[0])?.birth.parts ?? 1;
-      expect(ids, `certificates of ${birth.pod}`).toHaveLength(parts);
-      for (const c of certificates.filter((f) => f.birth.podUid === birth.podUid)) {
-        expect(Date.parse(c.observedWindow.start)).toBeLessThanOrEqual(birth.at.getTime());
-        expect(Date.parse(c.observedWindow.end)).toBeGreaterThan(birth.at.getTime());
+      const mine = certificates.filter((f) => f.birth.podUid === birth.podUid);
+      // Each container (and the sandbox) in exactly one certificate, as many as the recording's pod
+      // has, each in the run of the window that holds its first event (docs/observe.md).
+      const containers = mine.flatMap((c) => c.birth.containers.map((container) => ({ container, window: c.observedWindow })));
+      const ids = containers.map(({ container }) => container.containerId);
+      expect(ids, `containers certified for ${birth.pod}`).toEqual([...new Set(ids)]);
+      expect(ids, `containers certified for ${birth.pod}`).toHaveLength(podContainers);
+      for (const { container, window } of containers) {
+        const first = Date.parse(container.firstEventAt);
+        expect(Date.parse(window.start)).toBeLessThanOrEqual(first);
+        expect(Date.parse(window.end)).toBeGreaterThan(first);
+        expect(first).toBeGreaterThanOrEqual(birth.at.getTime() - 1_000);
       }
     }
+    // The cut cascade really was cut: its containers are in the runs on both sides of 07:40.
+    const cut = born.find((b) => b.at.getTime() === at('07:39', 59.95).getTime())!;
+    const cutWindows = new Set(certificates.filter((f) => f.birth.podUid === cut.podUid).map((f) => f.observedWindow.end));
+    expect([...cutWindows].sort()).toEqual([at('07:40').toISOString(), at('07:50').toISOString()]);
   });
 
   /** The distinct windows of `kind`'s findings, in order. */

@@ -131,13 +131,17 @@ describe('the remediator against the mock API server', () => {
   const eventPosts = (): number =>
     (agent.getCallHistory()?.calls() ?? []).filter((call) => call.method === 'POST' && call.path === '/apis/events.k8s.io/v1/namespaces/shop/events').length;
 
+  /** One remediation in `mode`, with a minute to go, Events accepted; its outcome and the Events posted. */
+  const decideIn = async (mode: 'recommend' | 'apply'): Promise<[string, number]> => {
+    agent.get(SERVER).intercept({ path: '/apis/events.k8s.io/v1/namespaces/shop/events', method: 'POST' }).reply(201, {}, json).persist();
+    const remediator = createRemediator({ kubeConfig: kubeConfig(), operator: { ...DEFAULT_POLICY, mode, minConsecutiveWindows: 1 }, reportingInstance: 'test' });
+    const report = await remediator.remediate(sampleThrottle(), { deadline: new Date(Date.now() + 60_000) });
+    return [report.outcome, eventPosts()];
+  };
+
   it('records its decision as exactly one Event', async () => {
     serveReads();
-    agent.get(SERVER).intercept({ path: '/apis/events.k8s.io/v1/namespaces/shop/events', method: 'POST' }).reply(201, {}, json).persist();
-    const remediator = createRemediator({ kubeConfig: kubeConfig(), operator: { ...DEFAULT_POLICY, mode: 'recommend', minConsecutiveWindows: 1 }, reportingInstance: 'test' });
-    const report = await remediator.remediate(sampleThrottle(), { deadline: new Date(Date.now() + 60_000) });
-    expect(report.outcome).toBe('recommended');
-    expect(eventPosts()).toBe(1);
+    expect(await decideIn('recommend')).toEqual(['recommended', 1]);
   });
 
   it('records one Event for a failed apply too', async () => {
@@ -146,11 +150,7 @@ describe('the remediator against the mock API server', () => {
       .get(SERVER)
       .intercept({ path: (p) => p.startsWith('/apis/apps/v1/namespaces/shop/deployments/cart?'), method: 'PATCH' })
       .reply(422, { kind: 'Status', message: 'invalid' }, json);
-    agent.get(SERVER).intercept({ path: '/apis/events.k8s.io/v1/namespaces/shop/events', method: 'POST' }).reply(201, {}, json).persist();
-    const remediator = createRemediator({ kubeConfig: kubeConfig(), operator: { ...DEFAULT_POLICY, mode: 'apply', minConsecutiveWindows: 1 }, reportingInstance: 'test' });
-    const report = await remediator.remediate(sampleThrottle(), { deadline: new Date(Date.now() + 60_000) });
-    expect(report.outcome).toBe('failed');
-    expect(eventPosts()).toBe(1);
+    expect(await decideIn('apply')).toEqual(['failed', 1]);
   });
 
   it('does not outlive the push deadline: a hanging API server ends the remediation as transient (the push is redelivered)', async () => {

@@ -3,7 +3,7 @@ import { recordingRows } from '../../../dev/lab/compare.ts';
 import type { ContainerTruth, Recording } from '../../../dev/lab/scenarios.ts';
 import { decodeFinding, encodeFinding } from '../../../shared/findings/codec.ts';
 import type { BirthFinding } from '../../../shared/findings/types.ts';
-import { birthFindings, isoNs } from '../../../shared/observe/births.ts';
+import { birthFindings, birthQueryWindow, isoNs } from '../../../shared/observe/births.ts';
 import { birthEventName } from '../../../shared/pxl/birth-events.ts';
 import type { CollectedTable } from '../../../shared/pixie/collect.ts';
 import { loadRecording } from '../analysis/lab-fixture.ts';
@@ -14,14 +14,14 @@ import { collectedTable } from '../../support/pixie-table.ts';
  * script names them (pod uid and container key from the cgroup, pod identity from metadata, which
  * the lab's ground truth plays here).
  */
-const scriptResult = async (recording: Recording): Promise<CollectedTable> => {
+const scriptResult = async (recording: Recording, keep: (timeNs: bigint) => boolean = () => true): Promise<CollectedTable> => {
   const byContainer = new Map<string, ContainerTruth>();
   const byPodCgroup = new Map<string, ContainerTruth>();
   for (const c of recording.containers) {
     c.cgroupIds.forEach((id) => byContainer.set(`${id.hierarchy}:${id.id}`, c));
     c.podCgroupIds.forEach((id) => byPodCgroup.set(`${id.hierarchy}:${id.id}`, c));
   }
-  const rows = recordingRows(recording).flatMap((row) => {
+  const rows = recordingRows(recording).filter((row) => keep(row['time_'] as bigint)).flatMap((row) => {
     const key = `${String(row['hierarchy'])}:${String(row['cgroup_id'])}`;
     const container = byContainer.get(key);
     const pod = container ?? byPodCgroup.get(key);
@@ -113,5 +113,69 @@ describe('birthFindings on a recorded lab birth (real kernel events)', () => {
 
   it('formats nanosecond wall times exactly', () => {
     expect(isoNs(1_764_244_800_123_456_789n)).toBe('2025-11-27T12:00:00.123456789Z');
+  });
+});
+
+describe('births on both sides of a window boundary (each container certified by exactly one run)', () => {
+  /**
+   * Two consecutive scheduled runs whose boundary cuts a recorded container's cascade in two. Each
+   * run gets from Pixie what it asks for: the rows of its query window (its own window, reaching
+   * back by the lookback), filtered on time_ as Pixie's start_time/end filter does.
+   */
+  const runsAround = async (recording: Recording, boundaryNs: bigint, intervalMs: number): Promise<[BirthFinding[], BirthFinding[]]> => {
+    const boundaryMs = Number(boundaryNs / 1_000_000n);
+    const boundary = new Date(boundaryMs);
+    const windows = [
+      { start: new Date(boundaryMs - intervalMs), end: boundary },
+      { start: boundary, end: new Date(boundaryMs + intervalMs) },
+    ];
+    const boundaryExactNs = BigInt(boundaryMs) * 1_000_000n;
+    const run = async (window: { start: Date; end: Date }): Promise<BirthFinding[]> => {
+      const query = birthQueryWindow(window);
+      const [from, to] = [BigInt(query.start.getTime()) * 1_000_000n, BigInt(query.end.getTime()) * 1_000_000n];
+      const table = await scriptResult(recording, (t) => t >= from && t < to);
+      return birthFindings(table, { probe: 'pod_birth', cluster: 'lab', source: 'replay', producedAt: new Date(), window });
+    };
+    expect(boundaryExactNs).toBeLessThanOrEqual(boundaryNs);
+    return [await run(windows[0]!), await run(windows[1]!)];
+  };
+
+  it('certifies a cascade cut by the boundary once, in the window of its first event, with the events up to its end', async () => {
+    const recording = await loadRecording('birth');
+    // The same recording in one window that holds all of it: what the two runs must add up to.
+    const window = { start: new Date(Date.parse(recording.recordedAt) - 60_000), end: new Date(Date.parse(recording.recordedAt) + 60_000) };
+    const all = birthFindings(await scriptResult(recording), { probe: 'pod_birth', cluster: 'lab', source: 'replay', producedAt: new Date(), window })
+      .flatMap((f) => f.birth.containers);
+    const whole = all.find((c) => !c.sandbox && c.entrypointExecAt !== undefined && c.steps.length > 2)!;
+    // A boundary on a whole millisecond strictly inside the container's cascade.
+    const startNs = nsOf(whole.firstEventAt);
+    const execNs = nsOf(whole.entrypointExecAt!);
+    const boundaryNs = ((startNs + execNs) / 2n / 1_000_000n) * 1_000_000n;
+    expect(boundaryNs > startNs && boundaryNs < execNs, 'the recorded cascade spans at least 1 ms').toBe(true);
+    for (const intervalMs of [600_000, 30_000]) {
+      const [before, after] = await runsAround(recording, boundaryNs, intervalMs);
+      const certified = [...before, ...after].flatMap((f) => f.birth.containers.map((c) => c.containerId));
+      // Every container of the recording once, none twice.
+      expect(certified.sort()).toEqual([...new Set(certified)].sort());
+      expect(new Set(certified)).toEqual(new Set(all.map((c) => c.containerId)));
+      const cut = before.flatMap((f) => f.birth.containers).find((c) => c.containerId === whole.containerId);
+      expect(cut, 'the cut container belongs to the run of its first event').toBeDefined();
+      expect(after.flatMap((f) => f.birth.containers).some((c) => c.containerId === whole.containerId)).toBe(false);
+      // Its certificate holds the events before the boundary only: the entrypoint came after it.
+      expect(cut!.firstEventAt).toBe(whole.firstEventAt);
+      expect(cut!.entrypointExecAt).toBeUndefined();
+      expect(cut!.steps.every((step) => nsOf(whole.firstEventAt) + BigInt(step.offsetNs) < boundaryNs)).toBe(true);
+      // Certificates are per run: the after-run's (if any) hold only containers born after the boundary.
+      for (const c of after.flatMap((f) => f.birth.containers)) {
+        expect(nsOf(c.firstEventAt)).toBeGreaterThanOrEqual(boundaryNs);
+      }
+    }
+  });
+
+  it('reads back by at most two minutes, or one window when the window is shorter', () => {
+    const end = new Date('2026-12-05T08:00:00Z');
+    expect(birthQueryWindow({ start: new Date('2026-12-05T07:50:00Z'), end }).start).toEqual(new Date('2026-12-05T07:48:00Z'));
+    expect(birthQueryWindow({ start: new Date('2026-12-05T07:59:30Z'), end }).start).toEqual(new Date('2026-12-05T07:59:00Z'));
+    expect(birthQueryWindow({ start: new Date('2026-12-05T07:50:00Z'), end }).end).toEqual(end);
   });
 });
