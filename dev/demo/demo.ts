@@ -7,7 +7,8 @@
 import { reportMetaOf, windowOf, writeReport } from '../../cli/report/index.ts';
 import { kubectl } from '../kube/manifests.ts';
 import { type CycleOutcome, runCycle, tailFindings, type FindingTail } from './cycle.ts';
-import { chooseKernelMode, type KernelChoice, kernelFeed, type KernelMode } from './kernel.ts';
+import { chooseKernelMode, type KernelChoice, type KernelFeed, type KernelMode, replayFeed } from './kernel.ts';
+import { nodeFeed } from './node-feed.ts';
 import { cpuLimitOf, createWorkload, ensureNamespace, objectsOf, seedClients } from './seed.ts';
 import { DEMO_CLUSTER, type Stack, startStack, type StackOptions } from './stack.ts';
 import { formatSummary, workloadKey } from './summary.ts';
@@ -38,13 +39,15 @@ export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo
   const { progress } = options;
   const kernel = await chooseKernelMode(options.kernel);
   progress(
-    `kernel data: ${kernel.mode} (${kernel.why}): ${kernel.mode === 'live' ? 'the local Vizier runs live in this process over the kernel lab' : 'the local Vizier replays dev/demo/recordings'}`,
+    `kernel data: ${kernel.mode} (${kernel.why}): ${kernel.mode === 'live' ? 'a real one-node cluster (kubelet, containerd) runs the workloads; the local Vizier runs live in this process' : 'the local Vizier replays dev/demo/recordings'}`,
   );
-  // The in-process live Vizier logs into the stack's log once the stack exists.
-  const vizierLog: { to?: Stack } = {};
-  const feed = kernelFeed(kernel, (event) => vizierLog.to?.log('vizier', JSON.stringify(event)));
+  // The node and the in-process live Vizier write into the stack's log once the stack exists.
+  const nodeLog = bufferedLog();
+  const node = kernel.mode === 'live' ? nodeFeed(kernel, nodeLog.write) : undefined;
+  const feed: KernelFeed = node ?? replayFeed(kernel);
   const stack = await startStack({
     startVizier: () => feed.startVizier(),
+    ...(node === undefined ? {} : { startKube: () => node.startKube() }),
     kernelMode: kernel.mode,
     logFile: options.logFile,
     progress,
@@ -52,16 +55,24 @@ export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo
     ...(options.remediateEnv === undefined ? {} : { remediateEnv: options.remediateEnv }),
     ...(options.terraformVariables === undefined ? {} : { terraformVariables: options.terraformVariables }),
   });
-  vizierLog.to = stack;
-  progress('seeding the workloads the kernel data names (Deployment -> ReplicaSet -> Pod, as the controllers would)');
+  nodeLog.to(stack);
   const clients = seedClients(stack.kubeconfigs.admin);
   const limitsBefore = new Map<string, string | undefined>();
+  if (node === undefined) {
+    progress('seeding the workloads the kernel data names (Deployment -> ReplicaSet -> Pod, as the controllers would)');
+    for (const workload of DEMO_WORKLOADS) {
+      await ensureNamespace(clients, workload.namespace);
+      await createWorkload(clients, objectsOf(workload, DEMO_BIRTHS));
+    }
+  } else {
+    progress('creating the workloads as Deployments on the node: the controllers roll them out, the kubelet births their pods');
+    await node.seed(clients, progress);
+  }
   for (const workload of DEMO_WORKLOADS) {
-    await ensureNamespace(clients, workload.namespace);
-    await createWorkload(clients, objectsOf(workload, DEMO_BIRTHS));
-    limitsBefore.set(workloadKey(workload.namespace, workload.deployment), await cpuLimitOf(clients, workload.namespace, workload.deployment, workload.container));
+    const limit = await cpuLimitOf(clients, workload.namespace, workload.deployment, workload.container);
+    limitsBefore.set(workloadKey(workload.namespace, workload.deployment), limit);
     const policy = Object.entries(workload.annotations).map(([k, v]) => `${k}=${v}`);
-    progress(`  ${workload.namespace}/${workload.deployment}: ${workload.role}, CPU limit ${workload.cpuLimitMillicores}m, created by ${workload.fieldManager}${policy.length > 0 ? `, ${policy.join(', ')}` : ''}`);
+    progress(`  ${workload.namespace}/${workload.deployment}: ${workload.role}, CPU limit ${limit ?? 'none'}, created by ${workload.fieldManager}${policy.length > 0 ? `, ${policy.join(', ')}` : ''}`);
   }
   const tail = await tailFindings(stack);
   const running = stack;
@@ -71,6 +82,27 @@ export const prepareDemo = async (options: PrepareOptions): Promise<PreparedDemo
     return response.status;
   }, progress);
   return { kernel, stack, tail, windows, limitsBefore };
+};
+
+/** Log lines kept until the stack's log exists, then written there (the node starts before it). */
+const bufferedLog = (): { write: (name: string, line: string) => void; to: (stack: Stack) => void } => {
+  let target: Stack | undefined;
+  const pending: [string, string][] = [];
+  return {
+    write: (name, line) => {
+      if (target === undefined) {
+        pending.push([name, line]);
+      } else {
+        target.log(name, line);
+      }
+    },
+    to: (stack) => {
+      target = stack;
+      for (const [name, line] of pending.splice(0)) {
+        stack.log(name, line);
+      }
+    },
+  };
 };
 
 export interface DemoResult {

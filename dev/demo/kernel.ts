@@ -1,27 +1,27 @@
 /**
  * Where the demo's kernel data comes from, and the local Vizier that serves it.
  *
- * - `live`: this machine can run the kernel lab (root, bpftrace, runc, BTF). The local Vizier runs
- *   in this process in live mode over a kernel Lab: the observe functions' `UpsertTracepoint` calls
- *   start the PxL scripts' bpftrace programs for real, then the lab runs the demo's pods (runc
- *   containers in kubepods cgroups, real CFS throttling), and the scripts read what the probes saw.
+ * - `live`: this machine can run a real one-node cluster and the probes (root, bpftrace, kernel BTF,
+ *   the kubelet, controller-manager and scheduler built by dev/setup, containerd). The demo's
+ *   workloads are real Deployments whose pods the kubelet births, the local Vizier runs in this
+ *   process in live mode (names from the API server), and the observe functions' `UpsertTracepoint`
+ *   calls start the PxL scripts' bpftrace programs for real (dev/demo/node-feed.ts).
  * - `replay`: anywhere else. A local Vizier process runs the same PxL scripts over the recordings
- *   of the same scenario committed in `dev/demo/recordings/` (`node dev/demo/record.ts` makes them).
+ *   of the same scenario committed in `dev/demo/recordings/` (`node dev/demo/record.ts` makes them
+ *   with the kernel lab's runc pods).
  *
  * @module
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { resolveNodeBinaries } from '../kube/binaries.ts';
 import { checkLabHost } from '../lab/host.ts';
-import { Lab, type LabContainer, type LabPod } from '../lab/lab.ts';
+import { Lab } from '../lab/lab.ts';
 import { type Recording, runBirthScenario, runThrottleScenario } from '../lab/scenarios.ts';
 import { type StartedProcess, startProcess } from '../process.ts';
-import { PxlEngine } from '../vizier/pxl/engine.ts';
-import { liveBackend } from '../vizier/pxl/live.ts';
 import { loadRecordings, replayShiftNs, shiftRecording } from '../vizier/pxl/replay.ts';
-import { startVizier } from '../vizier/server.ts';
 import { coveringWindow, type RequestWindow } from './windows.ts';
-import { DEMO_BIRTHS, DEMO_WORKLOADS, THROTTLE_DURATION_MS } from './workloads.ts';
+import { DEMO_BIRTHS, DEMO_WORKLOADS } from './workloads.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -48,13 +48,14 @@ export const chooseKernelMode = async (requested: KernelMode | 'auto'): Promise<
   }
   try {
     await checkLabHost();
-    return { mode: 'live', why: 'root, bpftrace, runc and kernel BTF are available' };
+    await resolveNodeBinaries();
+    return { mode: 'live', why: 'root, bpftrace, kernel BTF, containerd and the kubelet binaries are available' };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (requested === 'live') {
-      throw new Error(`live kernel data asked for, but the kernel lab cannot run here: ${reason}`, { cause: error });
+      throw new Error(`live kernel data asked for, but a node with the probes cannot run here: ${reason}`, { cause: error });
     }
-    return { mode: 'replay', why: `the kernel lab cannot run here (${reason})` };
+    return { mode: 'replay', why: `a node with the probes cannot run here (${reason})` };
   }
 };
 
@@ -116,7 +117,6 @@ export const replayFeed = (choice: KernelChoice, dir = RECORDINGS_DIR): KernelFe
   };
 };
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Repeats a scheduler call until it answers 200: the first runs deploy the probes (Pixie answers "installation in progress"). */
@@ -133,77 +133,6 @@ export const deployProbe = async (observe: ObserveCall, name: 'observe-throttle'
     await sleep(1000);
   }
 };
-
-/** The local Vizier in this process, live over a kernel Lab that runs the demo's pods. */
-export const liveFeed = (choice: KernelChoice, log: (event: Record<string, unknown>) => void): KernelFeed => {
-  let lab: Lab | undefined;
-  return {
-    choice,
-    startVizier: async () => {
-      lab = await Lab.open();
-      const opened = lab;
-      try {
-        const backend = await liveBackend(opened, { log });
-        const running = await startVizier({
-          dataset: new Map(),
-          engine: new PxlEngine(backend),
-          apiKeys: [VIZIER_API_KEY],
-          clusters: [{ id: VIZIER_CLUSTER_ID, name: 'local-vizier-live', status: 'CS_HEALTHY', faults: {} }],
-        });
-        return {
-          address: running.address,
-          stop: async () => {
-            await running.stop();
-            await backend.close();
-            await opened.close();
-          },
-        };
-      } catch (error) {
-        await opened.close();
-        throw error;
-      }
-    },
-    produce: async (observe, progress) => {
-      if (lab === undefined) {
-        throw new Error('start the Vizier before producing kernel data');
-      }
-      progress('deploying the probes: Cloud Scheduler\'s first runs of observe-throttle and observe-births upsert the tracepoints (bpftrace starts)');
-      await Promise.all([deployProbe(observe, 'observe-throttle'), deployProbe(observe, 'observe-births')]);
-      progress(`running the demo pods in the kernel lab: runc containers in kubepods cgroups, CFS-throttled for ${THROTTLE_DURATION_MS / 1000} s`);
-      const pods: LabPod[] = [];
-      for (const workload of DEMO_WORKLOADS) {
-        pods.push(await lab.createPod(workload.pod));
-      }
-      const apps: LabContainer[] = pods.flatMap((p) => p.containers);
-      for (const container of apps) {
-        await lab.startContainer(container);
-      }
-      const started = Date.now();
-      for (const container of apps) {
-        await lab.waitExited(container);
-      }
-      const ended = Date.now();
-      progress('a new cart replica is born in the lab (pod_birth probe attached)');
-      const bornFrom = Date.now();
-      for (const workload of DEMO_BIRTHS) {
-        const pod = await lab.createPod(workload.pod);
-        await lab.startPod(pod);
-        for (const container of pod.containers) {
-          await lab.waitExited(container);
-        }
-      }
-      // Let the probes' last lines reach the Vizier before the windows close.
-      await sleep(1500);
-      const bornUntil = Date.now();
-      const length = Math.floor((ended - started) / 3);
-      return { throttle: { start: iso(ended - length), end: iso(ended) }, births: { start: iso(bornFrom - 200), end: iso(bornUntil) } };
-    },
-  };
-};
-
-/** The feed for a choice. */
-export const kernelFeed = (choice: KernelChoice, log: (event: Record<string, unknown>) => void): KernelFeed =>
-  choice.mode === 'live' ? liveFeed(choice, log) : replayFeed(choice);
 
 /** Runs the demo's throttle and birth scenarios in the lab with the scripts' probes, as recordings. */
 export const recordDemoScenarios = async (): Promise<{ throttle: Recording; birth: Recording }> => {

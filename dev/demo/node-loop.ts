@@ -26,6 +26,7 @@ import { loadScript } from '../../shared/pxl/scripts.ts';
 import { type LocalNode, startLocalNode } from '../kube/node.ts';
 import { containerIdOf, nodeDeployment, pollUntil, waitRolledOut } from '../kube/node-workloads.ts';
 import { hierarchyOf, readCpuStat } from '../lab/cgroupfs.ts';
+import type { CpuStat } from '../lab/cpu-stat.ts';
 import { checkLabHost } from '../lab/host.ts';
 import { podListers } from '../node/pod-sources.ts';
 import { liveBackend } from '../vizier/pxl/live.ts';
@@ -43,12 +44,22 @@ export const WINDOW_MS = 5_000;
 const PERIOD_US = 100_000;
 
 /**
- * The workload: one thread that needs 30 ms of CPU every 100 ms (0.3 cores, a fixed demand however
- * busy the shared machine is), at 0.2 cores: throttled in nearly every period, and relieved within
- * one step of the remediator (x2 at most: 0.4 cores).
+ * The workload: one thread that needs 6 ms of CPU every 100 ms (0.06 cores) under a 50m limit (a
+ * 5 ms quota per 100 ms period). Below its need the duty burner is always behind (it starts its
+ * next tick at once, dropping the ones it missed), so it is runnable all the time and throttled in
+ * every period in which the pod gets 5 ms of CPU: on this 2-core machine at load 20 the `kubepods`
+ * group (weight 2048 beside each root task's 1024) still gets about 0.18 cores, far above 5 ms per
+ * period, so the throttling does not depend on how busy the machine is. The remediator may at most
+ * double a limit per step (100m, a 10 ms quota), which covers the 6 ms need with room to spare.
+ * The request stays below the limit so the pod is Burstable (`kubepods/burstable/pod<uid>`).
  */
-export const LOOP_LIMIT_MILLICORES = 200;
-const LOOP_WORKLOAD = { shape: 'duty', threads: 1, durationMs: 3_600_000, cpuMs: 30, everyMs: 100 } as const;
+export const LOOP_LIMIT_MILLICORES = 50;
+const LOOP_REQUEST_MILLICORES = 20;
+const LOOP_WORKLOAD = { shape: 'duty', threads: 1, durationMs: 3_600_000, cpuMs: 6, everyMs: 100 } as const;
+/** Generous deadlines for conditions on kernel facts (a loaded 2-core machine is slow, never wrong). */
+const THROTTLED_DEADLINE_MS = 120_000;
+const FINDING_DEADLINE_MS = 240_000;
+const RELIEF_DEADLINE_MS = 180_000;
 
 export type ReliefPath = 'rollout' | 'resize';
 
@@ -65,15 +76,22 @@ export interface LoopResult {
   readonly throttle: ThrottleFinding;
   readonly remediation: RemediationFinding;
   /** The pod that was throttled, and the one that runs after relief (the same pod after a resize). */
-  readonly before: { readonly pod: V1Pod; readonly cgroup: string; readonly kernelRatio: number; readonly probe: ProbeReading };
-  readonly after: { readonly pod: V1Pod; readonly cgroup: string; readonly quotaUs: number; readonly kernelRatio: number; readonly probe: ProbeReading };
+  /** Before: the kernel's counts from the pod's start to the actionable finding, the probe's in the finding's window. */
+  readonly before: { readonly pod: V1Pod; readonly cgroup: string; readonly kernel: KernelSpan; readonly probe: ProbeReading };
+  /** After: the first window in which the kernel and the probe both saw the throttling end. */
+  readonly after: { readonly pod: V1Pod; readonly cgroup: string; readonly quotaUs: number; readonly kernel: KernelSpan; readonly probe: ProbeReading };
   /** The OCI spec containerd wrote for the relieved container. */
   readonly ociCpu: { readonly quota: number; readonly period: number; readonly cgroupsPath: string };
   /** The birth certificate of the new pod (rollout only). */
   readonly birth?: BirthFinding;
   readonly deploymentLimit: string | undefined;
-  /** Milliseconds: workload throttled (first pod running) -> finding -> limit applied -> relief (new quota in force). */
-  readonly timings: { readonly toFinding: number; readonly toApplied: number; readonly toRelief: number };
+  /**
+   * Milliseconds from the first throttled periods in the pod's cpu.stat to: the actionable finding
+   * (its producedAt), the remediation result (limit applied, its producedAt), the new limit in force
+   * (the resized quota read from the cgroup, or the exec of the rollout's new container as the birth
+   * probe saw it), and the end of the first window the kernel and probe saw unthrottled.
+   */
+  readonly timings: { readonly toFinding: number; readonly toApplied: number; readonly toRelief: number; readonly toUnthrottled: number };
 }
 
 export interface LoopEnvironment {
@@ -194,24 +212,121 @@ export const probeReadings = async (vizierAddress: string, end: number): Promise
 
 const cpuQuota = async (cgroup: string): Promise<number> => Number((await readFile(path.join(await hierarchyOf('cpu'), cgroup, 'cpu.cfs_quota_us'), 'utf8')).trim());
 
-/** The kernel's throttled ratio of a cgroup over the next `ms` (cpu.stat before and after). */
-const kernelRatio = async (cgroup: string, ms: number): Promise<number> => {
-  const before = await readCpuStat(cgroup);
-  await sleep(ms);
-  const after = await readCpuStat(cgroup);
-  const periods = Number(after.nrPeriods - before.nrPeriods);
-  return periods === 0 ? 0 : Number(after.nrThrottled - before.nrThrottled) / periods;
+/** What the kernel counted for a cgroup between two reads of its cpu.stat. */
+export interface KernelSpan {
+  readonly periods: number;
+  readonly throttled: number;
+  /** throttled / periods (0 without periods). */
+  readonly ratio: number;
+  readonly ms: number;
+}
+
+interface StatAt {
+  readonly stat: CpuStat;
+  readonly at: number;
+}
+
+const statNow = async (cgroup: string): Promise<StatAt> => ({ stat: await readCpuStat(cgroup), at: Date.now() });
+
+/** The kernel's counts between two reads (pure). */
+export const kernelSpan = (from: StatAt, to: StatAt): KernelSpan => {
+  const periods = Number(to.stat.nrPeriods - from.stat.nrPeriods);
+  const throttled = Number(to.stat.nrThrottled - from.stat.nrThrottled);
+  return { periods, throttled, ratio: periods === 0 ? 0 : throttled / periods, ms: to.at - from.at };
 };
 
 const podCgroup = (pod: V1Pod): string => `/kubepods/burstable/pod${pod.metadata?.uid ?? ''}/${containerIdOf(pod, 'app')}`;
 
-const readingOf = (readings: readonly ProbeReading[], pod: V1Pod): ProbeReading => {
+const findReading = (readings: readonly ProbeReading[], pod: V1Pod): ProbeReading | undefined => {
   const id = containerIdOf(pod, 'app');
-  const reading = readings.find((r) => id.startsWith(r.containerId) && r.containerId !== '') ?? readings.find((r) => r.pod === pod.metadata?.name);
-  if (reading === undefined) {
-    throw new Error(`the probe saw no container of pod ${pod.metadata?.name}: ${JSON.stringify(readings)}`);
+  return readings.find((r) => id.startsWith(r.containerId) && r.containerId !== '') ?? readings.find((r) => r.pod === pod.metadata?.name);
+};
+
+const throttleOf = (env: LoopEnvironment): ThrottleFinding[] =>
+  env.tail.findings().filter((f): f is ThrottleFinding => f.kind === 'cpu.throttle' && f.namespace === LOOP_NAMESPACE && f.workload.name === LOOP_DEPLOYMENT);
+
+/**
+ * Cloud Scheduler's calls to observe-throttle, one per new window, until a finding recommends action
+ * on the Deployment (three actionable windows in a row): whether a given window is actionable
+ * depends on how much CPU the pod got, so the loop asks again rather than judging one window.
+ */
+const observeUntilActionable = async (env: LoopEnvironment, cgroup: string, progress: (message: string) => void): Promise<{ finding: ThrottleFinding; stat: StatAt }> => {
+  const until = Date.now() + FINDING_DEADLINE_MS;
+  // The pod's cpu.stat at the end of each window asked for: the rollout may remove the pod soon after.
+  const stats: StatAt[] = [];
+  for (;;) {
+    const actionable = throttleOf(env).find((f) => f.throttle.actionRecommended);
+    if (actionable !== undefined) {
+      const end = Date.parse(actionable.observedWindow.end);
+      const nearest = stats.reduce<StatAt | undefined>((best, s) => (best === undefined || Math.abs(s.at - end) < Math.abs(best.at - end) ? s : best), undefined);
+      if (nearest !== undefined) {
+        return { finding: actionable, stat: nearest };
+      }
+    }
+    if (Date.now() > until) {
+      const seen = throttleOf(env).map((f) => `${f.observedWindow.end}: ${f.throttle.verdict}, ${f.throttle.consecutiveWindows} windows`);
+      throw new Error(`no actionable throttle finding for ${LOOP_NAMESPACE}/${LOOP_DEPLOYMENT} in ${FINDING_DEADLINE_MS} ms (findings: ${seen.join('; ') || 'none'})`);
+    }
+    const stat = await statNow(cgroup);
+    const end = stat.at;
+    stats.push(stat);
+    const call = await schedulerCall(env.stack, 'observe-throttle', { start: iso(end - WINDOW_MS), end: iso(end) });
+    progress(`observe-throttle ${iso(end)}: ${String(call.body['containers'])} containers, ${String(call.body['findings'])} findings`);
+    // The next call covers the next window; meanwhile the tail receives what this one published.
+    while (Date.now() < end + WINDOW_MS && !throttleOf(env).some((f) => f.throttle.actionRecommended)) {
+      await sleep(250);
+    }
   }
-  return reading;
+};
+
+/** observe-births over the rollout, asked again until the new pod's birth certificate is on the topic. */
+const observeBirthOf = async (env: LoopEnvironment, pod: V1Pod, from: number, progress: (message: string) => void): Promise<BirthFinding> => {
+  const until = Date.now() + RELIEF_DEADLINE_MS;
+  const uid = pod.metadata?.uid;
+  for (;;) {
+    const birth = env.tail.findings().find((f): f is BirthFinding => f.kind === 'pod.birth' && f.birth.podUid === uid);
+    if (birth !== undefined) {
+      return birth;
+    }
+    if (Date.now() > until) {
+      throw new Error(`no birth certificate of ${pod.metadata?.name} (${uid}) in ${RELIEF_DEADLINE_MS} ms`);
+    }
+    const births = await schedulerCall(env.stack, 'observe-births', { start: iso(from), end: iso(Date.now()) });
+    progress(`observe-births: ${String(births.body['findings'])} findings`);
+    await sleep(WINDOW_MS);
+  }
+};
+
+interface Relief {
+  readonly kernel: KernelSpan;
+  readonly probe: ProbeReading;
+  /** End of the first window in which both saw the throttling end. */
+  readonly at: number;
+}
+
+/**
+ * Window after window on the relieved container, until the kernel's cpu.stat and the probe (through
+ * the live Vizier) both count a throttled ratio below the analysis' target over the same window.
+ */
+const waitUnthrottled = async (env: LoopEnvironment, pod: V1Pod, cgroup: string): Promise<Relief> => {
+  const until = Date.now() + RELIEF_DEADLINE_MS;
+  let last = 'no window yet';
+  for (;;) {
+    const from = await statNow(cgroup);
+    await sleep(WINDOW_MS);
+    const to = await statNow(cgroup);
+    // The probe reads cpu.stat on its own schedule: let its last sample of the window arrive.
+    await sleep(1_500);
+    const kernel = kernelSpan(from, to);
+    const probe = findReading(await probeReadings(env.vizierAddress, to.at), pod);
+    if (probe !== undefined && probe.periods > 0 && probe.throttledRatio < TARGET_THROTTLED_RATIO && kernel.periods > 0 && kernel.ratio < TARGET_THROTTLED_RATIO) {
+      return { kernel, probe, at: to.at };
+    }
+    last = `kernel ${kernel.throttled}/${kernel.periods} periods throttled, probe ${probe === undefined ? 'no reading' : `${probe.throttledRatio.toFixed(3)} of ${probe.periods} periods (${probe.verdict})`}`;
+    if (Date.now() > until) {
+      throw new Error(`the throttling of ${pod.metadata?.name} did not end within ${RELIEF_DEADLINE_MS} ms (last window: ${last})`);
+    }
+  }
 };
 
 /** Runs the loop once on a started environment. */
@@ -227,38 +342,51 @@ export const runLoop = async (env: LoopEnvironment, reliefPath: ReliefPath, prog
     container: 'app',
     workload: LOOP_WORKLOAD,
     cpuLimitMillicores: LOOP_LIMIT_MILLICORES,
+    cpuRequestMillicores: LOOP_REQUEST_MILLICORES,
     // The limit is the team's (kubectl's field), and they let kernel-gossip take it over.
     annotations: { 'kernel.gossip.io/take-ownership': 'cpu-limit' },
-    // A resized pod stays a while after the rollout's new pod is ready, so the probe sees it relieved.
-    ...(reliefPath === 'resize' ? { minReadySeconds: 30 } : {}),
   });
   await apps.createNamespacedDeployment({ namespace: LOOP_NAMESPACE, body: deployment, fieldManager: 'kubectl-client-side-apply' });
-  const [first] = await waitRolledOut(apps, core, LOOP_NAMESPACE, LOOP_DEPLOYMENT);
+  const [first] = await waitRolledOut(apps, core, LOOP_NAMESPACE, LOOP_DEPLOYMENT, RELIEF_DEADLINE_MS);
   if (first === undefined) {
     throw new Error('the Deployment rolled out no pod');
   }
-  const throttledFrom = Date.now();
+  if (reliefPath === 'resize') {
+    // The remediator's apply also changes the template, so a rollout follows the resize: the resized
+    // pod stays until its successor has been ready this long, time enough to watch its relief. Set
+    // after the first rollout, which would wait as long; not part of the template, so no rollout.
+    const current = await apps.readNamespacedDeployment({ namespace: LOOP_NAMESPACE, name: LOOP_DEPLOYMENT });
+    if (current.spec === undefined) {
+      throw new Error('the Deployment has no spec');
+    }
+    current.spec.minReadySeconds = 300;
+    await apps.replaceNamespacedDeployment({ namespace: LOOP_NAMESPACE, name: LOOP_DEPLOYMENT, body: current, fieldManager: 'kubectl-client-side-apply' });
+  }
   const firstCgroup = podCgroup(first);
-  progress(`${LOOP_NAMESPACE}/${LOOP_DEPLOYMENT} runs as ${first.metadata?.name} at ${LOOP_LIMIT_MILLICORES}m; throttled for three windows`);
-  // A little more than the three windows observe-throttle reads, so the first starts with the pod running.
-  await sleep(2_000);
-  const ratioBefore = await kernelRatio(firstCgroup, 3 * WINDOW_MS);
-  const observedAt = Date.now();
-  const call = await schedulerCall(env.stack, 'observe-throttle', { start: iso(observedAt - WINDOW_MS), end: iso(observedAt) });
-  progress(`observe-throttle: ${String(call.body['containers'])} containers, ${String(call.body['findings'])} findings`);
-  const throttle = await waitFor(
-    'the throttle finding of the Deployment',
-    () => Promise.resolve(env.tail.findings().find((f): f is ThrottleFinding => f.kind === 'cpu.throttle' && f.namespace === LOOP_NAMESPACE && f.workload.name === LOOP_DEPLOYMENT)),
-    30_000,
+  const born = await statNow(firstCgroup);
+  // The kernel's own counters say when the throttling started.
+  await pollUntil(
+    `throttling of ${first.metadata?.name} in its cpu.stat`,
+    () => statNow(firstCgroup),
+    (s) => kernelSpan(born, s).throttled >= 3,
+    THROTTLED_DEADLINE_MS,
+    (s) => JSON.stringify(kernelSpan(born, s)),
   );
-  const foundAt = Date.now();
-  const probeBefore = readingOf(await probeReadings(env.vizierAddress, observedAt), first);
+  const throttledFrom = Date.now();
+  progress(`${LOOP_NAMESPACE}/${LOOP_DEPLOYMENT} runs as ${first.metadata?.name} at ${LOOP_LIMIT_MILLICORES}m, throttled (cpu.stat)`);
+  const { finding: throttle, stat: atFinding } = await observeUntilActionable(env, firstCgroup, progress);
+  const kernelBefore = kernelSpan(born, atFinding);
+  // The probe's view of the throttled pod is the finding's own evidence (the pod may already be gone).
+  const evidence = throttle.throttle.pods.find((p) => p.pod === first.metadata?.name);
+  if (evidence === undefined) {
+    throw new Error(`the finding names other pods than ${first.metadata?.name}: ${throttle.throttle.pods.map((p) => p.pod).join(', ')}`);
+  }
+  const probeBefore: ProbeReading = { pod: evidence.pod, containerId: '', periods: evidence.counters.periods, throttledRatio: evidence.throttledRatio, verdict: throttle.throttle.verdict };
   const remediation = await waitFor(
     'the remediation result',
     () => Promise.resolve(env.tail.findings().find((f): f is RemediationFinding => f.kind === 'remediation.result' && f.remediation.findingId === throttle.id)),
-    60_000,
+    120_000,
   );
-  const appliedAt = Date.now();
   if (remediation.remediation.outcome !== 'applied' || remediation.remediation.toLimitMillicores === undefined) {
     throw new Error(`remediate did not apply: ${remediation.remediation.outcome}: ${remediation.remediation.reason}`);
   }
@@ -266,45 +394,50 @@ export const runLoop = async (env: LoopEnvironment, reliefPath: ReliefPath, prog
   progress(`remediate: ${remediation.remediation.outcome} ${remediation.remediation.fromLimitMillicores}m -> ${remediation.remediation.toLimitMillicores}m, ${remediation.remediation.podsResized} pods resized`);
 
   let relieved: V1Pod;
-  let relievedAt: number;
   let birth: BirthFinding | undefined;
+  let relievedAt: number;
   if (reliefPath === 'resize') {
-    await pollUntil('the resized quota of the running pod', () => cpuQuota(firstCgroup), (q) => q === quotaUs, 30_000);
+    await pollUntil('the resized quota of the running pod', () => cpuQuota(firstCgroup), (q) => q === quotaUs, RELIEF_DEADLINE_MS);
     relievedAt = Date.now();
-    relieved = await core.readNamespacedPod({ namespace: LOOP_NAMESPACE, name: first.metadata?.name ?? '' });
+    relieved = await pollUntil(
+      'the resized limit in the pod status',
+      () => core.readNamespacedPod({ namespace: LOOP_NAMESPACE, name: first.metadata?.name ?? '' }),
+      (p) => p.status?.containerStatuses?.find((c) => c.name === 'app')?.resources?.limits?.['cpu'] === `${remediation.remediation.toLimitMillicores}m`,
+      RELIEF_DEADLINE_MS,
+      (p) => JSON.stringify(p.status?.containerStatuses?.map((c) => c.resources) ?? []),
+    );
   } else {
-    const rolledOut = await waitRolledOut(apps, core, LOOP_NAMESPACE, LOOP_DEPLOYMENT, 120_000);
+    const rolledOut = await waitRolledOut(apps, core, LOOP_NAMESPACE, LOOP_DEPLOYMENT, RELIEF_DEADLINE_MS);
     const fresh = rolledOut.find((p) => p.metadata?.uid !== first.metadata?.uid);
     if (fresh === undefined) {
       throw new Error('the rollout made no new pod');
     }
     relieved = fresh;
     relievedAt = Date.now();
-    // Let the birth probe's last lines reach the Vizier, then ask for the birth window.
-    await sleep(1_500);
-    const births = await schedulerCall(env.stack, 'observe-births', { start: iso(appliedAt - 2_000), end: iso(Date.now()) });
-    progress(`observe-births: ${String(births.body['findings'])} findings`);
-    birth = await waitFor(
-      `the birth certificate of ${fresh.metadata?.name}`,
-      () => Promise.resolve(env.tail.findings().find((f): f is BirthFinding => f.kind === 'pod.birth' && f.birth.podUid === fresh.metadata?.uid)),
-      30_000,
-    );
   }
   const relievedCgroup = podCgroup(relieved);
-  const ratioAfter = await kernelRatio(relievedCgroup, WINDOW_MS);
-  const probeAfter = readingOf(await probeReadings(env.vizierAddress, Date.now()), relieved);
+  if (reliefPath === 'rollout') {
+    // From the end of the finding's window: the remediator acted after it, so the new pod was born after it.
+    birth = await observeBirthOf(env, relieved, Date.parse(throttle.observedWindow.end), progress);
+    // The new limit is in force from the exec of the new container's entrypoint (the probe's clock).
+    const id = containerIdOf(relieved, 'app');
+    const exec = birth.birth.containers.find((c) => !c.sandbox && c.containerId !== '' && id.startsWith(c.containerId))?.entrypointExecAt;
+    relievedAt = exec === undefined ? Date.now() : Date.parse(exec);
+  }
+  const relief = await waitUnthrottled(env, relieved, relievedCgroup);
+  progress(`relieved: kernel ${relief.kernel.throttled}/${relief.kernel.periods} periods throttled, probe ${relief.probe.throttledRatio.toFixed(3)}`);
   const info = JSON.parse(await env.node.ctr(['containers', 'info', containerIdOf(relieved, 'app')])) as { Spec: { linux: { cgroupsPath: string; resources: { cpu: { quota: number; period: number } } } } };
   const current = await apps.readNamespacedDeployment({ namespace: LOOP_NAMESPACE, name: LOOP_DEPLOYMENT });
   return {
     path: reliefPath,
     throttle,
     remediation,
-    before: { pod: first, cgroup: firstCgroup, kernelRatio: ratioBefore, probe: probeBefore },
-    after: { pod: relieved, cgroup: relievedCgroup, quotaUs: await cpuQuota(relievedCgroup), kernelRatio: ratioAfter, probe: probeAfter },
+    before: { pod: first, cgroup: firstCgroup, kernel: kernelBefore, probe: probeBefore },
+    after: { pod: relieved, cgroup: relievedCgroup, quotaUs: await cpuQuota(relievedCgroup), kernel: relief.kernel, probe: relief.probe },
     ociCpu: { ...info.Spec.linux.resources.cpu, cgroupsPath: info.Spec.linux.cgroupsPath },
     ...(birth === undefined ? {} : { birth }),
     deploymentLimit: current.spec?.template.spec?.containers[0]?.resources?.limits?.['cpu'],
-    timings: { toFinding: foundAt - throttledFrom, toApplied: appliedAt - throttledFrom, toRelief: relievedAt - throttledFrom },
+    timings: { toFinding: Date.parse(throttle.producedAt) - throttledFrom, toApplied: Date.parse(remediation.producedAt) - throttledFrom, toRelief: relievedAt - throttledFrom, toUnthrottled: relief.at - throttledFrom },
   };
 };
 

@@ -62,6 +62,11 @@ export interface StackOptions {
    * default the stack starts its own kube-apiserver and stops it.
    */
   readonly kube?: LocalKube;
+  /**
+   * Starts the control plane the stack uses instead (a real node's, dev/kube/node.ts), beside the
+   * other parts; the stack stops it with `stop` when it stops.
+   */
+  readonly startKube?: () => Promise<{ readonly kube: LocalKube; stop(): Promise<void> }>;
   /** Node options every function process starts with (the twin's simulated clock, dev/twin/clock.ts). */
   readonly functionNodeArgs?: readonly string[];
 }
@@ -196,12 +201,17 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         teeToLog(log, 'pubsub-emulator', e.process);
         return e;
       }),
-      options.kube === undefined
-        ? startLocalKube({ startTimeoutMs: 150_000 }).then((k) => {
-            cleanups.add('kube-apiserver', () => k.stop());
-            return k;
-          })
-        : Promise.resolve(options.kube),
+      options.kube !== undefined
+        ? Promise.resolve(options.kube)
+        : options.startKube !== undefined
+          ? options.startKube().then((started) => {
+              cleanups.add('the node (kubelet, containerd, control plane)', () => started.stop());
+              return started.kube;
+            })
+          : startLocalKube({ startTimeoutMs: 150_000 }).then((k) => {
+              cleanups.add('kube-apiserver', () => k.stop());
+              return k;
+            }),
     ] as const);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) {

@@ -32,7 +32,7 @@ export const workloadKey = (namespace: string, name: string): string => `${names
 export const formatSummary = (input: SummaryInput): string => {
   const lines: string[] = [];
   lines.push('', '=== kernel-gossip demo: summary ===', '');
-  lines.push(`Kernel data: ${input.kernel.mode === 'live' ? 'LIVE (real pods and real CFS throttling on this kernel, just now)' : 'REPLAY (recorded by the kernel lab: dev/demo/recordings)'} - ${input.kernel.why}`);
+  lines.push(`Kernel data: ${input.kernel.mode === 'live' ? 'LIVE (the kubelet\'s pods on a real one-node cluster, real CFS throttling on this kernel, just now)' : 'REPLAY (recorded by the kernel lab: dev/demo/recordings)'} - ${input.kernel.why}`);
   lines.push('Remediation mode: APPLY (the demo lets remediate change CPU limits where a namespace opted in; the default is recommend)', '');
   lines.push(`What the kernel said (${input.throttle.length} throttled of ${input.containersSeen} containers with a CPU limit; the others are healthy and publish nothing):`);
   for (const t of input.throttle) {

@@ -48,8 +48,8 @@ export const STEPS: readonly SetupStep[] = [
   {
     id: '11-kube-node',
     what: 'kubelet, kube-controller-manager, kube-scheduler built like kube-apiserver; containerd and CNI checked',
-    why: 'a real one-node cluster for the node tests (dev/kube/node.ts)',
-    demo: 'none',
+    why: 'a real one-node cluster (dev/kube/node.ts): the node tests, and the live demo\'s workloads as kubelet pods',
+    demo: 'live',
     // After kube-apiserver: same module, and its build warms the Go cache these reuse.
     after: ['apt', '10-kube-apiserver'],
   },
