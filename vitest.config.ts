@@ -15,7 +15,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        // Unit tests run beside the integration tier (npm test runs both at once); on a loaded 2-core
+        // machine, parsing terraform/ with hcl2json's wasm took more than vitest's default 5 s.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
       },
       {
         extends: true,

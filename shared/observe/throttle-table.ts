@@ -88,6 +88,12 @@ export const ownerOf = (deployment: string, ownerReferences: string, pod: string
 };
 
 /**
+ * A counter the node's kernel has, or nothing: the cpu_throttle variants for kernels without the
+ * burst statistics (before Linux 5.16) print -1 for them (pxl-scripts/cpu_throttle).
+ */
+const counterIfPresent = <K extends string>(key: K, value: number): Partial<Record<K, number>> => (value < 0 ? {} : ({ [key]: value } as Record<K, number>));
+
+/**
  * Maps the rows of one `cpu_throttle` table (one window) to analysis inputs. Rows for containers
  * without a quota are dropped (the probe already skips them; this guards replayed data).
  */
@@ -128,16 +134,16 @@ export const throttleCounters = (table: CollectedTable, window: ObserveWindow, c
           nrPeriods: r.int('nr_periods_first', row),
           nrThrottled: r.int('nr_throttled_first', row),
           throttledTimeNs: r.int('throttled_time_ns_first', row),
-          nrBursts: r.int('nr_bursts_first', row),
-          burstTimeNs: r.int('burst_time_ns_first', row),
+          ...counterIfPresent('nrBursts', r.int('nr_bursts_first', row)),
+          ...counterIfPresent('burstTimeNs', r.int('burst_time_ns_first', row)),
         },
         {
           atMs: r.time('last_time', row),
           nrPeriods: r.int('nr_periods_last', row),
           nrThrottled: r.int('nr_throttled_last', row),
           throttledTimeNs: r.int('throttled_time_ns_last', row),
-          nrBursts: r.int('nr_bursts_last', row),
-          burstTimeNs: r.int('burst_time_ns_last', row),
+          ...counterIfPresent('nrBursts', r.int('nr_bursts_last', row)),
+          ...counterIfPresent('burstTimeNs', r.int('burst_time_ns_last', row)),
         },
       ],
       bandwidth: { quotaNs, periodNs: r.int('period_ns', row), ...(burstNs > 0 ? { burstNs } : {}) },

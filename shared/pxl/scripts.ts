@@ -45,8 +45,16 @@ export interface PxlScript {
   /** The live view spec. */
   readonly vis: unknown;
   readonly tracepoint: Tracepoint;
-  /** The bpftrace program exactly as the script deploys it (string escapes decoded). */
+  /**
+   * The bpftrace program exactly as the script deploys it (string escapes decoded); for a script
+   * with kernel variants, the one for the newest kernels (no max_kernel), which the lab runs.
+   */
   readonly program: string;
+  /**
+   * Every program the script deploys with its `pxtrace.TraceProgram` selectors (one without
+   * selectors for a plain program). Pixie sends each to the nodes that match all its selectors.
+   */
+  readonly variants: readonly { readonly program: string; readonly selectors: readonly { readonly type: string; readonly value: string }[] }[];
   readonly output: ProgramOutput;
   /** The name of the script function that takes the arguments (windows, filters). */
   readonly entryFunction: string;
@@ -61,8 +69,41 @@ export class PxlScriptError extends Error {
 
 const STRING = String.raw`(?:'([^'\\\n]*)'|"([^"\\\n]*)")`;
 const UPSERT = new RegExp(
-  String.raw`pxtrace\.UpsertTracepoint\(\s*(\w+|${STRING})\s*,\s*(\w+|${STRING})\s*,\s*(\w+)\s*,\s*(pxtrace\.kprobe\(\))\s*,\s*(\w+|${STRING})\s*\)`,
+  String.raw`pxtrace\.UpsertTracepoint\(\s*(\w+|${STRING})\s*,\s*(\w+|${STRING})\s*,\s*(\w+|\[[^\]]*\])\s*,\s*(pxtrace\.kprobe\(\))\s*,\s*(\w+|${STRING})\s*\)`,
 );
+
+/** `pxtrace.TraceProgram(<program constant>, selector='value', ...)` inside a list. */
+const TRACE_PROGRAM = new RegExp(String.raw`pxtrace\.TraceProgram\(\s*(\w+)\s*((?:,\s*\w+\s*=\s*${STRING}\s*)*),?\s*\)`, 'g');
+const SELECTOR = new RegExp(String.raw`(\w+)\s*=\s*${STRING}`, 'g');
+const SELECTOR_NAMES = ['min_kernel', 'max_kernel', 'host_name'];
+
+/** The programs of UpsertTracepoint's probe_fn: a program constant, or a list of TraceProgram calls. */
+const variantsOf = (name: string, probeFn: string, programs: ReadonlyMap<string, string>): PxlScript['variants'] => {
+  const program = (constant: string): string => {
+    const text = programs.get(constant);
+    if (text === undefined) {
+      throw new PxlScriptError(`${name}: program ${constant} is not a module-level triple-quoted string`);
+    }
+    return text;
+  };
+  if (!probeFn.startsWith('[')) {
+    return [{ program: program(probeFn), selectors: [] }];
+  }
+  const variants: { program: string; selectors: { type: string; value: string }[] }[] = [];
+  const rest = probeFn.replace(TRACE_PROGRAM, (_m, constant: string, args: string) => {
+    const selectors = [...args.matchAll(SELECTOR)].map((m) => ({ type: m[1] ?? '', value: m[2] ?? m[3] ?? '' }));
+    const bad = selectors.find((sel) => !SELECTOR_NAMES.includes(sel.type) || sel.value === '');
+    if (bad !== undefined) {
+      throw new PxlScriptError(`${name}: TraceProgram selector ${bad.type}='${bad.value}' is not one of ${SELECTOR_NAMES.join(', ')} with a value`);
+    }
+    variants.push({ program: program(constant), selectors });
+    return '';
+  });
+  if (!/^\[[\s,]*\]$/.test(rest) || variants.length === 0) {
+    throw new PxlScriptError(`${name}: UpsertTracepoint's program list must hold only pxtrace.TraceProgram(<program constant>, selector='value', ...) calls`);
+  }
+  return variants;
+};
 
 /** Decodes the escapes a Python string literal may hold; rejects ones this project never writes. */
 const decodePythonString = (raw: string): string =>
@@ -157,11 +198,14 @@ export const parseScript = (name: ScriptName, source: string, visText: string): 
     );
   }
   const constants = stringConstants(source);
-  const programs = tripleQuotedConstants(source);
-  const programName = call[7] ?? '';
-  const program = programs.get(programName);
-  if (program === undefined) {
-    throw new PxlScriptError(`${name}: program ${programName} is not a module-level triple-quoted string`);
+  const variants = variantsOf(name, call[7] ?? '', tripleQuotedConstants(source));
+  const newest = variants.find((v) => !v.selectors.some((sel) => sel.type === 'max_kernel')) ?? variants[0];
+  const program = newest?.program ?? '';
+  const output = programOutput(program);
+  for (const variant of variants) {
+    if (programOutput(variant.program).format !== output.format) {
+      throw new PxlScriptError(`${name}: every kernel variant must print the same format (one table schema)`);
+    }
   }
   const ttl = resolveString(call[9] ?? '', constants, 'ttl');
   if (!/^-?\d+(ms|m|s|h|d)$/.test(ttl)) {
@@ -184,7 +228,8 @@ export const parseScript = (name: ScriptName, source: string, visText: string): 
       target: call[8] ?? '',
     },
     program,
-    output: programOutput(program),
+    variants,
+    output,
     ...entryFunctionOf(source, call.index),
   };
 };

@@ -30,13 +30,14 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { functionNames } from '../../dev/build/bundle.ts';
 import { freePort, startProcess } from '../support/process.ts';
+import { cpuMs } from './proc-cpu.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const host = path.join(root, 'node_modules', '.bin', 'functions-framework');
@@ -81,13 +82,6 @@ const unbundledSource = (name: string): string => {
 
 /** The floor on this machine: bare Node with an HTTP server, no host, no function. */
 const BARE = "const s = require('node:http').createServer((q, r) => r.end('ok')); s.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('Serving function'));";
-
-/** User + system CPU time of a process so far, ms (/proc/<pid>/stat, clock ticks of 10 ms). */
-const cpuMs = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 
 const coldStart = async (name: string, source: string | null): Promise<{ ms: number; readyMs: number; cpu: number; status: number }> => {
   const port = await freePort();

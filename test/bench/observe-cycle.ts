@@ -39,6 +39,7 @@ import { startPubsubEmulator } from '../../dev/pubsub/emulator.ts';
 import { provisionFindingsTopic, pullSubscription } from '../../dev/pubsub/provision.ts';
 import { startFunction } from '../support/functions.ts';
 import { startProcess } from '../support/process.ts';
+import { cpuMs } from './proc-cpu.ts';
 import { replayEnd } from '../../cli/scan.ts';
 import { DEFAULT_CLUSTER, writeObserveDataset } from './observe-cycle-data.ts';
 import { writeObserveRecording } from './observe-cycle-recording.ts';
@@ -102,13 +103,6 @@ const statusKb = (pid: number, field: 'VmHWM' | 'VmRSS'): number => {
     throw new Error(`no ${field} in /proc/${pid}/status`);
   }
   return Number(match[1]);
-};
-
-/** User + system CPU time of a process so far, ms (/proc/<pid>/stat, clock ticks of 10 ms). */
-const cpuMs = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 };
 
 const mib = (kb: number): string => (kb / 1024).toFixed(1);

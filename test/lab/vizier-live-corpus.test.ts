@@ -12,40 +12,34 @@
  * (never skips) without them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab } from '../../dev/lab/lab.ts';
-import { PxlEngine } from '../../dev/vizier/pxl/engine.ts';
-import { type LiveBackend, liveBackend } from '../../dev/vizier/pxl/live.ts';
-import { startVizier, type RunningVizier } from '../../dev/vizier/server.ts';
+import type { RunningVizier } from '../../dev/vizier/server.ts';
 import { checkCorpusRun, loadCorpus } from '../integration/vizier/corpus.ts';
-import { API_KEY, CLUSTER, canonicalTables, rawExecute, requirePython } from '../integration/vizier/support.ts';
+import { CLUSTER, canonicalTables, rawExecute, requirePython } from '../integration/vizier/support.ts';
+import { type LiveVizier, startLiveVizier } from './live-vizier.ts';
 import { enumValues } from '../../dev/vizier/proto.ts';
 
 const CORPUS = loadCorpus();
 
-let lab: Lab | undefined;
-let backend: LiveBackend | undefined;
+let live: LiveVizier | undefined;
 let vizier: RunningVizier | undefined;
 
 beforeAll(async () => {
   requirePython();
-  lab = await Lab.open();
-  backend = await liveBackend(lab, { sampleEveryMs: 500 });
-  vizier = await startVizier({ dataset: new Map(), apiKeys: [API_KEY], clusters: [{ id: CLUSTER, name: 'live', status: 'CS_HEALTHY', faults: {} }], engine: new PxlEngine(backend) });
+  live = await startLiveVizier();
+  vizier = live.vizier;
   // Removed by lab.close() however the tests end.
-  const pod = await lab.createPod({
+  const pod = await live.lab.createPod({
     namespace: 'corpus',
     name: 'idle-0',
     layout: 'cgroupfs',
     qos: 'burstable',
     containers: [{ name: 'idle', workload: { shape: 'idle', durationMs: 600_000 }, cpuQuotaUs: 10_000 }],
   });
-  await lab.startPod(pod);
+  await live.lab.startPod(pod);
 }, 120_000);
 
 afterAll(async () => {
-  await vizier?.stop();
-  await backend?.close();
-  await lab?.close();
+  await live?.close();
 }, 60_000);
 
 describe('live: the PxL corpus answers as Pixie guarantees on the real kernel', () => {

@@ -8,13 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCpuStat } from '../../dev/lab/cgroupfs.ts';
-import { cpuHierarchy, Lab } from '../../dev/lab/lab.ts';
+import { cpuHierarchy, type Lab } from '../../dev/lab/lab.ts';
 import { BIRTH_PODS, THROTTLE_PODS } from '../../dev/lab/standard-scenarios.ts';
-import { PxlEngine } from '../../dev/vizier/pxl/engine.ts';
-import { type LiveBackend, liveBackend } from '../../dev/vizier/pxl/live.ts';
-import { startVizier, type RunningVizier } from '../../dev/vizier/server.ts';
+import type { RunningVizier } from '../../dev/vizier/server.ts';
 import { DataType, MutationFailedError, createPixieClient, type Column, type ExecuteEvent, type FuncToExecute } from '../../shared/pixie/index.ts';
 import { API_KEY, CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPxapi } from '../integration/vizier/support.ts';
+import { queryPartOf } from '../support/query-part.ts';
+import { type LiveVizier, startLiveVizier } from './live-vizier.ts';
 
 const CPU_THROTTLE = readFileSync('pxl-scripts/cpu_throttle/cpu_throttle.pxl', 'utf8');
 const POD_BIRTH = readFileSync('pxl-scripts/pod_birth/pod_birth.pxl', 'utf8');
@@ -48,7 +48,6 @@ const collect = async (events: AsyncIterable<ExecuteEvent>): Promise<{ tables: M
 };
 
 let lab: Lab | undefined;
-let backend: LiveBackend | undefined;
 let vizier: RunningVizier | undefined;
 const client = () => {
   if (vizier === undefined) {
@@ -65,17 +64,15 @@ const client = () => {
 };
 const funcs = (fn: string, start: bigint, end: bigint): FuncToExecute[] => [{ funcName: fn, outputTablePrefix: fn, args: { start_time: rfc3339(start), end_time: rfc3339(end), namespace: 'shop' } }];
 
+let live: LiveVizier | undefined;
 beforeAll(async () => {
   requirePython();
-  lab = await Lab.open();
-  backend = await liveBackend(lab, { sampleEveryMs: 500 });
-  vizier = await startVizier({ dataset: new Map(), apiKeys: [API_KEY], clusters: [{ id: CLUSTER, name: 'live', status: 'CS_HEALTHY', faults: {} }], engine: new PxlEngine(backend) });
+  live = await startLiveVizier();
+  ({ lab, vizier } = live);
 }, 120_000);
 
 afterAll(async () => {
-  await vizier?.stop();
-  await backend?.close();
-  await lab?.close();
+  await live?.close();
 }, 60_000);
 
 describe('live: the project scripts on the real kernel through the local Vizier', () => {
@@ -113,9 +110,7 @@ describe('live: the project scripts on the real kernel through the local Vizier'
       expect(row['cpu_time_ns'] as bigint).toBeGreaterThan(0n);
       expect(row['cpu_time_ns'] as bigint).toBeLessThanOrEqual(400_000_000n);
 
-      const queryPart = `${CPU_THROTTLE.split('\n')
-        .filter((l) => !l.includes('import pxtrace') && !l.includes('pxtrace.UpsertTracepoint'))
-        .join('\n')}\npx.display(cpu_throttle('${rfc3339(t0)}', '${rfc3339(tEnd)}', 'shop'), 'throttle')\n`;
+      const queryPart = `${queryPartOf(CPU_THROTTLE)}\npx.display(cpu_throttle('${rfc3339(t0)}', '${rfc3339(tEnd)}', 'shop'), 'throttle')\n`;
       const [py, raw, mine] = await Promise.all([
         runPxapi(vizier?.address ?? '', queryPart),
         rawExecute(vizier?.address ?? '', { cluster_id: CLUSTER, query_str: queryPart }),

@@ -58,7 +58,7 @@ const positionless = (message: string): QueryFailure => ({ kind: 'compile', mess
 
 const asFailure = (error: unknown): QueryFailure => {
   if (error instanceof PxlSyntaxError) {
-    return { kind: 'compile', message: error.message, errors: [{ line: error.line, column: error.column, message: `SyntaxError: ${error.message}` }] };
+    return { kind: 'compile', message: error.message, errors: error.errors.map((e) => ({ line: e.pos.line, column: e.pos.column, message: `SyntaxError: ${e.text}` })) };
   }
   if (error instanceof PxlError) {
     return { kind: 'compile', message: error.message, errors: [{ line: error.line, column: error.column, message: error.message }] };

@@ -8,6 +8,7 @@
  */
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@lezer/python';
+import { lexicalTrouble, type PypaError, pypaErrors } from './pypa-errors.ts';
 
 /** A compile (or evaluation) error at a 1-based source position. */
 export class PxlError extends Error {
@@ -23,11 +24,19 @@ export class PxlError extends Error {
 
 /**
  * A syntax error, as Pixie's parser reports one (src/carnot/planner/parser/parser.cc
- * PypaErrorHandler): the compiler error's message is `SyntaxError: <text>`, the status message
- * is `<text>` alone. Texts follow pypa's: `Expected \`)\`` for a bracket left open at the end of
- * the script (compiler_test.cc:2435), `invalid syntax` otherwise (compiler_test.cc:2443).
+ * PypaErrorHandler): every error pypa met, innermost first, each a compiler error
+ * `SyntaxError: <text>`; the status message is their texts concatenated. `errors` are pypa's as
+ * pypa-errors.ts models them; when it does not model the script, one error of our own: `Expected
+ * \`)\`` for a bracket left open at the end of the script (compiler_test.cc:2435), `invalid
+ * syntax` otherwise (compiler_test.cc:2443).
  */
-export class PxlSyntaxError extends PxlError {}
+export class PxlSyntaxError extends PxlError {
+  readonly errors: readonly PypaError[];
+  constructor(errors: readonly [PypaError, ...PypaError[]]) {
+    super(errors.map((e) => e.text).join(''), errors[0].pos);
+    this.errors = errors;
+  }
+}
 
 export interface Pos {
   readonly line: number;
@@ -130,6 +139,13 @@ export const parsePxl = (source: string): Stmt[] => {
     throw new PxlError(`unsupported PxL construct: ${what}`, posOf(node.from));
   };
 
+  // What pypa's lexer refuses but Python's grammar (lezer) lets through.
+  if (lexicalTrouble(source)) {
+    const [first, ...rest] = pypaErrors(source) ?? [];
+    if (first !== undefined) {
+      throw new PxlSyntaxError([first, ...rest]);
+    }
+  }
   const tree = parser.parse(source);
   const closers: Readonly<Record<string, string>> = { ArgList: ')', ParamList: ')', ParenthesizedExpression: ')', TupleExpression: ')', ArrayExpression: ']', DictionaryExpression: '}', SetExpression: '}' };
   const atEnd = source.trimEnd().length;
@@ -138,7 +154,8 @@ export const parsePxl = (source: string): Stmt[] => {
       if (node.type.isError) {
         const open = node.node.parent === null ? undefined : closers[node.node.parent.name];
         const text = open !== undefined && node.from >= atEnd ? `Expected \`${open}\`` : 'invalid syntax';
-        throw new PxlSyntaxError(text, posOf(node.from));
+        const [first, ...rest] = pypaErrors(source) ?? [];
+        throw new PxlSyntaxError(first === undefined ? [{ text, pos: posOf(node.from) }] : [first, ...rest]);
       }
     },
   });

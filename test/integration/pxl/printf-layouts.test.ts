@@ -32,6 +32,14 @@ describe('printf struct layouts of the shipped programs (bpftrace -d)', () => {
     const columns = await pemColumns(script.program);
     expect(columns.map((c) => c.type)).toEqual(script.output.columns.map((c) => c.type));
     expect(columns.filter((c) => c.type === 'STRING').every((c) => c.maxBytes === 64)).toBe(true);
+    // Kernel variants (pxtrace.TraceProgram) write the same table: every printf of every variant
+    // compiles to the same struct, so each node's PEM decodes its rows with one schema.
+    for (const variant of script.variants) {
+      const compiled = await compileProgram(variant.program);
+      for (const layout of compiled.layouts) {
+        expect(layout.fields).toEqual(first?.fields);
+      }
+    }
   });
 
   it('the old pod_birth_lite (string event names, "" columns) is refused, naming the printf and the first differing column', async () => {

@@ -102,7 +102,9 @@ describe('a mutation request deploys its tracepoints before the rest of the scri
       const answer = await run(script(name, rest), true);
       expect({ name, mutation: mutationInfo(answer), code: answer.status.code }).toEqual({ name, mutation: undefined, code: grpc.status.INVALID_ARGUMENT });
       const errors = compilerErrors(answer) ?? [];
-      expect({ name, errors: errors.map((e) => message.test(e.message)) }).toEqual({ name, errors: [true] });
+      // A syntax error is reported as every error Pixie's parser met (pypa-errors.ts), the last one
+      // "invalid syntax" at the failing statement; any other compile error stops at the first.
+      expect({ name, some: errors.length > 0, all: errors.every((e) => message.test(e.message)) }).toEqual({ name, some: true, all: true });
       // Nothing was registered: a later request with the mutation flag sees the tracepoint for the first time.
       const fixed = await run(script(name, `px.display(px.DataFrame(table='${name}'), 'out')`), true);
       expect({ name, states: mutationInfo(fixed)?.states }).toMatchObject({ name, states: [{ name, state: PENDING }] });

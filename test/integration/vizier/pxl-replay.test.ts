@@ -14,6 +14,7 @@ import { loadRecordings, replayBackend } from '../../../dev/vizier/pxl/replay.ts
 import { startVizier, type RunningVizier } from '../../../dev/vizier/server.ts';
 import { DataType, PxlCompileError, createPixieClient, type Column, type ExecuteEvent, type FuncToExecute } from '../../../shared/pixie/index.ts';
 import { API_KEY, CLUSTER, canonicalTables, pxapiTables, rawExecute, requirePython, runPxapi } from './support.ts';
+import { queryPartOf } from '../../support/query-part.ts';
 
 const FIXTURES = 'test/fixtures/lab';
 const THROTTLE = JSON.parse(readFileSync(`${FIXTURES}/throttle.json`, 'utf8')) as Recording;
@@ -163,9 +164,7 @@ describe('replay: cpu_throttle.pxl over the recorded throttle scenario', () => {
     requirePython();
     const w = windowOf(THROTTLE);
     // pxapi never sets mutation: the tracepoint table exists because the TS client deployed it above.
-    const queryPart = `${CPU_THROTTLE.split('\n')
-      .filter((l) => !l.includes('import pxtrace') && !l.includes('pxtrace.UpsertTracepoint'))
-      .join('\n')}\npx.display(cpu_throttle('${rfc3339(w.start)}', '${rfc3339(w.end)}', ''), 'throttle')\n`;
+    const queryPart = `${queryPartOf(CPU_THROTTLE)}\npx.display(cpu_throttle('${rfc3339(w.start)}', '${rfc3339(w.end)}', ''), 'throttle')\n`;
     const [py, raw] = await Promise.all([runPxapi(vizier.address, queryPart), rawExecute(vizier.address, { cluster_id: CLUSTER, query_str: queryPart })]);
     expect({ exit: py.exitCode, stderr: py.stderr }).toMatchObject({ exit: 0 });
     const expected = canonicalTables(raw.messages).get('throttle');

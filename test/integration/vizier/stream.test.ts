@@ -156,13 +156,18 @@ describe('ExecuteScript errors', () => {
     const flag = await run({ query_str: "#px:set bogus_flag=1\nimport px\npx.display(px.DataFrame('seq'), 'seq')\n" });
     expect(flag.status).toEqual({ code: grpc.status.UNKNOWN, details: 'rpc error: code = Unknown desc = bogus_flag is not a valid flag' });
     expect(flag.messages).toHaveLength(0);
-    // parser.cc PypaErrorHandler: compiler error `SyntaxError: <pypa text>`, status message the text.
+    // parser.cc PypaErrorHandler: one compiler error `SyntaxError: <pypa text>` per error pypa met,
+    // the status message their texts concatenated (these are what Pixie's parser gave for this
+    // script: test/fixtures/pxl-syntax/pypa-errors.json).
     const syntax = await run({ query_str: "import px\npx.display(px.DataFrame('seq')\n" });
-    const status = syntax.messages[0]?.['status'] as { message: string; error_details: { compiler_error: { line: string; message: string } }[] };
+    const status = syntax.messages[0]?.['status'] as { message: string; error_details: { compiler_error: { line: string; column: string; message: string } }[] };
     expect(syntax.status.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(status.error_details).toHaveLength(1);
-    expect(status.error_details[0]?.compiler_error.message).toMatch(/^SyntaxError: /);
-    expect(status.message).toBe(status.error_details[0]?.compiler_error.message.replace(/^SyntaxError: /, ''));
+    expect(status.error_details.map((d) => [Number(d.compiler_error.line), Number(d.compiler_error.column), d.compiler_error.message])).toEqual([
+      [3, 1, 'SyntaxError: Expected `)`'],
+      [2, 11, 'SyntaxError: Expected new line after statement'],
+      [2, 1, 'SyntaxError: invalid syntax'],
+    ]);
+    expect(status.message).toBe('Expected `)`Expected new line after statementinvalid syntax');
   });
 
   it('refuses a script that displays nothing (InvalidArgument, no position)', async () => {
