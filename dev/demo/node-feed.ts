@@ -43,8 +43,12 @@ export const onNode = (workload: DemoWorkload): { readonly workload: Workload; r
   if (shape === undefined || (shape.shape !== 'steady' && shape.shape !== 'bursty')) {
     throw new Error(`${workload.namespace}/${workload.deployment}: no burner shape the node can run`);
   }
-  const cpuLimitMillicores = workload.role === 'healthy' ? workload.cpuLimitMillicores : NODE_THROTTLED_LIMIT_MILLICORES;
-  return { workload: { ...shape, durationMs: RUN_FOR_MS }, cpuLimitMillicores, cpuRequestMillicores: Math.ceil(cpuLimitMillicores / 2) };
+  const throttled = workload.role !== 'healthy';
+  const cpuLimitMillicores = throttled ? NODE_THROTTLED_LIMIT_MILLICORES : workload.cpuLimitMillicores;
+  // Two busy threads in a throttled pod: when a loaded machine gives the pod little more than its
+  // quota, both wait out the period, so the waiting stays well above the analysis' idle-inflated line.
+  const threads = throttled ? Math.max(2, shape.threads) : shape.threads;
+  return { workload: { ...shape, threads, durationMs: RUN_FOR_MS }, cpuLimitMillicores, cpuRequestMillicores: Math.ceil(cpuLimitMillicores / 2) };
 };
 
 /** The local Vizier in this process, live over the node: its pods named from the API server, as Pixie's metadata service names them. */
