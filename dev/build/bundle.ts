@@ -8,6 +8,7 @@
  * devDependency ends up inside a bundle.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -122,6 +123,15 @@ const clientNodeSideEffectFree: Plugin = {
     plugin.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData === RESOLVING || !CLIENT_NODE_DIST.test(args.importer)) {
         return undefined;
+      }
+      // Nearly all of client-node's imports are relative with their `.js` extension (~900 model
+      // files): resolving those here saves a resolve round trip through esbuild per import, which
+      // made record's and remediate's builds ~10x slower (7-8 s instead of under 1 s).
+      if (/^\.\.?\/.*\.js$/.test(args.path)) {
+        const file = path.resolve(args.resolveDir, args.path);
+        if (CLIENT_NODE_DIST.test(file) && !file.endsWith('/polyfill.js') && existsSync(file)) {
+          return { path: file, sideEffects: false };
+        }
       }
       const resolved = await plugin.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RESOLVING });
       if (resolved.errors.length > 0 || !CLIENT_NODE_DIST.test(resolved.path) || resolved.path.endsWith('/polyfill.js')) {
@@ -255,12 +265,11 @@ const main = async (): Promise<void> => {
     throw new Error('no functions found under functions/');
   }
   const devOnly = await devOnlyPackages();
-  const results = [];
-  for (const name of names) {
-    const { bytes } = await bundleOne(name, pkg, devOnly);
-    results.push({ name: `dist/functions/${name}/index.js`, bytes });
-  }
-  results.push(await bundleCli());
+  // esbuild builds in parallel inside one service process: start every bundle at once.
+  const results = await Promise.all([
+    ...names.map(async (name) => ({ name: `dist/functions/${name}/index.js`, bytes: (await bundleOne(name, pkg, devOnly)).bytes })),
+    bundleCli(),
+  ]);
   for (const { name, bytes } of results) {
     console.log(`${name.padEnd(44)} ${formatSize(bytes).padStart(10)}`);
   }
