@@ -14,6 +14,7 @@ import { KubeletPods } from '../../dev/lab/kubelet-pods.ts';
 import { Lab } from '../../dev/lab/lab.ts';
 import { type Recording, runThrottleScenario } from '../../dev/lab/scenarios.ts';
 import { THROTTLE_PODS } from '../../dev/lab/standard-scenarios.ts';
+import { nodeLeftovers } from './node-leftovers.ts';
 
 let node: LocalNode | undefined;
 let kubelet: KubeletPods | undefined;
@@ -124,3 +125,15 @@ describe('cpu_throttle program vs cpu.stat', () => {
 
 const hasQuota = (config: Record<string, unknown>): boolean =>
   (config['linux'] as { resources: { cpu?: { quota?: number } } }).resources.cpu?.quota !== undefined;
+
+describe('teardown', () => {
+  it('removes the pods through the kubelet, then stops the node leaving no process, cgroup, bridge or folder', async () => {
+    if (node === undefined || kubelet === undefined) {
+      throw new Error('the local node did not start');
+    }
+    await kubelet.close();
+    await lab?.close();
+    await node.stop();
+    expect(await nodeLeftovers(node)).toEqual([]);
+  }, 180_000);
+});
