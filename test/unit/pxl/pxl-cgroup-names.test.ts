@@ -57,7 +57,7 @@ describe("the PxL scripts' cgroup names, as the TypeScript mirror reads them", (
     for (const path of paths.filter(printedWhole)) {
       const [podName = '', containerName = ''] = path.split('/').slice(-2).map(probeString);
       const mirror = parseContainerCgroupNames(containerName, podName);
-      expect(mirror, path).toBeDefined();
+      expect({ path, parsed: mirror !== undefined }).toEqual({ path, parsed: true });
       const podUid = pxReplace('_', pxReplace(constant(script, 'pod_suffix_re'), pxReplace(constant(script, 'pod_prefix_re'), podName, ''), ''), '-');
       expect({ path, podUid }).toEqual({ path, podUid: mirror?.podUid });
       const key = pxReplace(constant(script, 'container_suffix_re'), pxReplace(constant(script, 'container_prefix_re'), containerName, ''), '').slice(0, 32);
@@ -73,7 +73,7 @@ describe("the PxL scripts' cgroup names, as the TypeScript mirror reads them", (
     expect(cut.length).toBeGreaterThan(0);
     for (const path of cut) {
       const [podName = '', containerName = ''] = path.split('/').slice(-2).map(probeString);
-      expect(parseContainerCgroupNames(containerName, podName), path).toBeUndefined();
+      expect({ path, parsed: parseContainerCgroupNames(containerName, podName) }).toEqual({ path, parsed: undefined });
       const podUid = pxReplace('_', pxReplace(constant(script, 'pod_suffix_re'), pxReplace(constant(script, 'pod_prefix_re'), podName, ''), ''), '-');
       expect(uid.startsWith(podUid) && podUid.length < uid.length, `${path}: ${podUid}`).toBe(true);
     }
