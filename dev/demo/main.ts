@@ -142,7 +142,7 @@ const main = async (): Promise<void> => {
   const bundles = values['no-build']
     ? Promise.resolve()
     : (progress('building the function bundles (dist/functions)'),
-      promisify(execFile)(process.execPath, [path.join(ROOT, 'dev', 'build', 'bundle.ts')], { cwd: ROOT, signal: abort.signal }).then(() => undefined));
+      promisify(execFile)(process.execPath, [path.join(ROOT, 'dev', 'build', 'bundle.ts'), '--if-changed'], { cwd: ROOT, signal: abort.signal }).then(() => undefined));
   const kernelChoice = await settleSetup(setup, kernel as KernelMode | 'auto');
   await bundles;
   const prepared = await prepareDemo({

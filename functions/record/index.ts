@@ -15,7 +15,7 @@ export const record: ff.HttpFunction = pushFunction(
   'record',
   clusterSpec,
   (_config, kubeConfig) => createRecorder(kubeConfig),
-  (body, { deps, log, deadline }) => handleRecordPush(body, { recorder: deps, log, deadline }),
+  (body, { config, deps, log, deadline }) => handleRecordPush(body, { recorder: deps, cluster: config.KG_CLUSTER_NAME, log, deadline }),
 );
 
 ff.http('record', record);

@@ -13,7 +13,7 @@ import { SCRIPT_NAMES } from '../../shared/pxl/scripts.ts';
 
 export default async function buildOnce(): Promise<void> {
   const root = path.resolve(import.meta.dirname, '../..');
-  await promisify(execFile)(process.execPath, [path.join(root, 'dev', 'build', 'bundle.ts')], { cwd: root });
+  await promisify(execFile)(process.execPath, [path.join(root, 'dev', 'build', 'bundle.ts'), '--if-changed'], { cwd: root });
   for (const name of SCRIPT_NAMES) {
     await compileProgram((await loadRepoScript(name)).program);
   }

@@ -104,4 +104,20 @@ describe('record (built bundle) against a real kube-apiserver, as the recorder i
     const after = (await admin.custom.listNamespacedCustomObject({ ...target, plural: 'kernelwhispers' })) as { items: unknown[] };
     expect(after.items).toHaveLength(before.items.length);
   });
+
+  it('writes nothing for a finding or a decision about another cluster (one topic, several clusters; remediate refusing a foreign finding)', async () => {
+    const foreign = { ...sampleThrottle(), cluster: 'prod-eu-2', workload: { kind: 'Deployment', name: 'elsewhere', container: 'app' } } as const;
+    const base = sampleRemediation();
+    // remediate's answer to a foreign finding names this cluster (docs/deployment.md, "Evidence
+    // remediate acts on") and the foreign workload's names; one from the other cluster names that one.
+    const refusal = { ...base, remediation: { ...base.remediation, outcome: 'skipped', refusal: 'foreign-cluster', reason: 'the finding is about cluster "prod-eu-2"' } } as const;
+    const foreignResult = { ...base, cluster: 'prod-eu-2', remediation: { ...base.remediation, outcome: 'skipped', reason: 'not opted in' } } as const;
+    for (const finding of [foreign, refusal, foreignResult]) {
+      expect(await push(encodeFinding(finding))).toMatchObject({ status: 200, body: { acknowledged: true, skipped: 'foreign-cluster' } });
+    }
+    await expect(get('kernelwhispers', 'elsewhere-app')).rejects.toThrow(/404|not found/i);
+    // The foreign decision names cart-app, which this cluster has: its status is left as it was.
+    const whisper = await get('kernelwhispers', 'cart-app');
+    expect(whisper['status']).toMatchObject({ remediation: { outcome: 'Applied' } });
+  });
 });
