@@ -54,6 +54,12 @@ export interface LocalNode {
   readonly image: string;
   /** containerd's CRI socket. */
   readonly containerdSocket: string;
+  /**
+   * containerd's state folder: the runc v2 shim keeps each container's bundle (the OCI spec
+   * containerd wrote, `config.json`, and the init pid, `init.pid`) in
+   * `<state>/io.containerd.runtime.v2.task/k8s.io/<container id>/`.
+   */
+  readonly containerdState: string;
   /** The kubelet's read-only API, e.g. `http://127.0.0.1:<port>` (`/pods`). */
   readonly kubeletReadOnlyUrl: string;
   /** Milliseconds from start until the node was Ready. */
@@ -249,6 +255,7 @@ export const startLocalNode = async (options: LocalNodeOptions = {}): Promise<Lo
       nodeName: NODE_NAME,
       image: image.name,
       containerdSocket: containerd.paths.socket,
+      containerdState: containerd.paths.state,
       kubeletReadOnlyUrl: `http://127.0.0.1:${readOnlyPort}`,
       startupMs: Date.now() - started,
       pids: {

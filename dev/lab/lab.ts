@@ -1,5 +1,8 @@
 /**
- * The kernel lab: real pods on this machine, made the way a kubelet makes them. A pod is a pod-level
+ * The kernel lab's own pods, made by hand with runc the way a kubelet makes them. On this machine the
+ * lab's scenarios have a real kubelet birth their pods instead (kubelet-pods.ts); this runc path
+ * stays for what that node cannot give: the systemd layout of cgroup v2 nodes (the node here runs the
+ * cgroupfs driver on cgroup v1), and machines without the node's binaries. A pod is a pod-level
  * cgroup (in every v1 hierarchy, with the pod's CPU limit when every container has one), a sandbox
  * container that owns the pod's network/IPC/UTS namespaces, and app containers that join them, each
  * started by `runc` from a busybox bundle in its kubepods cgroup with its CPU quota. Both cgroup
@@ -66,6 +69,15 @@ export interface LabContainer {
   pid: number;
   /** `(hierarchy id, kernfs id)` of the container's cgroup in every hierarchy, once started. */
   cgroupIds: { hierarchy: number; id: number }[];
+  /** The CPU limit files of the container's cgroup as the kernel showed them once it ran. */
+  limitFiles?: LimitFiles;
+}
+
+/** `cpu.cfs_quota_us`, `cpu.cfs_period_us` and `cpu.shares` of a v1 cgroup, as read (trimmed). */
+export interface LimitFiles {
+  readonly quota: string;
+  readonly period: string;
+  readonly shares: string;
 }
 
 export interface LabPod {
@@ -76,6 +88,20 @@ export interface LabPod {
   readonly containers: LabContainer[];
   /** `(hierarchy id, kernfs id)` of the pod cgroup and its kubepods parents, in every hierarchy. */
   cgroupIds: { hierarchy: number; id: number }[];
+  /** Who made the pod: the lab itself with runc, or a real kubelet through CRI (kubelet-pods.ts). */
+  readonly bornBy: 'runc' | 'kubelet';
+  /** For a kubelet's pod: the times the API server shows for it (RFC 3339, whole seconds). */
+  readonly reported?: PodReport;
+}
+
+/** A pod's timestamps as the API server shows them (set by the API server and the kubelet). */
+export interface PodReport {
+  /** `metadata.creationTimestamp`: the API server stored the pod. */
+  readonly created: string;
+  /** `status.startTime`: the kubelet acknowledged the pod, before it made anything for it. */
+  readonly started: string;
+  /** `status.containerStatuses[].state.running.startedAt` by container name: containerd started the task. */
+  readonly containersStarted: Readonly<Record<string, string>>;
 }
 
 export class LabError extends Error {
@@ -99,6 +125,23 @@ export const workloadArgs = (workload: Workload): string[] => {
 };
 
 const containerId = (): string => randomBytes(32).toString('hex');
+
+/** `(hierarchy id, kernfs id)` of a pod cgroup and each of its kubepods parents, in every hierarchy. */
+export const podLevelCgroupIds = async (podCgroup: string): Promise<{ hierarchy: number; id: number }[]> => {
+  const levels = podCgroup.split('/').filter((part) => part !== '');
+  const ids: { hierarchy: number; id: number }[] = [];
+  for (let depth = 1; depth <= levels.length; depth += 1) {
+    ids.push(...(await cgroupIds(`/${levels.slice(0, depth).join('/')}`)));
+  }
+  return ids;
+};
+
+/** The CPU limit files of a cgroup in the v1 cpu hierarchy. */
+export const readLimitFiles = async (cgroupPath: string): Promise<LimitFiles> => {
+  const cpu = await hierarchyOf('cpu');
+  const read = async (file: string): Promise<string> => (await readFile(path.join(cpu, cgroupPath, file), 'utf8')).trim();
+  return { quota: await read('cpu.cfs_quota_us'), period: await read('cpu.cfs_period_us'), shares: await read('cpu.shares') };
+};
 
 /** Pod sandbox ("pause"): sleeps until the lab removes the pod. */
 const SANDBOX_ARGS = ['/bin/sleep', '3600'];
@@ -147,7 +190,7 @@ export class Lab {
     const uid = randomUUID();
     const cgroupPath = podCgroupPath(spec.layout, spec.qos, uid);
     const sandboxSpec: ContainerSpec = { name: 'POD', workload: { shape: 'command', args: SANDBOX_ARGS } };
-    const pod: LabPod = { spec, uid, cgroupPath, sandbox: undefined as unknown as LabContainer, containers: [], cgroupIds: [] };
+    const pod: LabPod = { spec, uid, cgroupPath, bornBy: 'runc', sandbox: undefined as unknown as LabContainer, containers: [], cgroupIds: [] };
     this.pods.push(pod);
     await makeCgroupEverywhere(cgroupPath);
     const limits = spec.containers.map((c) => c.cpuQuotaUs);
@@ -161,10 +204,7 @@ export class Lab {
     (pod as { sandbox: LabContainer }).sandbox = sandbox;
     await this.run(sandbox);
     // runc made the pod level in the v2 mount too: collect ids once the sandbox exists.
-    const levels = cgroupPath.split('/').filter((part) => part !== '');
-    for (let depth = 1; depth <= levels.length; depth += 1) {
-      pod.cgroupIds.push(...(await cgroupIds(`/${levels.slice(0, depth).join('/')}`)));
-    }
+    pod.cgroupIds.push(...(await podLevelCgroupIds(cgroupPath)));
     for (const containerSpec of spec.containers) {
       pod.containers.push(this.containerOf(pod, containerSpec, false, sandbox.pid));
     }
@@ -291,6 +331,7 @@ export class Lab {
     }
     container.pid = Number((await readFile(pidFile, 'utf8')).trim());
     container.cgroupIds = await cgroupIds(container.cgroupPath);
+    container.limitFiles = await readLimitFiles(container.cgroupPath);
   }
 }
 

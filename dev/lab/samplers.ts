@@ -23,6 +23,9 @@ export interface ProcessStatsSample {
   readonly stats: ProcessStats;
 }
 
+/** The cgroups to sample at each tick (asked again every tick: containers come and go). */
+export type CgroupPaths = () => readonly string[] | Promise<readonly string[]>;
+
 export interface Sampler<T> {
   samples(): readonly T[];
   stop(): Promise<readonly T[]>;
@@ -43,10 +46,10 @@ const loop = (everyMs: number, tick: () => Promise<void>): (() => Promise<void>)
 };
 
 /** Samples cpu.stat of each cgroup path (relative to `cpuHierarchy`) every `everyMs`; missing cgroups are skipped. */
-export const sampleCpuStat = (cpuHierarchy: string, cgroupPaths: () => readonly string[], everyMs = 20): Sampler<CpuStatSample & { readonly cgroupPath: string }> => {
+export const sampleCpuStat = (cpuHierarchy: string, cgroupPaths: CgroupPaths, everyMs = 20): Sampler<CpuStatSample & { readonly cgroupPath: string }> => {
   const out: (CpuStatSample & { cgroupPath: string })[] = [];
   const stop = loop(everyMs, async () => {
-    for (const cgroupPath of cgroupPaths()) {
+    for (const cgroupPath of await cgroupPaths()) {
       const startNs = monotonicNs();
       const text = await readFile(path.join(cpuHierarchy, cgroupPath, 'cpu.stat'), 'utf8').catch(() => undefined);
       const endNs = monotonicNs();
@@ -65,10 +68,10 @@ export const sampleCpuStat = (cpuHierarchy: string, cgroupPaths: () => readonly 
 };
 
 /** Samples the process_stats columns of every process in each cgroup every `everyMs` (Pixie: 1 s). */
-export const sampleProcessStats = (cpuHierarchy: string, cgroupPaths: () => readonly string[], everyMs = 1000): Sampler<ProcessStatsSample> => {
+export const sampleProcessStats = (cpuHierarchy: string, cgroupPaths: CgroupPaths, everyMs = 1000): Sampler<ProcessStatsSample> => {
   const out: ProcessStatsSample[] = [];
   const stop = loop(everyMs, async () => {
-    for (const cgroupPath of cgroupPaths()) {
+    for (const cgroupPath of await cgroupPaths()) {
       const procs = await readFile(path.join(cpuHierarchy, cgroupPath, 'cgroup.procs'), 'utf8').catch(() => '');
       for (const pid of procs.split('\n').filter((line) => line !== '')) {
         const monoNs = monotonicNs();

@@ -3,13 +3,16 @@
  * own ground truth beside what the probe saw. The result is a {@link Recording}: plain JSON (big
  * integers as decimal strings) that tests assert on and that `dev/lab/record.ts` saves as fixtures.
  */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { BirthScriptName, ScriptName } from '../../shared/pxl/scripts.ts';
 import type { Column } from '../../shared/pxl/bpftrace-program.ts';
 import type { PrintfLayout } from '../../shared/pxl/printf-layout.ts';
 import { startProbe } from './bpftrace-runner.ts';
 import { readCpuStat } from './cgroupfs.ts';
 import type { CpuStat } from './cpu-stat.ts';
-import { cpuHierarchy, type Lab, type LabContainer, type LabPod, type PodSpec } from './lab.ts';
+import type { KubeletPods, RequestedPod } from './kubelet-pods.ts';
+import { cpuHierarchy, type Lab, type LabContainer, type LabPod, type LimitFiles, type PodSpec } from './lab.ts';
 import { sampleCpuStat, sampleProcessStats } from './samplers.ts';
 import { loadRepoScript } from './scripts.ts';
 
@@ -36,6 +39,12 @@ export interface ContainerTruth {
   /** cpu.stat when the lab first saw the cgroup, and after the workload ended (app containers only). */
   readonly cpuStatBefore: CpuStatJson | null;
   readonly cpuStatAfter: CpuStatJson | null;
+  /** Who made the pod (recordings before the kubelet node: always the lab's runc). */
+  readonly bornBy?: 'runc' | 'kubelet';
+  /** The container cgroup's CPU limit files once it ran. */
+  readonly limitFiles?: LimitFiles | null;
+  /** A kubelet's pod: the API server's times for the pod and this container (see lab.ts PodReport). */
+  readonly reported?: { readonly podCreated: string; readonly podStarted: string; readonly containerStarted: string | null } | null;
 }
 
 export interface Recording {
@@ -97,10 +106,44 @@ const truthOf = (container: LabContainer, before: CpuStat | undefined, after: Cp
   ociConfig: container.ociConfig,
   cpuStatBefore: before === undefined ? null : statJson(before),
   cpuStatAfter: after === undefined ? null : statJson(after),
+  bornBy: container.pod.bornBy,
+  limitFiles: container.limitFiles ?? null,
+  reported:
+    container.pod.reported === undefined
+      ? null
+      : { podCreated: container.pod.reported.created, podStarted: container.pod.reported.started, containerStarted: container.pod.reported.containersStarted[container.name] ?? null },
 });
+
+/** The containers of a pod, sandbox first (the order of a recording's truth). */
+const containersOf = (pods: readonly LabPod[]): LabContainer[] => pods.flatMap((pod) => [pod.sandbox, ...pod.containers]);
+
+/**
+ * Who births each pod: with a node, its kubelet births every pod of the layout it gives (cgroupfs);
+ * the runc lab births the rest (the systemd layout; see lab.ts) and every pod without a node.
+ */
+const byBirther = (pods: readonly PodSpec[], kubelet: KubeletPods | undefined): { readonly kubelet: PodSpec[]; readonly runc: PodSpec[] } => ({
+  kubelet: kubelet === undefined ? [] : pods.filter((p) => p.layout === 'cgroupfs'),
+  runc: pods.filter((p) => kubelet === undefined || p.layout !== 'cgroupfs'),
+});
+
+/** Container cgroups below the given pod cgroups right now (a kubelet's containers, before the API names them). */
+const containerCgroupsBelow = async (cpuRoot: string, podCgroups: readonly string[]): Promise<string[]> => {
+  const found: string[] = [];
+  for (const pod of podCgroups) {
+    const entries = await readdir(path.join(cpuRoot, pod), { withFileTypes: true }).catch(() => []);
+    found.push(...entries.filter((e) => e.isDirectory()).map((e) => path.posix.join(pod, e.name)));
+  }
+  return found;
+};
+
+/** Pods in the order they were asked for. */
+const inSpecOrder = (specs: readonly PodSpec[], pods: readonly LabPod[]): LabPod[] =>
+  specs.flatMap((spec) => pods.filter((pod) => pod.spec === spec));
 
 export interface ScenarioOptions {
   readonly pods: readonly PodSpec[];
+  /** A real node's kubelet (kubelet-pods.ts): it births the pods of the layout it gives. */
+  readonly kubelet?: KubeletPods;
   /** Extra time the probe keeps running after the workloads end. */
   readonly settleMs?: number;
   readonly cpuStatEveryMs?: number;
@@ -114,28 +157,43 @@ export interface ScenarioOptions {
 export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): Promise<Recording> => {
   const script = await loadRepoScript('cpu_throttle');
   const cpuRoot = await cpuHierarchy();
+  const birthers = byBirther(options.pods, options.kubelet);
   const probe = await startProbe(script.program, { bpftrace: lab.host.bpftrace, ...(options.signal ? { signal: options.signal } : {}) });
   const windowStart = process.hrtime.bigint();
   const apps: LabContainer[] = [];
+  const requested: RequestedPod[] = [];
   const before = new Map<string, CpuStat>();
-  const paths = (): string[] => apps.map((c) => c.cgroupPath);
+  // A kubelet's containers are sampled from the moment their cgroups exist, before the API names them.
+  const paths = async (): Promise<string[]> => [...apps.map((c) => c.cgroupPath), ...(await containerCgroupsBelow(cpuRoot, requested.map((r) => r.cgroupPath)))];
   const cpuStats = sampleCpuStat(cpuRoot, paths, options.cpuStatEveryMs ?? 20);
   const procStats = sampleProcessStats(cpuRoot, paths);
-  let pods: LabPod[] = [];
+  const pods: LabPod[] = [];
+  const started = async (container: LabContainer): Promise<void> => {
+    apps.push(container);
+    before.set(container.id, await readCpuStat(container.cgroupPath, cpuRoot));
+  };
   try {
-    pods = [];
-    for (const spec of options.pods) {
+    for (const spec of birthers.kubelet) {
+      requested.push(await (options.kubelet as KubeletPods).create(spec));
+    }
+    for (const spec of birthers.runc) {
       pods.push(await lab.createPod(spec));
     }
-    for (const pod of pods) {
+    for (const pod of [...pods]) {
       for (const container of pod.containers) {
         await lab.startContainer(container);
-        apps.push(container);
-        before.set(container.id, await readCpuStat(container.cgroupPath, cpuRoot));
+        await started(container);
+      }
+    }
+    for (const pod of requested) {
+      const born = await (options.kubelet as KubeletPods).waitBorn(pod);
+      pods.push(born);
+      for (const container of born.containers) {
+        await started(container);
       }
     }
     for (const container of apps) {
-      await lab.waitExited(container);
+      await (container.pod.bornBy === 'kubelet' ? (options.kubelet as KubeletPods).waitWorkloadDone(container) : lab.waitExited(container));
     }
     await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 200));
   } finally {
@@ -148,6 +206,7 @@ export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): P
   }
   await probe.stop();
   const windowEnd = process.hrtime.bigint();
+  const appPaths = new Set(apps.map((c) => c.cgroupPath));
   return {
     schemaVersion: 1,
     script: 'cpu_throttle',
@@ -159,9 +218,16 @@ export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): P
     clockOffsetNs: probe.clockOffsetNs.toString(),
     windowMonoNs: { start: windowStart.toString(), end: windowEnd.toString() },
     printfs: [...probe.texts()],
-    containers: pods.flatMap((pod) => [pod.sandbox, ...pod.containers].map((c) => truthOf(c, before.get(c.id), after.get(c.id)))),
-    cpuStatSamples: cpuStats.samples().map((s) => ({ cgroupPath: s.cgroupPath, startNs: s.startNs.toString(), endNs: s.endNs.toString(), stat: statJson(s.stat) })),
-    processStats: procStats.samples().map((s) => ({ monoNs: s.monoNs.toString(), cgroupPath: s.cgroupPath, stats: stringify(s.stats) })),
+    containers: containersOf(inSpecOrder(options.pods, pods)).map((c) => truthOf(c, before.get(c.id), after.get(c.id))),
+    // Only the app containers' samples (the listing of a kubelet's pod cgroups also found its sandbox).
+    cpuStatSamples: cpuStats
+      .samples()
+      .filter((s) => appPaths.has(s.cgroupPath))
+      .map((s) => ({ cgroupPath: s.cgroupPath, startNs: s.startNs.toString(), endNs: s.endNs.toString(), stat: statJson(s.stat) })),
+    processStats: procStats
+      .samples()
+      .filter((s) => appPaths.has(s.cgroupPath))
+      .map((s) => ({ monoNs: s.monoNs.toString(), cgroupPath: s.cgroupPath, stats: stringify(s.stats) })),
   };
 };
 
@@ -175,19 +241,27 @@ export const runBirthScenario = async (
   options: ScenarioOptions & { readonly noise?: () => Promise<void>; readonly script?: BirthScriptName },
 ): Promise<Recording> => {
   const script = await loadRepoScript(options.script ?? 'pod_birth');
+  const birthers = byBirther(options.pods, options.kubelet);
   const probe = await startProbe(script.program, { bpftrace: lab.host.bpftrace, ...(options.signal ? { signal: options.signal } : {}) });
   const windowStart = process.hrtime.bigint();
   const pods: LabPod[] = [];
   try {
     const noise = options.noise?.();
-    for (const spec of options.pods) {
+    const requested: RequestedPod[] = [];
+    for (const spec of birthers.kubelet) {
+      requested.push(await (options.kubelet as KubeletPods).create(spec));
+    }
+    for (const spec of birthers.runc) {
       const pod = await lab.createPod(spec);
       pods.push(pod);
       await lab.startPod(pod);
     }
+    for (const pod of requested) {
+      pods.push(await (options.kubelet as KubeletPods).waitBorn(pod));
+    }
     for (const pod of pods) {
       for (const container of pod.containers) {
-        await lab.waitExited(container);
+        await (pod.bornBy === 'kubelet' ? (options.kubelet as KubeletPods).waitWorkloadDone(container) : lab.waitExited(container));
       }
     }
     await noise;
@@ -207,7 +281,7 @@ export const runBirthScenario = async (
     clockOffsetNs: probe.clockOffsetNs.toString(),
     windowMonoNs: { start: windowStart.toString(), end: windowEnd.toString() },
     printfs: [...probe.texts()],
-    containers: pods.flatMap((pod) => [pod.sandbox, ...pod.containers].map((c) => truthOf(c, undefined, undefined))),
+    containers: containersOf(inSpecOrder(options.pods, pods)).map((c) => truthOf(c, undefined, undefined)),
     cpuStatSamples: [],
     processStats: [],
   };

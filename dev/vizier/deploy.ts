@@ -10,13 +10,16 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterAgents } from './agents.ts';
 import type { Backend } from './pxl/backend.ts';
 import type { TracepointDecl } from './pxl/evaluate.ts';
-import { LIFE_CYCLE, layoutRefusals, type LifeCycleState, type TracepointFaults, type TracepointRegistry, type TracepointState } from './tracepoints.ts';
+import type { TracepointFaults } from './faults.ts';
+import { LIFE_CYCLE, layoutRefusals, type LifeCycleState, type TracepointRegistry, type TracepointState } from './tracepoints.ts';
 
 export interface Deployment {
   /** Per tracepoint, its state over all agents (what mutation_info reports). */
   readonly states: TracepointState[];
   /** The tracepoints as the backend's node runs them (`hostless` when it runs none of the variants). */
   readonly deployed: TracepointDecl[];
+  /** Whether the output tables are in the schema (false only when every tracepoint is RUNNING but a table is not yet). */
+  readonly schemaReady: boolean;
 }
 
 /** Why a FAILED tracepoint failed when only a fault says so. */
@@ -82,5 +85,8 @@ export const deployAcrossAgents = async (input: {
     return { id, name: tp.name, state };
   });
   const deployed = input.tracepoints.map((tp) => runs.find((r) => r.name === tp.name) ?? { ...tp, hostless: true as const });
-  return { states, deployed };
+  // Live, a RUNNING probe's table is in the schema for real; otherwise the registry says (with its fault).
+  const running = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
+  const schemaReady = !running || input.live?.upsertTracepoints !== undefined || input.registry.schemaReady(input.tracepoints.map((tp) => tp.table), input.faults);
+  return { states, deployed, schemaReady };
 };

@@ -11,8 +11,8 @@
  * default the hostname), else from the kubelet's read-only pod list (see pxl/node.ts).
  * `--replay-follow-clock`: "now" is this process's clock (the twin's simulated one when started
  * on it, dev/twin/clock.ts) and rows after it are not served (pxl/replay.ts).
- * `--faults` is a JSON object of cluster id -> Faults (see server.ts) plus an optional `status`
- * (e.g. "CS_UNHEALTHY"), applied at start.
+ * `--faults` is a JSON object of cluster id -> Faults (faults.ts) plus an optional `status`
+ * (e.g. "CS_UNHEALTHY"), applied at start; a field that does not fit the model is refused by name.
  *
  * @module
  */
@@ -27,7 +27,8 @@ import { podListers } from '../node/pod-sources.ts';
 import { PxlEngine } from './pxl/engine.ts';
 import { type LiveBackend, liveBackend } from './pxl/live.ts';
 import { loadRecordings, replayBackend, replayShiftNs, shiftRecording } from './pxl/replay.ts';
-import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus, type Faults } from './server.ts';
+import { type Faults, parseFaults } from './faults.ts';
+import { CLUSTER_STATUSES, startVizier, type ClusterConfig, type ClusterStatus } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
 
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
@@ -37,19 +38,25 @@ const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|r
 
 type ClusterFaults = Faults & { readonly status?: ClusterStatus };
 
-/** The `--faults` file: cluster id -> faults (+ status). Shapes inside are the server's to use. */
+/** The `--faults` file: cluster id -> faults (+ status), checked against the fault model. */
 const readFaults = (file: string): Record<string, ClusterFaults> => {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new Error(`--faults ${file}: expected a JSON object of cluster id -> faults`);
   }
-  for (const [id, value] of Object.entries(doc as Record<string, unknown>)) {
-    const status = (value as { status?: unknown } | null)?.status;
-    if (typeof value !== 'object' || value === null || (status !== undefined && !(CLUSTER_STATUSES as readonly unknown[]).includes(status))) {
-      throw new Error(`--faults ${file}: cluster ${id} needs an object with an optional status in ${CLUSTER_STATUSES.join(', ')}`);
-    }
-  }
-  return doc as Record<string, ClusterFaults>;
+  return Object.fromEntries(
+    Object.entries(doc as Record<string, unknown>).map(([id, value]) => {
+      const where = `--faults ${file}: cluster ${id}`;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new Error(`${where}: expected an object of faults`);
+      }
+      const { status, ...faults } = value as Record<string, unknown>;
+      if (status !== undefined && !(CLUSTER_STATUSES as readonly unknown[]).includes(status)) {
+        throw new Error(`${where}: status must be one of ${CLUSTER_STATUSES.join(', ')}`);
+      }
+      return [id, { ...parseFaults(faults, where), ...(status === undefined ? {} : { status: status as ClusterStatus }) }];
+    }),
+  );
 };
 
 /** The recordings to replay, moved so the latest ends at `endsAt` when it is given. */

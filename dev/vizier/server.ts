@@ -3,7 +3,7 @@
  * HealthCheck) and `px.cloudapi.VizierClusterInfo/GetClusterInfo` the way Pixie Cloud's passthrough
  * proxy and Vizier's query broker answer them (see /work/shared/pixie/api-facts.md §3-§5, §10 and
  * docs/vizier.md), running every script through the PxL engine (dataset, replay or live backend), with
- * per-cluster fault injection.
+ * per-cluster fault injection (faults.ts).
  *
  * @module
  */
@@ -13,49 +13,17 @@ import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
 import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
 import { decode, encode, pb } from './proto.ts';
-import { TracepointRegistry, LIFE_CYCLE, type TracepointFaults, type TracepointState } from './tracepoints.ts';
+import { activeExecutionError, parseFaults, POD_PHASES, type Faults } from './faults.ts';
+import { TracepointRegistry, LIFE_CYCLE, type TracepointState } from './tracepoints.ts';
 import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import { datasetBackend } from './pxl/dataset-backend.ts';
 import { PxlEngine, type QueryFailure } from './pxl/engine.ts';
 import type { ExecFunc, TracepointDecl } from './pxl/evaluate.ts';
-import { ClusterAgents, type SimulatedNode } from './agents.ts';
+import { ClusterAgents } from './agents.ts';
 import { deployAcrossAgents } from './deploy.ts';
 
 export const CLUSTER_STATUSES = ['CS_UNKNOWN', 'CS_HEALTHY', 'CS_UNHEALTHY', 'CS_DISCONNECTED', 'CS_UPDATING', 'CS_CONNECTED', 'CS_UPDATE_FAILED', 'CS_DEGRADED'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
-
-/** Faults a test chooses per cluster; all off by default. */
-export interface Faults {
-  /** Wait before answering each ExecuteScript (ms). */
-  readonly delayMs?: number;
-  /** Wait between data messages (ms). */
-  readonly batchDelayMs?: number;
-  /**
-   * Cut the stream after this many data batches: `rst` resets the HTTP/2 stream (client sees
-   * INTERNAL "RST_STREAM"), `disconnect` drops the connection (UNAVAILABLE). Only the first `times`
-   * streams are cut (default 1), so a resume can finish.
-   */
-  readonly cut?: { readonly afterBatches: number; readonly mode: 'rst' | 'disconnect'; readonly times?: number };
-  /** End with INTERNAL "Large data batch rejected ..." after this many data batches. */
-  readonly largeBatchRejectedAfter?: number;
-  /**
-   * A status message with `code` then that gRPC error, after `afterBatches` data batches; with
-   * `during`, only for queries that start in [startMs, endMs) of this process's clock (an outage
-   * at a known time of the twin's simulated day).
-   */
-  readonly executionError?: {
-    readonly afterBatches: number;
-    readonly code: number;
-    readonly message: string;
-    readonly during?: { readonly startMs: number; readonly endMs: number };
-  };
-  readonly tracepoints?: TracepointFaults;
-  /**
-   * Further nodes of this cluster beside the backend's own (agents.ts): each receives the programs
-   * Pixie's selectors send it and reports them RUNNING, or FAILED with its configured error.
-   */
-  readonly nodes?: readonly SimulatedNode[];
-}
 
 export interface ClusterConfig {
   readonly id: string;
@@ -80,6 +48,20 @@ export interface VizierOptions {
    * over `dataset` (dataset mode), so every mode shares one compile-and-execute path.
    */
   readonly engine?: PxlEngine;
+  /** Called with each ExecuteScript request as received, so tests can check what a client sent. */
+  readonly onRequest?: (request: ReceivedRequest) => void;
+}
+
+/** What a client sent in one ExecuteScript request. */
+export interface ReceivedRequest {
+  readonly clusterId: string;
+  /** Set when the request resumes a query. */
+  readonly queryId: string;
+  readonly queryName: string;
+  readonly mutation: boolean;
+  /** The encryption_options' algorithms, when the client asked for encrypted batches. */
+  readonly encryption: { readonly keyAlg: string; readonly contentAlg: string; readonly compressionAlg: string } | undefined;
+  readonly execFuncs: readonly ExecFunc[];
 }
 
 const STATUS = grpc.status;
@@ -89,6 +71,7 @@ export const MESSAGES = {
   unknownCluster: 'failed to fetch creds for cluster',
   unhealthy: 'cluster is not in a healthy state',
   probesPending: 'probe installation in progress',
+  schemaPending: 'Schema is not ready yet',
   largeBatch: 'Large data batch rejected by passthrough proxy limits, please add a head() to your query',
 } as const;
 
@@ -149,6 +132,28 @@ const CLUSTER_INFO_SERVICE = service('px.cloudapi.VizierClusterInfo', {
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
+const execFuncsOf = (request: Record<string, unknown>): ExecFunc[] =>
+  ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
+    funcName: str(f['func_name']),
+    outputTablePrefix: str(f['output_table_prefix']),
+    args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
+  }));
+
+const receivedRequest = (request: Record<string, unknown>): ReceivedRequest => {
+  const encryption = request['encryption_options'] as Record<string, unknown> | null | undefined;
+  return {
+    clusterId: str(request['cluster_id']),
+    queryId: str(request['query_id']),
+    queryName: str(request['query_name']),
+    mutation: request['mutation'] === true,
+    encryption:
+      encryption === null || encryption === undefined
+        ? undefined
+        : { keyAlg: str(encryption['key_alg']), contentAlg: str(encryption['content_alg']), compressionAlg: str(encryption['compression_alg']) },
+    execFuncs: execFuncsOf(request),
+  };
+};
+
 /** The HTTP/2 stream under a grpc-js server call (internal field; checked at runtime). */
 const http2StreamOf = (call: object): Http2Stream => {
   const inner = (call as { call?: { stream?: unknown } }).call;
@@ -199,8 +204,9 @@ export class LocalVizier {
     this.options = options;
     this.engine = options.engine ?? new PxlEngine(datasetBackend(options.dataset));
     this.clusters = new Map(options.clusters.map((c) => [c.id.toLowerCase(), c]));
-    // A bad `nodes` fault is a start-up error, not a failure of some later query.
+    // A bad fault is a start-up error, not a failure of some later query.
     for (const cluster of options.clusters) {
+      parseFaults(cluster.faults, `cluster ${cluster.id} faults`);
       this.agentsOf(cluster);
     }
   }
@@ -298,8 +304,14 @@ export class LocalVizier {
           cluster_version: 'local',
           vizier_version: '0.14.15-local',
           operator_version: '0.0.0-local',
-          num_nodes: 1,
-          num_instrumented_nodes: 1,
+          num_nodes: this.agentsOf(c).agents().length,
+          num_instrumented_nodes: this.agentsOf(c).agents().length,
+          control_plane_pod_statuses: Object.fromEntries(
+            Object.entries(c.faults.controlPlanePods ?? {}).map(([name, pod]) => [
+              name,
+              { name, status: POD_PHASES.indexOf(pod.phase), status_message: pod.message ?? '', restart_count: String(pod.restartCount ?? 0) },
+            ]),
+          ),
           status_message: c.status === 'CS_HEALTHY' ? '' : 'fault injected by the local Vizier',
         };
       }),
@@ -314,8 +326,12 @@ export class LocalVizier {
       call.emit('error', toStatus(error));
       return;
     }
+    const cluster = this.clusters.get(str(call.request['cluster_id']).toLowerCase());
+    // Vizier's health probe runs a query; while queries fail, it answers code 14 with no message
+    // (44d42f1 query_broker/controllers/server.go CheckHealth, HealthCheck).
     const beat = (): void => {
-      call.write(encode(pb.HealthCheckResponse, { status: { code: 0 } }));
+      const failing = cluster !== undefined && activeExecutionError(cluster.faults, Date.now()) !== undefined;
+      call.write(encode(pb.HealthCheckResponse, { status: { code: failing ? STATUS.UNAVAILABLE : 0 } }));
     };
     beat();
     const timer = setInterval(beat, this.options.healthIntervalMs ?? 5_000);
@@ -336,6 +352,7 @@ export class LocalVizier {
     try {
       this.authenticate(call.metadata);
       const request = call.request;
+      this.options.onRequest?.(receivedRequest(request));
       const cluster = this.gate(str(request['cluster_id']));
       await sleep(cluster.faults.delayMs ?? 0, abort.signal);
       const encryption = request['encryption_options'] as Record<string, unknown> | null | undefined;
@@ -396,11 +413,7 @@ export class LocalVizier {
     const id = randomUUID();
     const started = process.hrtime.bigint();
     const engine = this.engine;
-    const execFuncs: ExecFunc[] = ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
-      funcName: str(f['func_name']),
-      outputTablePrefix: str(f['output_table_prefix']),
-      args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
-    }));
+    const execFuncs = execFuncsOf(request);
     // A mutation request deploys its tracepoints before the rest of the script is compiled
     // (engine.compile's `stage`): its table and column errors come only once they run.
     const source = str(request['query_str']);
@@ -421,7 +434,7 @@ export class LocalVizier {
         faults: cluster.faults.tracepoints ?? {},
         ...(engine.backend.upsertTracepoints === undefined ? {} : { live: engine.backend }),
       });
-      const ready = await this.mutation(call, id, deployment.states);
+      const ready = await this.mutation(call, id, deployment.states, deployment.schemaReady);
       if (!ready) {
         return;
       }
@@ -526,21 +539,33 @@ export class LocalVizier {
     return agents;
   }
 
-  /** Mutation lifecycle (§5): sends the tracepoints' states; returns whether the query may run now. */
-  private async mutation(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, states: readonly TracepointState[]): Promise<boolean> {
-    const ready = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
+  /**
+   * Mutation lifecycle (§5): sends the tracepoints' states; returns whether the query may run now.
+   * Not ready: status 14 "probe installation in progress" while a tracepoint is not RUNNING, else
+   * "Schema is not ready yet" while an output table is not in the schema; the stream then ends
+   * UNAVAILABLE with that message (mutation_executor.go:250-269, query_executor.go:320-321).
+   */
+  private async mutation(
+    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    queryId: string,
+    states: readonly TracepointState[],
+    schemaReady: boolean,
+  ): Promise<boolean> {
+    const running = states.every((s) => s.state === LIFE_CYCLE.RUNNING_STATE);
+    const ready = running && schemaReady;
+    const pending = running ? MESSAGES.schemaPending : MESSAGES.probesPending;
     await this.write(
       call,
       encode(pb.ExecuteScriptResponse, {
         query_id: queryId,
         mutation_info: {
-          status: ready ? { code: 0 } : { code: STATUS.UNAVAILABLE, message: MESSAGES.probesPending },
+          status: ready ? { code: 0 } : { code: STATUS.UNAVAILABLE, message: pending },
           states: states.map((s) => ({ id: s.id, state: s.state, name: s.name })),
         },
       }),
     );
     if (!ready) {
-      call.emit('error', { code: STATUS.UNAVAILABLE, details: goErrorText(STATUS.UNAVAILABLE, MESSAGES.probesPending) });
+      call.emit('error', { code: STATUS.UNAVAILABLE, details: goErrorText(STATUS.UNAVAILABLE, pending) });
     }
     return ready;
   }
@@ -569,9 +594,7 @@ export class LocalVizier {
     let sent = 0;
     const cutsSoFar = faults.cut === undefined ? 0 : (this.cutCounts.get(faults.cut) ?? 0);
     const cut = faults.cut !== undefined && cutsSoFar < (faults.cut.times ?? 1) ? faults.cut : undefined;
-    const startedMs = Date.now();
-    const during = faults.executionError?.during;
-    const executionError = during === undefined || (startedMs >= during.startMs && startedMs < during.endMs) ? faults.executionError : undefined;
+    const executionError = activeExecutionError(faults, Date.now());
     // Interleave tables round-robin, one batch each, until every table has sent its eos batch.
     while (query.tables.some((t) => !t.done)) {
       for (const t of query.tables) {

@@ -9,18 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { pemColumns } from '../lab/bpftrace-dry-run.ts';
 import { programOutput } from '../../shared/pxl/bpftrace-program.ts';
+import type { TracepointFaults } from './faults.ts';
 
 export const LIFE_CYCLE = { UNKNOWN_STATE: 0, PENDING_STATE: 1, RUNNING_STATE: 2, FAILED_STATE: 3, TERMINATED_STATE: 4 } as const;
 export type LifeCycleState = (typeof LIFE_CYCLE)[keyof typeof LIFE_CYCLE];
-
-export interface TracepointFaults {
-  /** Requests that see a new tracepoint as PENDING before it is RUNNING (default 1). */
-  readonly pendingRequests?: number;
-  /** Tracepoint names that never leave PENDING. */
-  readonly neverReady?: readonly string[];
-  /** Tracepoint names that go FAILED. */
-  readonly failed?: readonly string[];
-}
 
 export interface TracepointState {
   readonly id: string;
@@ -62,6 +54,8 @@ export class TracepointRegistry {
   private readonly tables = new Map<string, TableHolder>();
   /** Why a tracepoint is FAILED, by name (the `status` Pixie shows for it). */
   private readonly failures = new Map<string, string>();
+  /** Per table, the requests that asked for it with every tracepoint RUNNING. */
+  private readonly schemaChecks = new Map<string, number>();
 
   private readonly nowMs: () => number;
 
@@ -99,6 +93,21 @@ export class TracepointRegistry {
       }
       return { id: entry.id, name: tp.name, state };
     });
+  }
+
+  /**
+   * Whether every table is in the schema yet. Pixie asks this only once every tracepoint is
+   * RUNNING (44d42f1 query_broker/controllers/mutation_executor.go:264-269, isSchemaReady); the
+   * `schemaPendingRequests` fault keeps a table out of it for that many such requests.
+   */
+  schemaReady(tables: readonly string[], faults: TracepointFaults): boolean {
+    let ready = true;
+    for (const table of new Set(tables)) {
+      const checks = (this.schemaChecks.get(table) ?? 0) + 1;
+      this.schemaChecks.set(table, checks);
+      ready &&= checks > (faults.schemaPendingRequests ?? 0);
+    }
+    return ready;
   }
 
   /** Why `name` is FAILED, if it is. */

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assert, describe, expect, it } from 'vitest';
+import { isAlive } from '../support/process.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -109,14 +110,7 @@ describe('npm run demo', () => {
     expect(stderr).toContain('stopping everything the demo started');
     // The Vizier and the emulator started beside the apiserver; both were stopped, not waited out.
     expect(children.size).toBeGreaterThan(0);
-    const alive = [...children].filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const alive = [...children].filter(isAlive);
     expect(alive, `still running: ${alive.join(', ')}`).toEqual([]);
   });
 });

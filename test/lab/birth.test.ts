@@ -1,21 +1,29 @@
 /**
  * The birth programs on the real kernel: for lab pods (both cgroup layouts) the events they report
- * match the OCI configs the lab gave runc (namespaces created and joined, CPU limit values written,
+ * match the OCI specs runc was given (namespaces created and joined, CPU limit values written,
  * entrypoint), and unrelated processes that make namespaces and mounts meanwhile leave no event.
+ * The cgroupfs pods are real pods: created through the API server of a one-node cluster started
+ * once for this file (dev/kube/node.ts) and born by its kubelet through containerd, whose specs
+ * (config.json in the shim's bundle) are the truth; the systemd layout, which that node (cgroupfs
+ * driver, cgroup v1) cannot give, still comes from the runc lab.
  * pod_birth_lite, the always-on probe, reports the same cascade without limit writes and without
  * the syscall count; each program runs its own scenario.
- * Needs root, bpftrace and runc: fails (never skips) without them.
+ * Needs root, bpftrace, runc and the node's binaries: fails (never skips) without them. Run under
+ * `flock /tmp/kg-lab.lock` (the kubelet owns `kubepods`).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BirthScriptName } from '../../shared/pxl/scripts.ts';
+import { type LocalNode, startLocalNode } from '../../dev/kube/node.ts';
 import { cgroupMounts } from '../../dev/lab/cgroupfs.ts';
 import { type AttributedEvent, attributeBirthRows } from '../../dev/lab/compare.ts';
+import { KubeletPods } from '../../dev/lab/kubelet-pods.ts';
 import { Lab } from '../../dev/lab/lab.ts';
 import { namespacesInFlags, type OciNamespace } from '../../dev/lab/oci.ts';
 import { type ContainerTruth, type Recording, runBirthScenario } from '../../dev/lab/scenarios.ts';
 import { BIRTH_PODS } from '../../dev/lab/standard-scenarios.ts';
+import { nodeLeftovers } from './node-leftovers.ts';
 
 const exec = promisify(execFile);
 
@@ -33,20 +41,39 @@ interface Run {
 
 const SCRIPTS: readonly BirthScriptName[] = ['pod_birth', 'pod_birth_lite'];
 
+let node: LocalNode | undefined;
+
+beforeAll(async () => {
+  node = await startLocalNode();
+}, 300_000);
+
+afterAll(async () => {
+  await node?.stop();
+}, 180_000);
+
 describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
   let lab: Lab | undefined;
+  let kubelet: KubeletPods | undefined;
   const run = {} as Run;
   const full = script === 'pod_birth';
 
   beforeAll(async () => {
+    if (node === undefined) {
+      throw new Error('the local node did not start');
+    }
+    kubelet = new KubeletPods(node);
     lab = await Lab.open();
-    run.recording = await runBirthScenario(lab, { pods: BIRTH_PODS, noise, script });
+    run.recording = await runBirthScenario(lab, { pods: BIRTH_PODS, kubelet, noise, script });
     run.events = attributeBirthRows(run.recording);
-  });
+  }, 180_000);
 
   afterAll(async () => {
-    await lab?.close();
-  });
+    try {
+      await kubelet?.close();
+    } finally {
+      await lab?.close();
+    }
+  }, 120_000);
 
   const of = (container: ContainerTruth, event: string): AttributedEvent[] =>
     run.events.filter((e) => e.container?.containerId === container.containerId && e.event === event);
@@ -152,6 +179,45 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
     expect(run.recording.program.includes('raw_syscalls')).toBe(full);
   });
 
+  // The birth certificate of a kubelet-born pod against what the others that took part report on
+  // their own: the API server (the pod's uid and container ids, the kubelet's status times),
+  // containerd (the OCI spec it wrote in the shim's bundle) and the kernel (the cgroup's limit files).
+  it('agrees, for the kubelet-born pods, with the API server, containerd and the kernel', () => {
+    const kubelet = run.recording.containers.filter((c) => c.bornBy === 'kubelet');
+    expect(run.recording.containers.map((c) => [label(c), c.bornBy])).toEqual(run.recording.containers.map((c) => [label(c), c.layout === 'cgroupfs' ? 'kubelet' : 'runc']));
+    expect(kubelet.filter((c) => !c.sandbox).length).toBeGreaterThanOrEqual(2);
+    // containerd put each container (id from the API's pod status) in the kubelet's pod cgroup, and
+    // the kernel enforces the CPU limit of containerd's spec.
+    const limitOf = (c: ContainerTruth): { quota: string; period: string; shares: string } => {
+      const cpu = cpuOf(c);
+      return { quota: String(cpu.quota ?? -1), period: String(cpu.period ?? 100_000), shares: String(cpu.shares) };
+    };
+    expect(kubelet.map((c) => ({ container: label(c), cgroup: c.cgroupPath, limits: c.limitFiles }))).toEqual(
+      kubelet.map((c) => ({ container: label(c), cgroup: `/kubepods/${c.qos}/pod${c.podUid}/${c.containerId}`, limits: limitOf(c) })),
+    );
+    // The order of birth: the kubelet acknowledged the pod (status.startTime) before the kernel saw
+    // any of its containers' cgroups made; the sandbox's cgroup came before the app containers';
+    // each app container's cgroup was made before containerd recorded its start (startedAt). The
+    // API's times are whole seconds (RFC 3339), so the kernel's times are compared at that
+    // precision, with 1 ms for the millisecond wall clock the probe's clock offset was read from.
+    const second = (iso: string): bigint => BigInt(Date.parse(iso)) / 1000n;
+    const mkdirNs = (c: ContainerTruth): bigint => (of(c, 'cgroup_mkdir')[0]?.row['time_'] as bigint | undefined) ?? -1n;
+    const ms = 1_000_000n;
+    const observed = kubelet.map((c) => {
+      const mkdir = mkdirNs(c);
+      const sandbox = kubelet.find((s) => s.sandbox && s.podUid === c.podUid);
+      const reported = c.reported ?? undefined;
+      return {
+        container: label(c),
+        mkdirSeen: mkdir > 0n,
+        acknowledgedFirst: reported !== undefined && (mkdir + ms) / 1_000_000_000n >= second(reported.podStarted),
+        afterSandbox: c.sandbox || (sandbox !== undefined && mkdir > mkdirNs(sandbox)),
+        beforeStart: c.sandbox || (typeof reported?.containerStarted === 'string' && (mkdir - ms) / 1_000_000_000n <= second(reported.containerStarted)),
+      };
+    });
+    expect(observed).toEqual(kubelet.map((c) => ({ container: label(c), mkdirSeen: true, acknowledgedFirst: true, afterSandbox: true, beforeStart: true })));
+  });
+
   it('reports nothing from unrelated processes', () => {
     // Every event is about a lab container's cgroup, or the pod / kubepods cgroups the lab (as a
     // kubelet) and runc made for the lab's pods.
@@ -159,4 +225,14 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
     expect(unrelated.map((e) => e.row)).toEqual([]);
     expect(run.events.filter((e) => ['unshare', 'sh', 'mount', 'true'].includes(String(e.row['comm'])) && e.container === undefined)).toEqual([]);
   });
+});
+
+describe('teardown', () => {
+  it('stops the node leaving no process, cgroup, bridge or folder', async () => {
+    if (node === undefined) {
+      throw new Error('the local node did not start');
+    }
+    await node.stop();
+    expect(await nodeLeftovers(node)).toEqual([]);
+  }, 180_000);
 });

@@ -3,7 +3,7 @@
  * Needs root and runc: fails (never skips) without them.
  */
 import { readFileSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allHierarchies } from '../../dev/lab/cgroupfs.ts';
@@ -31,7 +31,26 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Processes of a local node (dev/kube/node.ts): every one of them names the node's folder in its arguments. */
+const nodeProcesses = async (): Promise<string[]> => {
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    const args = /^\d+$/.test(entry) ? await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '') : '';
+    if (args.includes('/kernel-gossip-node-') && alive(Number(entry))) {
+      found.push(`${entry}: ${args.replaceAll('\0', ' ').slice(0, 200)}`);
+    }
+  }
+  return found;
+};
+
 describe('lab cleanup', () => {
+  // The throttle, birth and node files start a real kubelet and containerd once each and stop them
+  // in their last test; whichever ran before this one left nothing (in any order, nothing is left).
+  it('no local node outlives the lab file that started it: no kubelet, containerd or shim, no kubepods cgroup', async () => {
+    expect(await nodeProcesses()).toEqual([]);
+    expect(await existsIn('/kubepods')).toEqual([]);
+  });
+
   it('close() removes the containers and the pod cgroups from every hierarchy', async () => {
     const lab = await Lab.open();
     let podCgroup = '';

@@ -17,19 +17,12 @@ import { POD_BRIDGE } from '../../dev/kube/containerd.ts';
 import { kubectl } from '../../dev/kube/manifests.ts';
 import { type LocalNode, startLocalNode } from '../../dev/kube/node.ts';
 import { containerIdOf, nodeDeployment, pollUntil, waitRolledOut } from '../../dev/kube/node-workloads.ts';
+import { isAlive } from '../support/process.ts';
 
 const run = promisify(execFile);
 const NAMESPACE = 'node-test';
 
 const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a real one-node cluster: kubelet + containerd on this machine', () => {
   let node: LocalNode | undefined;
@@ -117,7 +110,7 @@ describe('a real one-node cluster: kubelet + containerd on this machine', () => 
     const { pids, containerdSocket } = node!;
     await node!.stop();
     for (const [name, pid] of Object.entries(pids)) {
-      expect(alive(pid), `${name} (${pid}) still runs`).toBe(false);
+      expect(isAlive(pid), `${name} (${pid}) still runs`).toBe(false);
     }
     const cpu = await hierarchyOf('cpu');
     expect(await exists(path.join(cpu, 'kubepods'))).toBe(false);

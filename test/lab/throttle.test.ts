@@ -1,24 +1,58 @@
 /**
- * The throttle program on the real kernel: for lab containers with a CPU limit its counters equal
+ * The throttle program on the real kernel: for containers with a CPU limit its counters equal
  * cpu.stat of the same cgroups at the same moments, and containers without a limit get no row.
- * Needs root, bpftrace and runc: fails (never skips) without them.
+ * The cgroupfs pods are real pods: created through the API server of a one-node cluster started
+ * once for this file (dev/kube/node.ts) and born by its kubelet through containerd; the systemd
+ * layout, which that node (cgroupfs driver, cgroup v1) cannot give, still comes from the runc lab.
+ * Needs root, bpftrace, runc and the node's binaries: fails (never skips) without them. Run under
+ * `flock /tmp/kg-lab.lock` (the kubelet owns `kubepods`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalNode, startLocalNode } from '../../dev/kube/node.ts';
 import { checkThrottleRows, containerOfNames, recordingRows } from '../../dev/lab/compare.ts';
+import { KubeletPods } from '../../dev/lab/kubelet-pods.ts';
 import { Lab } from '../../dev/lab/lab.ts';
 import { type Recording, runThrottleScenario } from '../../dev/lab/scenarios.ts';
 import { THROTTLE_PODS } from '../../dev/lab/standard-scenarios.ts';
+import { nodeLeftovers } from './node-leftovers.ts';
 
+let node: LocalNode | undefined;
+let kubelet: KubeletPods | undefined;
 let lab: Lab | undefined;
 let recording: Recording;
 
 beforeAll(async () => {
+  node = await startLocalNode();
+  kubelet = new KubeletPods(node);
   lab = await Lab.open();
-  recording = await runThrottleScenario(lab, { pods: THROTTLE_PODS });
-});
+  recording = await runThrottleScenario(lab, { pods: THROTTLE_PODS, kubelet });
+}, 300_000);
 
 afterAll(async () => {
-  await lab?.close();
+  try {
+    await kubelet?.close();
+    await lab?.close();
+  } finally {
+    await node?.stop();
+  }
+}, 180_000);
+
+describe('who birthed the pods', () => {
+  it('the kubelet birthed every cgroupfs pod (its containers as containerd specified them); the runc lab only the systemd layout', () => {
+    const observed = recording.containers.map((c) => ({ pod: c.pod, layout: c.layout, bornBy: c.bornBy }));
+    const expected = recording.containers.map((c) => ({ pod: c.pod, layout: c.layout, bornBy: c.layout === 'cgroupfs' ? 'kubelet' : 'runc' }));
+    expect(observed).toEqual(expected);
+    expect(observed.some((c) => c.bornBy === 'kubelet')).toBe(true);
+    // containerd's spec put each container where the kernel shows its limit: the cgroup's files
+    // carry the quota and period of the spec (the kubelet's 100 ms period).
+    const kubeletApps = recording.containers.filter((c) => c.bornBy === 'kubelet' && !c.sandbox);
+    expect(kubeletApps.map((c) => c.limitFiles && { quota: c.limitFiles.quota, period: c.limitFiles.period })).toEqual(
+      kubeletApps.map((c) => {
+        const cpu = (c.ociConfig['linux'] as { resources: { cpu?: { quota?: number; period?: number } } }).resources.cpu;
+        return { quota: String(cpu?.quota ?? -1), period: String(cpu?.period ?? 100_000) };
+      }),
+    );
+  });
 });
 
 describe('cpu_throttle program vs cpu.stat', () => {
@@ -91,3 +125,15 @@ describe('cpu_throttle program vs cpu.stat', () => {
 
 const hasQuota = (config: Record<string, unknown>): boolean =>
   (config['linux'] as { resources: { cpu?: { quota?: number } } }).resources.cpu?.quota !== undefined;
+
+describe('teardown', () => {
+  it('removes the pods through the kubelet, then stops the node leaving no process, cgroup, bridge or folder', async () => {
+    if (node === undefined || kubelet === undefined) {
+      throw new Error('the local node did not start');
+    }
+    await kubelet.close();
+    await lab?.close();
+    await node.stop();
+    expect(await nodeLeftovers(node)).toEqual([]);
+  }, 180_000);
+});

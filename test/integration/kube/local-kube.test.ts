@@ -6,16 +6,7 @@ import { pinnedKubernetesVersion } from '../../../dev/kube/binaries.ts';
 import type { LocalKube } from '../../../dev/kube/local-kube.ts';
 import { IdentityError } from '../../../dev/kube/pki.ts';
 import { clientsFor, kubectl, startTestKube, statusOf } from '../../support/kube.ts';
-
-/** Whether a process with this id exists (signal 0 only checks). */
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from '../../support/process.ts';
 
 describe('local kube-apiserver (etcd + kube-apiserver, RBAC on)', () => {
   let kube: LocalKube;

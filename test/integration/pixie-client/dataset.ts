@@ -1,8 +1,11 @@
 /**
- * The rows the scenario server serves and the tests expect, as functions of the row index, so the
- * expectation is computed independently of the bytes that carried it.
+ * The `procs` table the local Vizier serves to the client's tests and the tests expect, as functions
+ * of the row index: the table is written as a dataset document (dev/vizier/dataset.ts), and the
+ * expectation is computed again from `procRow`, independently of the bytes that carried it.
  */
-export const API_KEY = 'px-api-0d1f-scenario-key';
+import { parseTable, type Table } from '../../../dev/vizier/dataset.ts';
+
+export const API_KEY = 'px-api-0d1f-client-test-key';
 export const HEALTHY_CLUSTER = '5b27f024-eccb-4d07-b28d-84ab8d88e6a3';
 export const UNHEALTHY_CLUSTER = '0f0e0d0c-0b0a-4908-8706-050403020100';
 export const UNKNOWN_CLUSTER = '99999999-9999-4999-8999-999999999999';
@@ -34,5 +37,30 @@ export const procRow = (i: number): ProcRow => ({
   alive: i % 3 !== 0,
 });
 
-/** The one row of the `summary` table for a run of `rows` procs rows. */
-export const summaryRow = (rows: number): { name: string; total: bigint } => ({ name: 'procs', total: BigInt(rows) });
+/** The `procs` table of `rows` rows, as the local Vizier loads a dataset file. */
+export const procsTable = (rows: number): Table => {
+  const all = Array.from({ length: rows }, (_, i) => procRow(i));
+  return parseTable(
+    {
+      relation: [
+        { name: 'time_', type: 'TIME64NS' },
+        { name: 'upid', type: 'UINT128', semantic: 'ST_UPID' },
+        { name: 'counter', type: 'INT64' },
+        { name: 'ratio', type: 'FLOAT64', semantic: 'ST_PERCENT' },
+        { name: 'pod', type: 'STRING', semantic: 'ST_POD_NAME' },
+        { name: 'alive', type: 'BOOLEAN' },
+      ],
+      columns: {
+        time_: all.map((r) => r.time.toString()),
+        // UPID layout: high = asid << 32 | pid, low = start ticks (api-facts §6).
+        upid: all.map((r) => ({ high: ((BigInt(r.asid) << 32n) | BigInt(r.pid)).toString(), low: r.startTicks.toString() })),
+        counter: all.map((r) => r.counter.toString()),
+        ratio: all.map((r) => r.ratio),
+        pod: all.map((r) => ({ base64: Buffer.from(r.pod).toString('base64') })),
+        alive: all.map((r) => r.alive),
+      },
+    },
+    'procs',
+    'the client tests procs table',
+  );
+};

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTofu, type TofuInstall } from '../../../dev/terraform/cli.ts';
+import { isAlive } from '../../support/process.ts';
 
 /** A stand-in tofu: writes its pid, then waits; on SIGTERM it "finishes its step" for `onTerm`. */
 const standIn = (onTerm: string): { install: TofuInstall; pidFile: string; dir: string } => {
@@ -19,15 +20,6 @@ const standIn = (onTerm: string): { install: TofuInstall; pidFile: string; dir: 
   const bin = path.join(dir, 'tofu');
   writeFileSync(bin, `#!/bin/sh\necho $$ > "${pidFile}"\ntrap '${onTerm}' TERM\nwhile :; do sleep 0.1; done\n`, { mode: 0o755 });
   return { install: { bin, cliConfig: path.join(dir, 'tofurc'), mirror: dir, version: 'v0.0.0-test' }, pidFile, dir };
-};
-
-const isRunning = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 
 const pidOnceWritten = async (file: string): Promise<number> => {
@@ -48,7 +40,7 @@ describe('runTofu stop', () => {
     const pid = await pidOnceWritten(pidFile);
     abort.abort(new Error('the demo is stopping'));
     await expect(run).rejects.toThrow('tofu test was stopped');
-    expect(isRunning(pid), `tofu (pid ${pid}) outlived its run`).toBe(false);
+    expect(isAlive(pid), `tofu (pid ${pid}) outlived its run`).toBe(false);
   });
 
   it('kills a tofu that ignores SIGTERM, and still rejects only after it is gone', async () => {
@@ -58,7 +50,7 @@ describe('runTofu stop', () => {
     const pid = await pidOnceWritten(pidFile);
     abort.abort();
     await expect(run).rejects.toThrow('tofu plan was stopped');
-    expect(isRunning(pid), `tofu (pid ${pid}) outlived its run`).toBe(false);
+    expect(isAlive(pid), `tofu (pid ${pid}) outlived its run`).toBe(false);
   }, 20_000);
 
   it('does not start tofu when the caller has already stopped', async () => {

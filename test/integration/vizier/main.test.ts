@@ -64,6 +64,18 @@ describe('node dev/vizier/main.ts', () => {
     }
   });
 
+  it('refuses a --faults file with a field the fault model does not have, naming it', async () => {
+    const faults = path.join(mkdtempSync(path.join(tmpdir(), 'vizier-faults-')), 'faults.json');
+    writeFileSync(faults, JSON.stringify({ [CLUSTER]: { cut: { afterBatches: 1, mode: 'rst' }, largeBatchRejectAfter: 1 } }));
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, args('dev/vizier/datasets/demo', ['--faults', faults]), (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : (error.code as number), stderr });
+      });
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cluster ${CLUSTER}.largeBatchRejectAfter is not a fault`);
+  });
+
   it('refuses a malformed dataset with the file and column in the message', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vizier-bad-'));
     writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ relation: [{ name: 'time_', type: 'TIME64NS' }, { name: 'n', type: 'INT64' }], columns: { time_: ['1'], n: ['x'] } }));

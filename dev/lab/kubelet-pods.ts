@@ -1,0 +1,232 @@
+/**
+ * The kernel lab's pods born by a real kubelet (dev/kube/node.ts): a lab {@link PodSpec} becomes a
+ * Pod created through the API server, the scheduler binds it to the node and the kubelet births it
+ * through CRI (containerd, its shim, runc) in the kubelet's own `kubepods` cgroups. What the lab
+ * keeps as its ground truth is then read from the parts that made the pod, never from the request:
+ * the pod's uid, QoS class and container ids from the API server, the OCI spec containerd handed runc
+ * (`config.json` in the shim's bundle) with its cgroup path and CPU limit, the init pid, and the
+ * kernel's ids of the cgroups.
+ *
+ * This node runs the cgroupfs driver on cgroup v1, so it gives the `cgroupfs` layout only; pods of
+ * the `systemd` layout (cgroup v2 with the systemd driver, as on GKE) still come from the runc lab
+ * (lab.ts), under `/kubepods.slice`, which the kubelet's cgroupfs driver never scans.
+ *
+ * Every container runs its workload and then execs `sleep`: the container (and so its cgroup, where
+ * cpu.stat is read) outlives the workload, as the runc lab's stopped containers did. A kubelet-born
+ * container that exits has its cgroup removed by runc within moments.
+ *
+ * @module
+ */
+import { CoreV1Api, KubeConfig, type V1Pod, type V1ResourceRequirements } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { podCgroupPath } from '../../shared/pxl/cgroup-identity.ts';
+import { CRI_NAMESPACE } from '../kube/containerd.ts';
+import type { LocalNode } from '../kube/node.ts';
+import { pollUntil } from '../kube/node-workloads.ts';
+import { cgroupIds } from './cgroupfs.ts';
+import { type ContainerSpec, LabError, type LabContainer, type LabPod, type PodReport, type PodSpec, podLevelCgroupIds, readLimitFiles, workloadArgs } from './lab.ts';
+
+/** What a container execs once its workload is done; its presence as the init process means "done". */
+export const HOLD_ARGS = ['/bin/sleep', '3600'] as const;
+
+/** The container's command: the workload, then `exec sleep` (arguments passed as "$@", never spliced into the script). */
+export const heldCommand = (spec: ContainerSpec): string[] => ['/bin/sh', '-c', `"$@"; exec ${HOLD_ARGS.join(' ')}`, 'workload', ...workloadArgs(spec.workload)];
+
+/** Millicores of a CFS quota per period (what `limits.cpu` says; the kubelet writes it back over a 100 ms period). */
+const millicores = (spec: ContainerSpec): number | undefined =>
+  spec.cpuQuotaUs === undefined ? undefined : Math.max(1, Math.round((spec.cpuQuotaUs / (spec.cpuPeriodUs ?? 100_000)) * 1000));
+
+/** Resources that give the pod the QoS class the spec asks for. */
+const resourcesOf = (pod: PodSpec, spec: ContainerSpec): V1ResourceRequirements => {
+  const limit = millicores(spec);
+  switch (pod.qos) {
+    case 'besteffort':
+      if (limit !== undefined) {
+        throw new LabError(`${pod.namespace}/${pod.name}: container ${spec.name} has a CPU limit, so the pod cannot be BestEffort`);
+      }
+      return {};
+    case 'guaranteed':
+      if (limit === undefined) {
+        throw new LabError(`${pod.namespace}/${pod.name}: container ${spec.name} has no CPU limit, so the pod cannot be Guaranteed`);
+      }
+      return { requests: { cpu: `${limit}m`, memory: '16Mi' }, limits: { cpu: `${limit}m`, memory: '16Mi' } };
+    case 'burstable':
+      // A request below any limit: the pod is Burstable.
+      return limit === undefined ? { requests: { cpu: '10m' } } : { requests: { cpu: '10m' }, limits: { cpu: `${limit}m` } };
+  }
+};
+
+/** The Pod object of a lab pod spec (cgroupfs layout only: see the module comment). Pure. */
+export const kubeletPodManifest = (spec: PodSpec, image: string): V1Pod => {
+  if (spec.layout !== 'cgroupfs') {
+    throw new LabError(`${spec.namespace}/${spec.name}: this node's kubelet (cgroupfs driver, cgroup v1) gives only the cgroupfs layout, not ${spec.layout}`);
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: { 'kernel-gossip/lab': 'true' } },
+    spec: {
+      restartPolicy: 'Never',
+      dnsPolicy: 'Default',
+      enableServiceLinks: false,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 1,
+      containers: spec.containers.map((container) => ({
+        name: container.name,
+        image,
+        imagePullPolicy: 'Never',
+        command: heldCommand(container),
+        resources: resourcesOf(spec, container),
+      })),
+    },
+  };
+};
+
+/** A pod asked of the API server, not necessarily born yet. */
+export interface RequestedPod {
+  readonly spec: PodSpec;
+  readonly uid: string;
+  /** The pod-level cgroup the kubelet makes for it (cgroupfs layout). */
+  readonly cgroupPath: string;
+}
+
+const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
+
+type OciSpec = Record<string, unknown> & { readonly linux?: { readonly cgroupsPath?: string }; readonly annotations?: Readonly<Record<string, string>>; readonly process?: { readonly args?: readonly string[] } };
+
+const running = (pod: V1Pod): boolean =>
+  pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).length === (pod.spec?.containers ?? []).length && (pod.status.containerStatuses ?? []).every((c) => c.state?.running !== undefined && c.containerID !== undefined);
+
+const iso = (time: Date | string | undefined): string => (time === undefined ? '' : new Date(time).toISOString());
+
+/** The times the API server shows for a running pod. */
+const reportOf = (pod: V1Pod): PodReport => ({
+  created: iso(pod.metadata?.creationTimestamp),
+  started: iso(pod.status?.startTime),
+  containersStarted: Object.fromEntries((pod.status?.containerStatuses ?? []).map((c) => [c.name, iso(c.state?.running?.startedAt)])),
+});
+
+/** Pods of the lab on a local node: create, wait until born, read what made them, delete. */
+export class KubeletPods {
+  readonly node: LocalNode;
+  readonly core: CoreV1Api;
+  private readonly requested: RequestedPod[] = [];
+  private readonly namespaces = new Set<string>();
+
+  constructor(node: LocalNode) {
+    this.node = node;
+    const config = new KubeConfig();
+    config.loadFromFile(node.kube.kubeconfigPath);
+    this.core = config.makeApiClient(CoreV1Api);
+  }
+
+  /** Creates the pod (and its namespace) through the API server. */
+  async create(spec: PodSpec): Promise<RequestedPod> {
+    const body = kubeletPodManifest(spec, this.node.image);
+    if (!this.namespaces.has(spec.namespace)) {
+      await this.core.createNamespace({ body: { metadata: { name: spec.namespace } } }).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== 409) {
+          throw new LabError(`creating namespace ${spec.namespace}`, { cause: error });
+        }
+      });
+      this.namespaces.add(spec.namespace);
+    }
+    const created = await this.core.createNamespacedPod({ namespace: spec.namespace, body });
+    const uid = created.metadata?.uid;
+    if (uid === undefined) {
+      throw new LabError(`the API server created ${spec.namespace}/${spec.name} without a uid`);
+    }
+    const requested = { spec, uid, cgroupPath: podCgroupPath('cgroupfs', spec.qos, uid) };
+    this.requested.push(requested);
+    return requested;
+  }
+
+  /** The pod as the API server shows it now. */
+  read(pod: RequestedPod): Promise<V1Pod> {
+    return this.core.readNamespacedPod({ namespace: pod.spec.namespace, name: pod.spec.name });
+  }
+
+  /**
+   * Waits until the kubelet reports every container running, then reads the pod as the kernel lab
+   * describes pods: ids from the pod status, each container's (and the sandbox's) OCI spec, init pid
+   * and cgroup path from containerd's bundle, cgroup ids and limit files from the kernel.
+   */
+  async waitBorn(pod: RequestedPod, timeoutMs = 90_000): Promise<LabPod & { readonly status: V1Pod }> {
+    const status = await pollUntil(`${pod.spec.namespace}/${pod.spec.name} running on the node`, () => this.read(pod), running, timeoutMs, (p) => JSON.stringify(p.status?.containerStatuses?.map((c) => c.state) ?? p.status?.phase ?? null));
+    const actualQos = status.status?.qosClass?.toLowerCase();
+    if (actualQos !== pod.spec.qos) {
+      throw new LabError(`${pod.spec.namespace}/${pod.spec.name}: the API server gave QoS class ${actualQos ?? 'none'}, the lab asked for ${pod.spec.qos}`);
+    }
+    const born: LabPod & { status: V1Pod } = { spec: pod.spec, uid: pod.uid, cgroupPath: pod.cgroupPath, bornBy: 'kubelet', reported: reportOf(status), sandbox: undefined as unknown as LabContainer, containers: [], cgroupIds: [], status };
+    let sandboxId: string | undefined;
+    for (const spec of pod.spec.containers) {
+      const id = /^containerd:\/\/([0-9a-f]{64})$/.exec(status.status?.containerStatuses?.find((c) => c.name === spec.name)?.containerID ?? '')?.[1];
+      if (id === undefined) {
+        throw new LabError(`${pod.spec.namespace}/${pod.spec.name}: no containerd id for ${spec.name} in the pod status`);
+      }
+      const container = await this.containerOf(born, spec, id, false);
+      sandboxId ??= (container.ociConfig as OciSpec).annotations?.[SANDBOX_ID_ANNOTATION];
+      born.containers.push(container);
+    }
+    if (sandboxId === undefined) {
+      throw new LabError(`${pod.spec.namespace}/${pod.spec.name}: containerd's specs name no sandbox (${SANDBOX_ID_ANNOTATION})`);
+    }
+    (born as { sandbox: LabContainer }).sandbox = await this.containerOf(born, { name: 'POD', workload: { shape: 'command', args: [] } }, sandboxId, true);
+    born.cgroupIds.push(...(await podLevelCgroupIds(pod.cgroupPath)));
+    return born;
+  }
+
+  /** Waits until the container's workload is done: its init process has exec'd the hold command. */
+  async waitWorkloadDone(container: LabContainer, timeoutMs = 90_000): Promise<void> {
+    await pollUntil(
+      `the workload of ${container.pod.spec.name}/${container.name} done`,
+      async () => (await readFile(`/proc/${container.pid}/cmdline`, 'utf8').catch(() => 'gone')).split('\0').filter((arg) => arg !== ''),
+      (args) => {
+        if (args[0] === 'gone') {
+          throw new LabError(`${container.pod.spec.name}/${container.name}: its init process ${container.pid} is gone (the container exited)`);
+        }
+        return args.join(' ') === HOLD_ARGS.join(' ');
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Deletes every pod this made and waits until the kubelet has removed them (their cgroups too). */
+  async close(timeoutMs = 60_000): Promise<void> {
+    for (const pod of this.requested) {
+      await this.core.deleteNamespacedPod({ namespace: pod.spec.namespace, name: pod.spec.name, gracePeriodSeconds: 1 }).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== 404) {
+          throw new LabError(`deleting ${pod.spec.namespace}/${pod.spec.name}`, { cause: error });
+        }
+      });
+    }
+    const until = Date.now() + timeoutMs;
+    for (const pod of this.requested) {
+      for (;;) {
+        const gone = await this.read(pod).then(() => false, (error: unknown) => (error as { code?: unknown }).code === 404);
+        if (gone) {
+          break;
+        }
+        if (Date.now() > until) {
+          throw new LabError(`the kubelet did not remove ${pod.spec.namespace}/${pod.spec.name} within ${timeoutMs} ms`);
+        }
+        await sleep(250);
+      }
+    }
+    this.requested.length = 0;
+  }
+
+  private async containerOf(pod: LabPod, spec: ContainerSpec, id: string, sandbox: boolean): Promise<LabContainer> {
+    const bundle = path.join(this.node.containerdState, 'io.containerd.runtime.v2.task', CRI_NAMESPACE, id);
+    const config = JSON.parse(await readFile(path.join(bundle, 'config.json'), 'utf8')) as OciSpec;
+    const pid = Number((await readFile(path.join(bundle, 'init.pid'), 'utf8')).trim());
+    const cgroupPath = config.linux?.cgroupsPath;
+    if (cgroupPath === undefined || !Number.isInteger(pid) || pid <= 0) {
+      throw new LabError(`containerd's bundle of ${id} has no cgroup path or init pid`);
+    }
+    const containerSpec: ContainerSpec = sandbox ? { ...spec, workload: { shape: 'command', args: [...(config.process?.args ?? [])] } } : spec;
+    return { pod, name: spec.name, id, cgroupPath, sandbox, spec: containerSpec, ociConfig: config, pid, cgroupIds: await cgroupIds(cgroupPath), limitFiles: await readLimitFiles(cgroupPath) };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The Pod objects the kernel lab asks a real kubelet for (dev/lab/kubelet-pods.ts): the QoS class
+ * the lab spec names follows from the resources (Kubernetes' rules: requests = limits for every
+ * container is Guaranteed, no request or limit is BestEffort, anything else Burstable; see
+ * https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/), the workload's arguments travel as
+ * "$@" and never inside the shell script, and a layout this node cannot give is refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { HOLD_ARGS, heldCommand, kubeletPodManifest } from '../../../dev/lab/kubelet-pods.ts';
+import type { PodSpec } from '../../../dev/lab/lab.ts';
+
+const pod = (over: Partial<PodSpec>): PodSpec => ({
+  namespace: 'shop',
+  name: 'web-1',
+  layout: 'cgroupfs',
+  qos: 'burstable',
+  containers: [
+    { name: 'app', workload: { shape: 'steady', threads: 1, durationMs: 2500 }, cpuQuotaUs: 10_000, cpuPeriodUs: 100_000 },
+    { name: 'side', workload: { shape: 'idle', durationMs: 300 } },
+  ],
+  ...over,
+});
+
+describe('kubeletPodManifest', () => {
+  it('asks for a burstable pod: a small request, the limit in millicores (quota per period), none for an unlimited container', () => {
+    const manifest = kubeletPodManifest(pod({}), 'kernel-gossip.local/lab:x');
+    expect(manifest.metadata).toMatchObject({ name: 'web-1', namespace: 'shop' });
+    expect(manifest.spec?.restartPolicy).toBe('Never');
+    expect(manifest.spec?.containers.map((c) => [c.name, c.image, c.imagePullPolicy, c.resources])).toEqual([
+      ['app', 'kernel-gossip.local/lab:x', 'Never', { requests: { cpu: '10m' }, limits: { cpu: '100m' } }],
+      ['side', 'kernel-gossip.local/lab:x', 'Never', { requests: { cpu: '10m' } }],
+    ]);
+  });
+
+  it('writes a quota of another period as the same share of a CPU (the kubelet applies it over 100 ms)', () => {
+    const manifest = kubeletPodManifest(pod({ containers: [{ name: 'proxy', workload: { shape: 'idle', durationMs: 1 }, cpuQuotaUs: 25_000, cpuPeriodUs: 50_000 }] }), 'i');
+    expect(manifest.spec?.containers[0]?.resources?.limits).toEqual({ cpu: '500m' });
+  });
+
+  it('gives a guaranteed pod requests equal to its limits and a besteffort pod no resources, and refuses specs that contradict their class', () => {
+    const limited = [{ name: 'a', workload: { shape: 'idle', durationMs: 1 }, cpuQuotaUs: 20_000 }] as const;
+    const guaranteed = kubeletPodManifest(pod({ qos: 'guaranteed', containers: limited }), 'i').spec?.containers[0]?.resources;
+    expect(guaranteed?.requests).toEqual(guaranteed?.limits);
+    expect(guaranteed?.limits?.['cpu']).toBe('200m');
+    const free = [{ name: 'a', workload: { shape: 'idle', durationMs: 1 } }] as const;
+    expect(kubeletPodManifest(pod({ qos: 'besteffort', containers: free }), 'i').spec?.containers[0]?.resources).toEqual({});
+    expect(() => kubeletPodManifest(pod({ qos: 'besteffort', containers: limited }), 'i')).toThrow(/cannot be BestEffort/);
+    expect(() => kubeletPodManifest(pod({ qos: 'guaranteed', containers: free }), 'i')).toThrow(/cannot be Guaranteed/);
+  });
+
+  it('refuses the systemd layout, which a cgroupfs kubelet cannot give', () => {
+    expect(() => kubeletPodManifest(pod({ layout: 'systemd' }), 'i')).toThrow(/only the cgroupfs layout/);
+  });
+});
+
+describe('heldCommand', () => {
+  it('runs the workload from "$@" (never spliced into the script), then execs the hold command', () => {
+    const command = heldCommand({ name: 'c', workload: { shape: 'command', args: ['/bin/echo', '$(reboot); x'] } });
+    expect(command.slice(0, 4)).toEqual(['/bin/sh', '-c', `"$@"; exec ${HOLD_ARGS.join(' ')}`, 'workload']);
+    expect(command.slice(4)).toEqual(['/bin/echo', '$(reboot); x']);
+  });
+});
