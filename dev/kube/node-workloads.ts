@@ -23,6 +23,12 @@ export interface NodeDeploymentSpec {
   readonly annotations?: Readonly<Record<string, string>>;
   /** Seconds a new pod must be ready before the rollout counts it available (and removes an old one). */
   readonly minReadySeconds?: number;
+  /**
+   * A second container after the first, with a CPU request and NO CPU limit. A pod in which a
+   * container has no CPU limit gets no CFS quota on its pod cgroup (the kubelet's
+   * ResourceConfigForPod), so the first container's own quota is the only one that throttles it.
+   */
+  readonly unlimitedSidecar?: { readonly name: string; readonly workload: Workload; readonly cpuRequestMillicores: number };
 }
 
 /** The Deployment object: burstable pods (request below limit), image never pulled, no cluster DNS. Pure. */
@@ -54,6 +60,17 @@ export const nodeDeployment = (spec: NodeDeploymentSpec): V1Deployment => {
                 limits: { cpu: `${spec.cpuLimitMillicores}m` },
               },
             },
+            ...(spec.unlimitedSidecar === undefined
+              ? []
+              : [
+                  {
+                    name: spec.unlimitedSidecar.name,
+                    image: spec.image,
+                    imagePullPolicy: 'Never',
+                    command: workloadArgs(spec.unlimitedSidecar.workload),
+                    resources: { requests: { cpu: `${spec.unlimitedSidecar.cpuRequestMillicores}m` } },
+                  },
+                ]),
           ],
         },
       },

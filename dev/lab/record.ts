@@ -2,7 +2,9 @@
  * `node dev/lab/record.ts [throttle|birth|birth-lite]...`: runs the standard lab scenarios on this kernel and
  * writes each {@link Recording} (probe output plus the lab's ground truth) to
  * `test/fixtures/lab/<scenario>.json` (birth-lite: `test/fixtures/lab-lite/`), then prints how closely cpu.stat brackets the throttle rows.
- * Needs root, bpftrace and runc.
+ * Needs root, bpftrace and runc. Every pod is born by the runc lab here, not by the node's kubelet
+ * as in the lab tests: the replays of these fixtures read the pods' owners (ReplicaSet, so a
+ * Deployment), which the lab's bare kubelet pods do not have (docs/kernel-lab.md).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

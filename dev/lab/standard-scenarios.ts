@@ -1,6 +1,8 @@
 /**
  * The lab's standard pods, used by the lab tests, the recorded fixtures and the benchmarks. Short and
- * small: the machine has two cores shared by several people.
+ * small: the machine has two cores shared by several people. In the lab tests the cgroupfs pods are
+ * born by the local node's kubelet (kubelet-pods.ts: bare Pods, so without the owners named here,
+ * which only the runc lab's ground truth keeps) and the systemd ones by the runc lab.
  */
 import type { PodSpec } from './lab.ts';
 

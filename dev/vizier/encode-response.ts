@@ -1,130 +1,127 @@
 /**
  * Encoders for the server side of the protocol: ExecuteScriptResponse (with RowBatchData in packed
- * or unpacked form), HealthCheckResponse and GetClusterInfoResponse. Used by the client's tests;
- * the client itself only decodes these, so they live beside the local Vizier, not in shared/.
+ * or unpacked form), HealthCheckResponse and GetClusterInfoResponse, written by the generated codec
+ * (shared/pixie/generated). Used by the client's tests; the client itself only decodes these, so
+ * they live beside the local Vizier, not in shared/.
  *
  * @module
  */
+import { clone, create, createFileRegistry, type DescMessage, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { Column } from '../../shared/pixie/columns.ts';
-import { encodeUuid } from '../../shared/pixie/encode.ts';
+import { uuidMessage } from '../../shared/pixie/encode.ts';
+import { ExecuteScriptResponseBatchBytesSchema } from '../../shared/pixie/generated/batch_bytes_pb.js';
+import { ClusterStatus, GetClusterInfoResponseSchema } from '../../shared/pixie/generated/cloudapi_pb.js';
+import {
+  type ColumnSchema,
+  DataType as WireDataType,
+  file_vizierapi,
+  HealthCheckResponseSchema,
+  LifeCycleState,
+  type QueryExecutionStatsSchema,
+  type QueryMetadataSchema,
+  RowBatchDataSchema,
+  SemanticType,
+  type StatusSchema,
+} from '../../shared/pixie/generated/vizierapi_pb.js';
 import { DataType, type ExecutionStats, type MutationInfo, type RowBatch, type Status, type TableMetadata } from '../../shared/pixie/types.ts';
-import { WireType, Writer } from '../../shared/pixie/wire.ts';
+
+/**
+ * A wire number as a generated enum type. The client's shapes (shared/pixie/types.ts) keep enum
+ * values as the numbers on the wire, and proto3 enums are open (any int32 is a valid value, kept as
+ * is: protobuf language guide, "Enums"), so every number is a value of the enum.
+ */
+export const openEnum = <E extends number>(_values: Readonly<Record<string, E | string>>, value: number): E => value as E;
 
 /** How repeated scalars are written: packed (proto3's default) or one tag per value. */
 export interface BatchEncoding {
   readonly packed?: boolean;
 }
 
-const encodeScalars = (
-  values: ArrayLike<number | bigint>,
-  packed: boolean,
-  wire: number,
-  put: (writer: Writer, value: number | bigint) => void,
-): Writer => {
-  const out = new Writer();
-  if (packed) {
-    const run = new Writer();
-    for (let i = 0; i < values.length; i++) {
-      put(run, values[i] as number | bigint);
+/**
+ * px.api.vizierpb.RowBatchData as described with `[packed = false]` on every repeated scalar: the
+ * same messages, written one tag per value (a form decoders must accept, protobuf encoding guide,
+ * "Packed Repeated Fields"). Built from the generated file's own descriptor, so no field number is
+ * repeated here.
+ */
+const unpackedRowBatchData = ((): DescMessage => {
+  const file = clone(FileDescriptorProtoSchema, file_vizierapi.proto);
+  for (const message of file.messageType) {
+    for (const field of message.field) {
+      const scalar = field.type !== FieldDescriptorProto_Type.MESSAGE && field.type !== FieldDescriptorProto_Type.STRING && field.type !== FieldDescriptorProto_Type.BYTES;
+      if (field.label === FieldDescriptorProto_Label.REPEATED && scalar) {
+        field.options = { ...field.options, packed: false } as typeof field.options;
+      }
     }
-    const bytes = run.finish();
-    return bytes.length === 0 ? out : out.tag(1, WireType.LEN).rawUint32(bytes.length).raw(bytes);
   }
-  for (let i = 0; i < values.length; i++) {
-    out.tag(1, wire);
-    put(out, values[i] as number | bigint);
+  const found = createFileRegistry(file, () => undefined).getMessage(RowBatchDataSchema.typeName);
+  if (found === undefined) {
+    throw new Error(`${RowBatchDataSchema.typeName} missing from its own file descriptor`);
   }
-  return out;
-};
+  return found;
+})();
 
-const putDouble = (writer: Writer, value: number | bigint): void => {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setFloat64(0, Number(value), true);
-  writer.raw(bytes);
-};
-
-/** Serializes one px.api.vizierpb.Column (its oneof field number is its DataType's column slot). */
-export const encodeColumn = (column: Column, encoding: BatchEncoding = {}): Writer => {
-  const packed = encoding.packed ?? true;
-  const out = new Writer();
+const columnMessage = (column: Column): MessageInitShape<typeof ColumnSchema> => {
   switch (column.type) {
     case DataType.BOOLEAN:
-      return out.message(1, encodeScalars(column.values, packed, WireType.VARINT, (w, v) => w.rawUint32(Number(v))));
+      return { colData: { case: 'booleanData', value: { data: Array.from(column.values, (value) => value !== 0) } } };
     case DataType.INT64:
+      return { colData: { case: 'int64Data', value: { data: Array.from(column.values) } } };
     case DataType.TIME64NS:
-      return out.message(
-        column.type === DataType.INT64 ? 2 : 4,
-        encodeScalars(column.values, packed, WireType.VARINT, (w, v) => w.rawVarint64(BigInt(v))),
-      );
+      return { colData: { case: 'time64nsData', value: { data: Array.from(column.values) } } };
     case DataType.FLOAT64:
-      return out.message(5, encodeScalars(column.values, packed, WireType.FIXED64, putDouble));
-    case DataType.UINT128: {
-      const inner = new Writer();
-      for (let i = 0; i < column.length; i++) {
-        inner.message(1, new Writer().int64(1, column.low[i] as bigint).int64(2, column.high[i] as bigint));
-      }
-      return out.message(3, inner);
-    }
-    default: {
-      const inner = new Writer();
-      for (let i = 0; i < column.length; i++) {
-        inner.bytes(1, column.raw(i), true);
-      }
-      return out.message(6, inner);
-    }
+      return { colData: { case: 'float64Data', value: { data: Array.from(column.values) } } };
+    case DataType.UINT128:
+      return {
+        colData: {
+          case: 'uint128Data',
+          value: { data: Array.from({ length: column.length }, (_, i) => ({ low: column.low[i] ?? 0n, high: column.high[i] ?? 0n })) },
+        },
+      };
+    default:
+      return { colData: { case: 'stringData', value: { data: Array.from({ length: column.length }, (_, i) => column.raw(i)) } } };
   }
 };
 
 /** Serializes a px.api.vizierpb.RowBatchData. */
 export const encodeRowBatch = (batch: RowBatch, encoding: BatchEncoding = {}): Uint8Array => {
-  const out = new Writer();
-  for (const column of batch.cols) {
-    out.message(1, encodeColumn(column, encoding));
-  }
-  return out.int64(2, batch.numRows).bool(3, batch.eow).bool(4, batch.eos).string(5, batch.tableId).finish();
+  const message = create(RowBatchDataSchema, {
+    cols: batch.cols.map(columnMessage),
+    numRows: BigInt(batch.numRows),
+    eow: batch.eow,
+    eos: batch.eos,
+    tableId: batch.tableId,
+  });
+  return encoding.packed === false ? toBinary(unpackedRowBatchData, message) : toBinary(RowBatchDataSchema, message);
 };
 
-/** Serializes a px.api.vizierpb.Status. */
-export const encodeStatus = (status: Partial<Status>): Writer => {
-  const out = new Writer().int32(1, status.code ?? 0).string(2, status.message ?? '');
-  for (const error of status.compilerErrors ?? []) {
-    const compilerError = new Writer().int64(1, error.line).int64(2, error.column).string(3, error.message);
-    out.message(4, new Writer().message(1, compilerError));
-  }
-  return out;
-};
+/** A px.api.vizierpb.Status. */
+export const statusMessage = (status: Partial<Status>): MessageInitShape<typeof StatusSchema> => ({
+  code: status.code ?? 0,
+  message: status.message ?? '',
+  errorDetails: (status.compilerErrors ?? []).map((error) => ({
+    error: { case: 'compilerError', value: { line: BigInt(error.line), column: BigInt(error.column), message: error.message } },
+  })),
+});
 
-const encodeMetadata = (meta: TableMetadata): Writer => {
-  const relation = new Writer();
-  for (const column of meta.columns) {
-    relation.message(
-      1,
-      new Writer()
-        .string(1, column.name)
-        .uint32(2, column.type)
-        .string(3, column.description)
-        .uint32(4, column.semanticType),
-    );
-  }
-  return new Writer().message(1, relation).string(2, meta.name).string(3, meta.id);
-};
+const metadataMessage = (meta: TableMetadata): MessageInitShape<typeof QueryMetadataSchema> => ({
+  relation: {
+    columns: meta.columns.map((column) => ({
+      columnName: column.name,
+      columnType: openEnum(WireDataType, column.type),
+      columnDesc: column.description,
+      columnSemanticType: openEnum(SemanticType, column.semanticType),
+    })),
+  },
+  name: meta.name,
+  id: meta.id,
+});
 
-const encodeStats = (stats: ExecutionStats): Writer =>
-  new Writer()
-    .message(1, new Writer().int64(1, stats.executionTimeNs).int64(2, stats.compilationTimeNs))
-    .int64(2, stats.bytesProcessed)
-    .int64(3, stats.recordsProcessed);
-
-const encodeMutationInfo = (info: MutationInfo): Writer => {
-  const out = new Writer();
-  if (info.status) {
-    out.message(1, encodeStatus(info.status));
-  }
-  for (const state of info.states) {
-    out.message(2, new Writer().string(1, state.id).uint32(2, state.state).string(3, state.name));
-  }
-  return out;
-};
+const statsMessage = (stats: ExecutionStats): MessageInitShape<typeof QueryExecutionStatsSchema> => ({
+  timing: { executionTimeNs: BigInt(stats.executionTimeNs), compilationTimeNs: BigInt(stats.compilationTimeNs) },
+  bytesProcessed: BigInt(stats.bytesProcessed),
+  recordsProcessed: BigInt(stats.recordsProcessed),
+});
 
 /** What one ExecuteScriptResponse carries; set at most one of metaData / data parts. */
 export interface ExecuteScriptResponseInit {
@@ -140,39 +137,41 @@ export interface ExecuteScriptResponseInit {
   readonly encoding?: BatchEncoding;
 }
 
-/** Serializes a px.api.vizierpb.ExecuteScriptResponse. */
-export const encodeExecuteScriptResponse = (init: ExecuteScriptResponseInit): Uint8Array => {
-  const out = new Writer();
-  if (init.status) {
-    out.message(1, encodeStatus(init.status));
+const resultOf = (init: ExecuteScriptResponseInit): NonNullable<MessageInitShape<typeof ExecuteScriptResponseBatchBytesSchema>['result']> => {
+  const batch = init.batchBytes ?? (init.batch && encodeRowBatch(init.batch, init.encoding));
+  if (batch !== undefined || init.encryptedBatch !== undefined || init.executionStats !== undefined) {
+    return {
+      case: 'data',
+      value: {
+        ...(batch && { batch }),
+        ...(init.encryptedBatch && { encryptedBatch: init.encryptedBatch }),
+        ...(init.executionStats && { executionStats: statsMessage(init.executionStats) }),
+      },
+    };
   }
-  out.string(2, init.queryId);
-  const hasData = init.batch ?? init.batchBytes ?? init.encryptedBatch ?? init.executionStats;
-  if (hasData !== undefined) {
-    const data = new Writer();
-    const batchBytes = init.batchBytes ?? (init.batch ? encodeRowBatch(init.batch, init.encoding) : undefined);
-    if (batchBytes) {
-      data.bytes(1, batchBytes, true);
-    }
-    if (init.executionStats) {
-      data.message(2, encodeStats(init.executionStats));
-    }
-    if (init.encryptedBatch) {
-      data.bytes(3, init.encryptedBatch, true);
-    }
-    out.message(3, data);
-  } else if (init.metaData) {
-    out.message(4, encodeMetadata(init.metaData));
-  }
-  if (init.mutationInfo) {
-    out.message(5, encodeMutationInfo(init.mutationInfo));
-  }
-  return out.finish();
+  return init.metaData ? { case: 'metaData', value: metadataMessage(init.metaData) } : { case: undefined };
 };
+
+/** Serializes a px.api.vizierpb.ExecuteScriptResponse (the batch-as-bytes variant: same wire). */
+export const encodeExecuteScriptResponse = (init: ExecuteScriptResponseInit): Uint8Array =>
+  toBinary(
+    ExecuteScriptResponseBatchBytesSchema,
+    create(ExecuteScriptResponseBatchBytesSchema, {
+      ...(init.status && { status: statusMessage(init.status) }),
+      queryId: init.queryId,
+      result: resultOf(init),
+      ...(init.mutationInfo && {
+        mutationInfo: {
+          ...(init.mutationInfo.status && { status: statusMessage(init.mutationInfo.status) }),
+          states: init.mutationInfo.states.map(({ id, state, name }) => ({ id, state: openEnum(LifeCycleState, state), name })),
+        },
+      }),
+    }),
+  );
 
 /** Serializes a px.api.vizierpb.HealthCheckResponse. */
 export const encodeHealthCheckResponse = (status: Partial<Status>): Uint8Array =>
-  new Writer().message(1, encodeStatus(status)).finish();
+  toBinary(HealthCheckResponseSchema, create(HealthCheckResponseSchema, { status: statusMessage(status) }));
 
 /** The ClusterInfo fields a test server reports. */
 export interface ClusterInfoInit {
@@ -190,24 +189,22 @@ export interface ClusterInfoInit {
 }
 
 /** Serializes a px.cloudapi.GetClusterInfoResponse. */
-export const encodeGetClusterInfoResponse = (clusters: readonly ClusterInfoInit[]): Uint8Array => {
-  const out = new Writer();
-  for (const cluster of clusters) {
-    out.message(
-      1,
-      new Writer()
-        .message(1, encodeUuid(cluster.id))
-        .uint32(2, cluster.status)
-        .int64(3, cluster.lastHeartbeatNs ?? 0)
-        .string(6, cluster.clusterName ?? '')
-        .string(7, cluster.clusterVersion ?? '')
-        .string(8, cluster.vizierVersion ?? '')
-        .string(9, cluster.prettyClusterName ?? '')
-        .uint32(11, cluster.numNodes ?? 0)
-        .uint32(12, cluster.numInstrumentedNodes ?? 0)
-        .string(13, cluster.statusMessage ?? '')
-        .string(17, cluster.operatorVersion ?? ''),
-    );
-  }
-  return out.finish();
-};
+export const encodeGetClusterInfoResponse = (clusters: readonly ClusterInfoInit[]): Uint8Array =>
+  toBinary(
+    GetClusterInfoResponseSchema,
+    create(GetClusterInfoResponseSchema, {
+      clusters: clusters.map((cluster) => ({
+        id: uuidMessage(cluster.id),
+        status: openEnum(ClusterStatus, cluster.status),
+        lastHeartbeatNs: BigInt(cluster.lastHeartbeatNs ?? 0),
+        clusterName: cluster.clusterName ?? '',
+        clusterVersion: cluster.clusterVersion ?? '',
+        vizierVersion: cluster.vizierVersion ?? '',
+        prettyClusterName: cluster.prettyClusterName ?? '',
+        numNodes: cluster.numNodes ?? 0,
+        numInstrumentedNodes: cluster.numInstrumentedNodes ?? 0,
+        statusMessage: cluster.statusMessage ?? '',
+        operatorVersion: cluster.operatorVersion ?? '',
+      })),
+    }),
+  );

@@ -369,7 +369,11 @@ export class LocalVizier {
       if (queryId !== '') {
         const query = this.queries.get(queryId);
         if (query === undefined) {
-          throw new CallError(STATUS.INTERNAL, `Query ${queryId} not registered in query forwarder`);
+          // Pixie skips compiling on a resume and StreamResults fails with a plain Go error, which
+          // the proxies pass on as UNKNOWN (44d42f1 query_result_forwarder.go:515-516,
+          // query_executor.go:531-537; the proxies as in queryFailure).
+          const notRegistered = `error in StreamResults: Query ${queryId} not registered in query forwarder`;
+          throw new CallError(STATUS.UNKNOWN, goErrorText(STATUS.UNKNOWN, notRegistered));
         }
         clearTimeout(query.expires);
         query.expires = undefined;

@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ExecuteScriptResponseBatchBytesSchema } from '../../shared/pixie/generated/batch_bytes_pb.js';
 import type { Table } from './dataset.ts';
 
 const WIRE_VARINT = 0;
@@ -187,17 +189,19 @@ export const encodeRowBatch = (cols: Buffer, numRows: number, eos: boolean, tabl
 
 /**
  * ExecuteScriptResponse{query_id, data: QueryData{batch | encrypted_batch}} around an encoded
- * RowBatchData (`batch`) or a JWE compact string (`encrypted`).
+ * RowBatchData (`batch`) or a JWE compact string (`encrypted`), written by the generated codec of
+ * the batch-as-bytes variant (same wire form).
  */
-export const encodeDataResponse = (queryId: string, payload: { batch: Buffer } | { encrypted: string }): Buffer => {
-  const data = new ProtoWriter(('batch' in payload ? payload.batch.length : payload.encrypted.length) + 16);
-  if ('batch' in payload) {
-    data.lenField(1, payload.batch);
-  } else {
-    data.lenField(3, Buffer.from(payload.encrypted, 'ascii'));
-  }
-  const out = new ProtoWriter(data.length + queryId.length + 16);
-  out.lenField(2, Buffer.from(queryId, 'utf8'));
-  out.lenField(3, data.finish());
-  return out.finish();
-};
+export const encodeDataResponse = (queryId: string, payload: { batch: Uint8Array } | { encrypted: string }): Buffer =>
+  asBuffer(
+    toBinary(
+      ExecuteScriptResponseBatchBytesSchema,
+      create(ExecuteScriptResponseBatchBytesSchema, {
+        queryId,
+        result: { case: 'data', value: 'batch' in payload ? { batch: payload.batch } : { encryptedBatch: Buffer.from(payload.encrypted, 'ascii') } },
+      }),
+    ),
+  );
+
+/** The same bytes as a Buffer (no copy), the type grpc-js serializers return. */
+export const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,7 +1,8 @@
 /**
- * Protobuf wire primitives: a cursor that reads varints, fixed64 and length-delimited fields
- * straight from the received bytes, and a writer for the messages this client sends (and that
- * tests and local servers send back). Hand-written so the hot path allocates nothing per value.
+ * Protobuf wire primitives for the one hot path, the row-batch decoder (decode-batch.ts): a cursor
+ * that reads varints, fixed64 and length-delimited fields straight from the received bytes.
+ * Hand-written so decoding allocates nothing per value; every other message goes through the
+ * generated codec (generated/).
  *
  * @module
  */
@@ -136,12 +137,6 @@ export class Reader {
     return this.hi >= 0x80000000 ? -((~this.hi >>> 0) * TWO_32 + (~this.lo >>> 0) + 1) : this.hi * TWO_32 + this.lo;
   }
 
-  /** A uint64 varint as a bigint. */
-  uint64BigInt(): bigint {
-    this.varint64();
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
-  }
-
   /** Reads a length prefix and returns the end offset of the field, checked against the message end. */
   lengthEnd(): number {
     const length = this.uint32();
@@ -150,14 +145,6 @@ export class Reader {
       throw new WireFormatError(`length ${length} runs past the end of the message`);
     }
     return end;
-  }
-
-  /** A length-delimited field as a view (no copy) into the received bytes. */
-  bytes(): Uint8Array {
-    const end = this.lengthEnd();
-    const out = this.buf.subarray(this.pos, end);
-    this.pos = end;
-    return out;
   }
 
   /** A length-delimited field decoded as UTF-8. */
@@ -213,104 +200,5 @@ export class Reader {
     if (this.pos > this.end) {
       throw new WireFormatError('field runs past the end of the message');
     }
-  }
-}
-
-/** Builds one protobuf message. Nested messages are built by their own writer and embedded. */
-export class Writer {
-  private buf = new Uint8Array(256);
-  private len = 0;
-
-  private ensure(extra: number): void {
-    if (this.len + extra > this.buf.length) {
-      const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + extra));
-      next.set(this.buf.subarray(0, this.len));
-      this.buf = next;
-    }
-  }
-
-  /** Appends a varint of up to 32 bits (unsigned). */
-  rawUint32(value: number): this {
-    this.ensure(5);
-    let v = value >>> 0;
-    while (v >= 0x80) {
-      this.buf[this.len++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    this.buf[this.len++] = v;
-    return this;
-  }
-
-  /** Appends a 64-bit varint from a bigint (negative values as 10-byte two's complement). */
-  rawVarint64(value: bigint): this {
-    this.ensure(10);
-    let v = BigInt.asUintN(64, value);
-    while (v >= 0x80n) {
-      this.buf[this.len++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    this.buf[this.len++] = Number(v);
-    return this;
-  }
-
-  /** Appends raw bytes. */
-  raw(bytes: Uint8Array): this {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.len);
-    this.len += bytes.length;
-    return this;
-  }
-
-  tag(field: number, wireType: number): this {
-    return this.rawUint32((field << 3) | wireType);
-  }
-
-  /** A varint field; skipped when zero unless `always` (proto3 default omission). */
-  uint32(field: number, value: number, always = false): this {
-    return value === 0 && !always ? this : this.tag(field, WireType.VARINT).rawUint32(value);
-  }
-
-  /** An int32 field (negative values take 10 bytes on the wire, as protobuf requires). */
-  int32(field: number, value: number): this {
-    if (value === 0) {
-      return this;
-    }
-    return value < 0 ? this.tag(field, WireType.VARINT).rawVarint64(BigInt(value)) : this.uint32(field, value);
-  }
-
-  int64(field: number, value: bigint | number): this {
-    const v = BigInt(value);
-    return v === 0n ? this : this.tag(field, WireType.VARINT).rawVarint64(v);
-  }
-
-  bool(field: number, value: boolean): this {
-    return value ? this.tag(field, WireType.VARINT).rawUint32(1) : this;
-  }
-
-  double(field: number, value: number): this {
-    this.tag(field, WireType.FIXED64);
-    this.ensure(8);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 8).setFloat64(0, value, true);
-    this.len += 8;
-    return this;
-  }
-
-  /** A length-delimited field from bytes; skipped when empty unless `always` (repeated elements). */
-  bytes(field: number, value: Uint8Array, always = false): this {
-    return value.length === 0 && !always ? this : this.tag(field, WireType.LEN).rawUint32(value.length).raw(value);
-  }
-
-  string(field: number, value: string, always = false): this {
-    return this.bytes(field, new TextEncoder().encode(value), always);
-  }
-
-  /** An embedded message; always written (presence matters for message fields). */
-  message(field: number, inner: Writer): this {
-    return this.bytes(field, inner.finish(), true);
-  }
-
-  /** The message bytes written so far. */
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
   }
 }

@@ -7,6 +7,10 @@
  *
  * Usage: node test/bench/pixie-decode.ts [--rows 1000000] [--reps 3] [--batch-rows 1024]
  *          [--modes baseline,transport,protobufjs,ts,ts-values,ts-encrypted,python-baseline,python,python-encrypted]
+ *          [--before DIR]
+ * `--before DIR` (another checkout of the project, e.g. `git archive <commit>` with node_modules)
+ * adds, for every ts* mode, a `<mode>@before` run of DIR's own worker and client against the same
+ * server, interleaved with this tree's runs: a before/after comparison under the same load.
  * Needs dev/setup/20-pixie-clients.sh (pxapi venv under $KG_CACHE). The dataset is generated once
  * into $KG_CACHE/bench/.
  */
@@ -25,11 +29,17 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     'batch-rows': { type: 'string', default: '1024' },
     modes: { type: 'string', default: 'baseline,transport,protobufjs,ts,ts-values,ts-encrypted,python-baseline,python,python-encrypted' },
+    before: { type: 'string' },
   },
 });
 const rows = Number(values.rows);
 const reps = Number(values.reps);
-const modes = values.modes.split(',');
+const before = values.before === undefined ? undefined : path.resolve(values.before);
+const BEFORE = '@before';
+const modes = values.modes.split(',').flatMap((mode) => (before !== undefined && mode.startsWith('ts') ? [`${mode}${BEFORE}`, mode] : [mode]));
+if (before !== undefined && !existsSync(path.join(before, 'test/bench/pixie-decode-worker.ts'))) {
+  throw new Error(`--before ${before}: no test/bench/pixie-decode-worker.ts there`);
+}
 const cache = process.env['KG_CACHE'] ?? path.join(process.env['HOME'] ?? '/root', '.cache', 'kernel-gossip');
 const python = path.join(cache, 'pxapi-venv-0.9.0', 'bin', 'python');
 if (modes.some((m) => m.startsWith('python')) && !existsSync(python)) {
@@ -71,7 +81,13 @@ interface Measurement {
 const measure = async (mode: string): Promise<Measurement> => {
   const [command, args] = mode.startsWith('python')
     ? [python, ['test/bench/pixie-decode.py', '--addr', address, '--cluster', CLUSTER, '--script', scriptFile, ...(mode === 'python-encrypted' ? ['--encrypt'] : []), ...(mode === 'python-baseline' ? ['--baseline'] : [])]]
-    : [process.execPath, ['test/bench/pixie-decode-worker.ts', '--mode', mode, '--addr', address, '--cluster', CLUSTER, '--script', scriptFile]];
+    : [
+        process.execPath,
+        [
+          mode.endsWith(BEFORE) ? path.join(before ?? '', 'test/bench/pixie-decode-worker.ts') : 'test/bench/pixie-decode-worker.ts',
+          ...['--mode', mode.replace(BEFORE, ''), '--addr', address, '--cluster', CLUSTER, '--script', scriptFile],
+        ],
+      ];
   const vizierBefore = cpuMs(serverPid);
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(command, args, { env: { ...process.env, PX_BENCH_API_KEY: API_KEY }, maxBuffer: 1024 * 1024, timeout: 900_000 }, (error, out, err) => {
@@ -127,6 +143,9 @@ try {
   console.log(`ts-encrypted / python-encrypted: ${ratio('ts-encrypted', 'python-encrypted')}`);
   console.log(`ts / protobufjs (bare decode): ${ratio('ts', 'protobufjs')}`);
   console.log(`ts / transport (no decode): ${ratio('ts', 'transport')}`);
+  for (const mode of modes.filter((m) => m.endsWith(BEFORE))) {
+    console.log(`${mode.replace(BEFORE, '')} after / before: ${ratio(mode.replace(BEFORE, ''), mode)}`);
+  }
 } finally {
   await server.stop();
 }

@@ -9,11 +9,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalNode, startLocalNode } from '../../dev/kube/node.ts';
+import { pollUntil } from '../../dev/kube/node-workloads.ts';
 import { checkThrottleRows, containerOfNames, recordingRows } from '../../dev/lab/compare.ts';
 import { KubeletPods } from '../../dev/lab/kubelet-pods.ts';
 import { Lab } from '../../dev/lab/lab.ts';
 import { type Recording, runThrottleScenario } from '../../dev/lab/scenarios.ts';
 import { THROTTLE_PODS } from '../../dev/lab/standard-scenarios.ts';
+import { podListers } from '../../dev/node/pod-sources.ts';
+import type { Table } from '../../dev/vizier/dataset.ts';
+import { PxlEngine } from '../../dev/vizier/pxl/engine.ts';
+import { liveBackend } from '../../dev/vizier/pxl/live.ts';
 import { nodeLeftovers } from './node-leftovers.ts';
 
 let node: LocalNode | undefined;
@@ -125,6 +130,73 @@ describe('cpu_throttle program vs cpu.stat', () => {
 
 const hasQuota = (config: Record<string, unknown>): boolean =>
   (config['linux'] as { resources: { cpu?: { quota?: number } } }).resources.cpu?.quota !== undefined;
+
+/** A table's rows as plain objects (strings for STRING, bigints for INT64). */
+const rowsOf = (table: Table | undefined): Record<string, string | bigint>[] =>
+  Array.from({ length: table?.numRows ?? 0 }, (_, r) =>
+    Object.fromEntries(
+      (table?.columns ?? []).map((c) => [c.name, c.type === 'STRING' ? (c.values[r]?.toString('utf8') ?? '') : c.type === 'INT64' || c.type === 'TIME64NS' ? (c.values[r] ?? 0n) : '']),
+    ),
+  );
+
+const PROCESS_STATS_BY_CONTAINER = `import px
+df = px.DataFrame(table='process_stats', start_time='-5m')
+df.container_id = df.ctx['container_id']
+df.pod = df.ctx['pod']
+df.container = df.ctx['container_name']
+df.pid = df.ctx['pid']
+df = df.groupby(['container_id', 'pod', 'container', 'pid']).agg(samples=('cpu_utime_ns', px.count))
+px.display(df, 'out')
+`;
+
+describe('the local Vizier live on this node', () => {
+  // Pixie's PEM samples /proc for every process of every container of its node, and names them from
+  // its metadata service (the API server). The truth here is containerd's: every task it runs for the
+  // kubelet (`ctr tasks ls`: container id, init pid) and the labels the CRI plugin gave the container
+  // (io.kubernetes.pod.namespace/name, io.kubernetes.container.name; none on a sandbox).
+  it('reports process_stats for every container containerd runs on the node (sandboxes too), named from the API server', async () => {
+    if (node === undefined || lab === undefined) {
+      throw new Error('the local node did not start');
+    }
+    const tasks = (await node.ctr(['tasks', 'ls']))
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([id, , status]) => id !== undefined && id !== '' && status === 'RUNNING')
+      .map(([id, pid]) => ({ id: id ?? '', pid: BigInt(pid ?? '0') }));
+    expect(tasks.length).toBeGreaterThanOrEqual(2);
+    const expected: { container_id: string; pid: bigint; pod: string; container: string }[] = [];
+    for (const task of tasks) {
+      const labels = (JSON.parse(await node.ctr(['containers', 'info', task.id])) as { Labels: Record<string, string> }).Labels;
+      expected.push({ container_id: task.id, pid: task.pid, pod: `${labels['io.kubernetes.pod.namespace']}/${labels['io.kubernetes.pod.name']}`, container: labels['io.kubernetes.container.name'] ?? '' });
+    }
+    const backend = await liveBackend({ bpftrace: lab.host.bpftrace, listers: podListers({ kubeconfig: node.kube.kubeconfigPath, node: node.nodeName }) }, { sampleEveryMs: 500 });
+    try {
+      const engine = new PxlEngine(backend);
+      const compiled = engine.compile(PROCESS_STATS_BY_CONTAINER, []);
+      if (!compiled.ok) {
+        throw new Error(JSON.stringify(compiled.failure));
+      }
+      const seen = (): { container_id: string; pid: bigint; pod: string; container: string }[] => {
+        const ran = engine.run(compiled.script, [], false);
+        if (!ran.ok) {
+          throw new Error(JSON.stringify(ran.failure));
+        }
+        const rows = rowsOf(ran.tables.find((t) => t.name === 'out')?.table);
+        return expected.map((task) => {
+          const row = rows.find((r) => r['container_id'] === task.container_id && r['pid'] === task.pid);
+          return { container_id: task.container_id, pid: task.pid, pod: String(row?.['pod'] ?? '(no row)'), container: String(row?.['container'] ?? '(no row)') };
+        });
+      };
+      // The sampler ticks every 500 ms and the API server is asked every 2 s: poll until named.
+      const text = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      await pollUntil('process_stats of every containerd task, named', () => Promise.resolve(seen()), (got) => text(got) === text(expected), 60_000, text);
+      expect(seen()).toEqual(expected);
+    } finally {
+      await backend.close();
+    }
+  }, 120_000);
+});
 
 describe('teardown', () => {
   it('removes the pods through the kubelet, then stops the node leaving no process, cgroup, bridge or folder', async () => {

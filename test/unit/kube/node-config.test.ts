@@ -69,5 +69,21 @@ describe('node Deployments', () => {
     expect(container?.resources).toEqual({ requests: { cpu: '50m' }, limits: { cpu: '100m' } });
     expect(deployment.spec?.selector.matchLabels).toEqual(deployment.spec?.template.metadata?.labels);
     expect(deployment.spec?.template.spec?.dnsPolicy).toBe('Default');
+    expect(deployment.spec?.template.spec?.containers).toHaveLength(1);
+  });
+
+  it('add an unlimited sidecar after the first container: a CPU request and no CPU limit, so the pod cgroup gets no quota', () => {
+    const deployment = nodeDeployment({
+      namespace: 'ns',
+      name: 'web',
+      image: 'img',
+      container: 'app',
+      workload: { shape: 'steady', threads: 1, durationMs: 5000 },
+      cpuLimitMillicores: 100,
+      unlimitedSidecar: { name: 'side', workload: { shape: 'idle', durationMs: 5000 }, cpuRequestMillicores: 10 },
+    });
+    const [app, side] = deployment.spec?.template.spec?.containers ?? [];
+    expect(app?.name).toBe('app');
+    expect(side).toEqual({ name: 'side', image: 'img', imagePullPolicy: 'Never', command: ['/bin/burner', 'idle', '5000'], resources: { requests: { cpu: '10m' } } });
   });
 });
