@@ -6,7 +6,7 @@
 // @generated from file cloudapi.proto (package px.cloudapi, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { UUID } from "./uuid_pb.js";
@@ -289,38 +289,6 @@ export declare type GetClusterInfoResponse = Message<"px.cloudapi.GetClusterInfo
 export declare const GetClusterInfoResponseSchema: GenMessage<GetClusterInfoResponse>;
 
 /**
- * @generated from message px.cloudapi.GetClusterConnectionInfoRequest
- */
-export declare type GetClusterConnectionInfoRequest = Message<"px.cloudapi.GetClusterConnectionInfoRequest"> & {
-  /**
-   * @generated from field: px.uuidpb.UUID id = 1;
-   */
-  id?: UUID | undefined;
-};
-
-/**
- * Describes the message px.cloudapi.GetClusterConnectionInfoRequest.
- * Use `create(GetClusterConnectionInfoRequestSchema)` to create a new message.
- */
-export declare const GetClusterConnectionInfoRequestSchema: GenMessage<GetClusterConnectionInfoRequest>;
-
-/**
- * @generated from message px.cloudapi.GetClusterConnectionInfoResponse
- */
-export declare type GetClusterConnectionInfoResponse = Message<"px.cloudapi.GetClusterConnectionInfoResponse"> & {
-  /**
-   * @generated from field: string token = 2;
-   */
-  token: string;
-};
-
-/**
- * Describes the message px.cloudapi.GetClusterConnectionInfoResponse.
- * Use `create(GetClusterConnectionInfoResponseSchema)` to create a new message.
- */
-export declare const GetClusterConnectionInfoResponseSchema: GenMessage<GetClusterConnectionInfoResponse>;
-
-/**
  * @generated from enum px.cloudapi.ClusterStatus
  */
 export enum ClusterStatus {
@@ -443,26 +411,4 @@ export enum ContainerState {
  * Describes the enum px.cloudapi.ContainerState.
  */
 export declare const ContainerStateSchema: GenEnum<ContainerState>;
-
-/**
- * @generated from service px.cloudapi.VizierClusterInfo
- */
-export declare const VizierClusterInfo: GenService<{
-  /**
-   * @generated from rpc px.cloudapi.VizierClusterInfo.GetClusterInfo
-   */
-  getClusterInfo: {
-    methodKind: "unary";
-    input: typeof GetClusterInfoRequestSchema;
-    output: typeof GetClusterInfoResponseSchema;
-  },
-  /**
-   * @generated from rpc px.cloudapi.VizierClusterInfo.GetClusterConnectionInfo
-   */
-  getClusterConnectionInfo: {
-    methodKind: "unary";
-    input: typeof GetClusterConnectionInfoRequestSchema;
-    output: typeof GetClusterConnectionInfoResponseSchema;
-  },
-}>;
 

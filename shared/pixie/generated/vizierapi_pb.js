@@ -6,13 +6,13 @@
 // @generated from file vizierapi.proto (package px.api.vizierpb, syntax proto3)
 /* eslint-disable */
 
-import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, tsEnum } from "@bufbuild/protobuf/codegenv2";
 
 /**
  * Describes the file vizierapi.proto.
  */
 export const file_vizierapi = /*@__PURE__*/
-  fileDesc("Cg92aXppZXJhcGkucHJvdG8SD3B4LmFwaS52aXppZXJwYiIkCgdVSW50MTI4EgsKA2xvdxgBIAEoBBIMCgRoaWdoGAIgASgEIh0KDUJvb2xlYW5Db2x1bW4SDAoEZGF0YRgBIAMoCCIbCgtJbnQ2NENvbHVtbhIMCgRkYXRhGAEgAygDIjcKDVVJbnQxMjhDb2x1bW4SJgoEZGF0YRgBIAMoCzIYLnB4LmFwaS52aXppZXJwYi5VSW50MTI4Ih0KDUZsb2F0NjRDb2x1bW4SDAoEZGF0YRgBIAMoASIeCg5UaW1lNjROU0NvbHVtbhIMCgRkYXRhGAEgAygDIhwKDFN0cmluZ0NvbHVtbhIMCgRkYXRhGAEgAygMIuACCgZDb2x1bW4SNgoMYm9vbGVhbl9kYXRhGAEgASgLMh4ucHguYXBpLnZpemllcnBiLkJvb2xlYW5Db2x1bW5IABIyCgppbnQ2NF9kYXRhGAIgASgLMhwucHguYXBpLnZpemllcnBiLkludDY0Q29sdW1uSAASNgoMdWludDEyOF9kYXRhGAMgASgLMh4ucHguYXBpLnZpemllcnBiLlVJbnQxMjhDb2x1bW5IABI4Cg10aW1lNjRuc19kYXRhGAQgASgLMh8ucHguYXBpLnZpemllcnBiLlRpbWU2NE5TQ29sdW1uSAASNgoMZmxvYXQ2NF9kYXRhGAUgASgLMh4ucHguYXBpLnZpemllcnBiLkZsb2F0NjRDb2x1bW5IABI0CgtzdHJpbmdfZGF0YRgGIAEoCzIdLnB4LmFwaS52aXppZXJwYi5TdHJpbmdDb2x1bW5IAEIKCghjb2xfZGF0YSJzCgxSb3dCYXRjaERhdGESJQoEY29scxgBIAMoCzIXLnB4LmFwaS52aXppZXJwYi5Db2x1bW4SEAoIbnVtX3Jvd3MYAiABKAMSCwoDZW93GAMgASgIEgsKA2VvcxgEIAEoCBIQCgh0YWJsZV9pZBgFIAEoCSLwAQoLU2NhbGFyVmFsdWUSLAoJZGF0YV90eXBlGAEgASgOMhkucHguYXBpLnZpemllcnBiLkRhdGFUeXBlEhQKCmJvb2xfdmFsdWUYAiABKAhIABIVCgtpbnQ2NF92YWx1ZRgDIAEoA0gAEhcKDWZsb2F0NjRfdmFsdWUYBCABKAFIABIWCgxzdHJpbmdfdmFsdWUYBSABKAlIABIZCg90aW1lNjRfbnNfdmFsdWUYBiABKANIABIxCg11aW50MTI4X3ZhbHVlGAcgASgLMhgucHguYXBpLnZpemllcnBiLlVJbnQxMjhIAEIHCgV2YWx1ZSLnAQoIUmVsYXRpb24SNQoHY29sdW1ucxgBIAMoCzIkLnB4LmFwaS52aXppZXJwYi5SZWxhdGlvbi5Db2x1bW5JbmZvGqMBCgpDb2x1bW5JbmZvEhMKC2NvbHVtbl9uYW1lGAEgASgJEi4KC2NvbHVtbl90eXBlGAIgASgOMhkucHguYXBpLnZpemllcnBiLkRhdGFUeXBlEhMKC2NvbHVtbl9kZXNjGAMgASgJEjsKFGNvbHVtbl9zZW1hbnRpY190eXBlGAQgASgOMh0ucHguYXBpLnZpemllcnBiLlNlbWFudGljVHlwZSJWCg1RdWVyeU1ldGFkYXRhEisKCHJlbGF0aW9uGAEgASgLMhkucHguYXBpLnZpemllcnBiLlJlbGF0aW9uEgwKBG5hbWUYAiABKAkSCgoCaWQYAyABKAkiSQoPUXVlcnlUaW1pbmdJbmZvEhkKEWV4ZWN1dGlvbl90aW1lX25zGAEgASgDEhsKE2NvbXBpbGF0aW9uX3RpbWVfbnMYAiABKAMiewoTUXVlcnlFeGVjdXRpb25TdGF0cxIwCgZ0aW1pbmcYASABKAsyIC5weC5hcGkudml6aWVycGIuUXVlcnlUaW1pbmdJbmZvEhcKD2J5dGVzX3Byb2Nlc3NlZBgCIAEoAxIZChFyZWNvcmRzX3Byb2Nlc3NlZBgDIAEoAyKRAQoJUXVlcnlEYXRhEiwKBWJhdGNoGAEgASgLMh0ucHguYXBpLnZpemllcnBiLlJvd0JhdGNoRGF0YRI9Cg9leGVjdXRpb25fc3RhdHMYAiABKAsyJC5weC5hcGkudml6aWVycGIuUXVlcnlFeGVjdXRpb25TdGF0cxIXCg9lbmNyeXB0ZWRfYmF0Y2gYAyABKAwiPgoNQ29tcGlsZXJFcnJvchIMCgRsaW5lGAEgASgEEg4KBmNvbHVtbhgCIAEoBBIPCgdtZXNzYWdlGAMgASgJIlEKDEVycm9yRGV0YWlscxI4Cg5jb21waWxlcl9lcnJvchgBIAEoCzIeLnB4LmFwaS52aXppZXJwYi5Db21waWxlckVycm9ySABCBwoFZXJyb3IiYwoGU3RhdHVzEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCRI0Cg1lcnJvcl9kZXRhaWxzGAQgAygLMh0ucHguYXBpLnZpemllcnBiLkVycm9yRGV0YWlsc0oECAMQBCLPAQoMTXV0YXRpb25JbmZvEicKBnN0YXR1cxgBIAEoCzIXLnB4LmFwaS52aXppZXJwYi5TdGF0dXMSOwoGc3RhdGVzGAIgAygLMisucHguYXBpLnZpemllcnBiLk11dGF0aW9uSW5mby5NdXRhdGlvblN0YXRlGlkKDU11dGF0aW9uU3RhdGUSCgoCaWQYASABKAkSLgoFc3RhdGUYAiABKA4yHy5weC5hcGkudml6aWVycGIuTGlmZUN5Y2xlU3RhdGUSDAoEbmFtZRgDIAEoCSLmBAoURXhlY3V0ZVNjcmlwdFJlcXVlc3QSEQoJcXVlcnlfc3RyGAEgASgJEhIKCmNsdXN0ZXJfaWQYAyABKAkSRwoKZXhlY19mdW5jcxgEIAMoCzIzLnB4LmFwaS52aXppZXJwYi5FeGVjdXRlU2NyaXB0UmVxdWVzdC5GdW5jVG9FeGVjdXRlEhAKCG11dGF0aW9uGAUgASgIElMKEmVuY3J5cHRpb25fb3B0aW9ucxgGIAEoCzI3LnB4LmFwaS52aXppZXJwYi5FeGVjdXRlU2NyaXB0UmVxdWVzdC5FbmNyeXB0aW9uT3B0aW9ucxIQCghxdWVyeV9pZBgHIAEoCRIpCgdjb25maWdzGAkgASgLMhgucHguYXBpLnZpemllcnBiLkNvbmZpZ3MSEgoKcXVlcnlfbmFtZRgKIAEoCRq6AQoNRnVuY1RvRXhlY3V0ZRIRCglmdW5jX25hbWUYASABKAkSUAoKYXJnX3ZhbHVlcxgCIAMoCzI8LnB4LmFwaS52aXppZXJwYi5FeGVjdXRlU2NyaXB0UmVxdWVzdC5GdW5jVG9FeGVjdXRlLkFyZ1ZhbHVlEhsKE291dHB1dF90YWJsZV9wcmVmaXgYAyABKAkaJwoIQXJnVmFsdWUSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCRpjChFFbmNyeXB0aW9uT3B0aW9ucxIPCgdqd2tfa2V5GAEgASgJEg8KB2tleV9hbGcYAiABKAkSEwoLY29udGVudF9hbGcYAyABKAkSFwoPY29tcHJlc3Npb25fYWxnGAQgASgJSgQIAhADIpADCgdDb25maWdzEkkKFG90ZWxfZW5kcG9pbnRfY29uZmlnGAEgASgLMisucHguYXBpLnZpemllcnBiLkNvbmZpZ3MuT1RlbEVuZHBvaW50Q29uZmlnEjwKDXBsdWdpbl9jb25maWcYAiABKAsyJS5weC5hcGkudml6aWVycGIuQ29uZmlncy5QbHVnaW5Db25maWcavwEKEk9UZWxFbmRwb2ludENvbmZpZxILCgN1cmwYASABKAkSSQoHaGVhZGVycxgCIAMoCzI4LnB4LmFwaS52aXppZXJwYi5Db25maWdzLk9UZWxFbmRwb2ludENvbmZpZy5IZWFkZXJzRW50cnkSEAoIaW5zZWN1cmUYAyABKAgSDwoHdGltZW91dBgEIAEoAxouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo6CgxQbHVnaW5Db25maWcSFQoNc3RhcnRfdGltZV9ucxgBIAEoAxITCgtlbmRfdGltZV9ucxgCIAEoAyLzAQoVRXhlY3V0ZVNjcmlwdFJlc3BvbnNlEicKBnN0YXR1cxgBIAEoCzIXLnB4LmFwaS52aXppZXJwYi5TdGF0dXMSEAoIcXVlcnlfaWQYAiABKAkSKgoEZGF0YRgDIAEoCzIaLnB4LmFwaS52aXppZXJwYi5RdWVyeURhdGFIABIzCgltZXRhX2RhdGEYBCABKAsyHi5weC5hcGkudml6aWVycGIuUXVlcnlNZXRhZGF0YUgAEjQKDW11dGF0aW9uX2luZm8YBSABKAsyHS5weC5hcGkudml6aWVycGIuTXV0YXRpb25JbmZvQggKBnJlc3VsdCIoChJIZWFsdGhDaGVja1JlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCSI+ChNIZWFsdGhDaGVja1Jlc3BvbnNlEicKBnN0YXR1cxgBIAEoCzIXLnB4LmFwaS52aXppZXJwYi5TdGF0dXMiQwoZR2VuZXJhdGVPVGVsU2NyaXB0UmVxdWVzdBISCgpjbHVzdGVyX2lkGAEgASgJEhIKCnB4bF9zY3JpcHQYAiABKAkiWgoaR2VuZXJhdGVPVGVsU2NyaXB0UmVzcG9uc2USJwoGc3RhdHVzGAEgASgLMhcucHguYXBpLnZpemllcnBiLlN0YXR1cxITCgtvdGVsX3NjcmlwdBgCIAEoCSJcCg9EZWJ1Z0xvZ1JlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRIQCghwb2RfbmFtZRgCIAEoCRIQCghwcmV2aW91cxgDIAEoCBIRCgljb250YWluZXIYBCABKAkiIAoQRGVidWdMb2dSZXNwb25zZRIMCgRkYXRhGAIgASgJIq0BCg9Db250YWluZXJTdGF0dXMSDAoEbmFtZRgBIAEoCRI4Cg9jb250YWluZXJfc3RhdGUYAiABKA4yHy5weC5hcGkudml6aWVycGIuQ29udGFpbmVyU3RhdGUSDwoHbWVzc2FnZRgDIAEoCRIOCgZyZWFzb24YBCABKAkSGgoSc3RhcnRfdGltZXN0YW1wX25zGAUgASgDEhUKDXJlc3RhcnRfY291bnQYBiABKAMi0wEKD1ZpemllclBvZFN0YXR1cxIMCgRuYW1lGAEgASgJEigKBXBoYXNlGAIgASgOMhkucHguYXBpLnZpemllcnBiLlBvZFBoYXNlEg8KB21lc3NhZ2UYAyABKAkSDgoGcmVhc29uGAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAMSPAoSY29udGFpbmVyX3N0YXR1c2VzGAYgAygLMiAucHguYXBpLnZpemllcnBiLkNvbnRhaW5lclN0YXR1cxIVCg1yZXN0YXJ0X2NvdW50GAcgASgDIiYKEERlYnVnUG9kc1JlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCSKMAQoRRGVidWdQb2RzUmVzcG9uc2USOQoPZGF0YV9wbGFuZV9wb2RzGAEgAygLMiAucHguYXBpLnZpemllcnBiLlZpemllclBvZFN0YXR1cxI8ChJjb250cm9sX3BsYW5lX3BvZHMYAiADKAsyIC5weC5hcGkudml6aWVycGIuVml6aWVyUG9kU3RhdHVzKm0KCERhdGFUeXBlEhUKEURBVEFfVFlQRV9VTktOT1dOEAASCwoHQk9PTEVBThABEgkKBUlOVDY0EAISCwoHVUlOVDEyOBADEgsKB0ZMT0FUNjQQBBIKCgZTVFJJTkcQBRIMCghUSU1FNjROUxAGKt4ECgxTZW1hbnRpY1R5cGUSEgoOU1RfVU5TUEVDSUZJRUQQABILCgdTVF9OT05FEAESDgoKU1RfVElNRV9OUxACEhAKDFNUX0FHRU5UX1VJRBBkEgsKB1NUX0FTSUQQZRIMCgdTVF9VUElEEMgBEhQKD1NUX1NFUlZJQ0VfTkFNRRCsAhIQCgtTVF9QT0RfTkFNRRCQAxIRCgxTVF9QT0RfUEhBU0UQkQMSEgoNU1RfUE9EX1NUQVRVUxCSAxIRCgxTVF9OT0RFX05BTUUQ9AMSFgoRU1RfQ09OVEFJTkVSX05BTUUQ2AQSFwoSU1RfQ09OVEFJTkVSX1NUQVRFENkEEhgKE1NUX0NPTlRBSU5FUl9TVEFUVVMQ2gQSFgoRU1RfTkFNRVNQQUNFX05BTUUQvAUSDQoIU1RfQllURVMQoAYSDwoKU1RfUEVSQ0VOVBCEBxITCg5TVF9EVVJBVElPTl9OUxCFBxIZChRTVF9USFJPVUdIUFVUX1BFUl9OUxCGBxIfChpTVF9USFJPVUdIUFVUX0JZVEVTX1BFUl9OUxCHBxIRCgxTVF9RVUFOVElMRVMQ6AcSHQoYU1RfRFVSQVRJT05fTlNfUVVBTlRJTEVTEOkHEhIKDVNUX0lQX0FERFJFU1MQzAgSDAoHU1RfUE9SVBCwCRIXChJTVF9IVFRQX1JFUV9NRVRIT0QQlAoSGAoTU1RfSFRUUF9SRVNQX1NUQVRVUxD4ChIZChRTVF9IVFRQX1JFU1BfTUVTU0FHRRDcCxIYChNTVF9TQ1JJUFRfUkVGRVJFTkNFELgXKnEKDkxpZmVDeWNsZVN0YXRlEhEKDVVOS05PV05fU1RBVEUQABIRCg1QRU5ESU5HX1NUQVRFEAESEQoNUlVOTklOR19TVEFURRACEhAKDEZBSUxFRF9TVEFURRADEhQKEFRFUk1JTkFURURfU1RBVEUQBCqHAQoOQ29udGFpbmVyU3RhdGUSGwoXQ09OVEFJTkVSX1NUQVRFX1VOS05PV04QABIbChdDT05UQUlORVJfU1RBVEVfUlVOTklORxABEh4KGkNPTlRBSU5FUl9TVEFURV9URVJNSU5BVEVEEAISGwoXQ09OVEFJTkVSX1NUQVRFX1dBSVRJTkcQAypSCghQb2RQaGFzZRIRCg1QSEFTRV9VTktOT1dOEAASCwoHUEVORElORxABEgsKB1JVTk5JTkcQAhINCglTVUNDRUVERUQQAxIKCgZGQUlMRUQQBDK8AgoNVml6aWVyU2VydmljZRJgCg1FeGVjdXRlU2NyaXB0EiUucHguYXBpLnZpemllcnBiLkV4ZWN1dGVTY3JpcHRSZXF1ZXN0GiYucHguYXBpLnZpemllcnBiLkV4ZWN1dGVTY3JpcHRSZXNwb25zZTABEloKC0hlYWx0aENoZWNrEiMucHguYXBpLnZpemllcnBiLkhlYWx0aENoZWNrUmVxdWVzdBokLnB4LmFwaS52aXppZXJwYi5IZWFsdGhDaGVja1Jlc3BvbnNlMAESbQoSR2VuZXJhdGVPVGVsU2NyaXB0EioucHguYXBpLnZpemllcnBiLkdlbmVyYXRlT1RlbFNjcmlwdFJlcXVlc3QaKy5weC5hcGkudml6aWVycGIuR2VuZXJhdGVPVGVsU2NyaXB0UmVzcG9uc2UyvQEKElZpemllckRlYnVnU2VydmljZRJRCghEZWJ1Z0xvZxIgLnB4LmFwaS52aXppZXJwYi5EZWJ1Z0xvZ1JlcXVlc3QaIS5weC5hcGkudml6aWVycGIuRGVidWdMb2dSZXNwb25zZTABElQKCURlYnVnUG9kcxIhLnB4LmFwaS52aXppZXJwYi5EZWJ1Z1BvZHNSZXF1ZXN0GiIucHguYXBpLnZpemllcnBiLkRlYnVnUG9kc1Jlc3BvbnNlMAFiBnByb3RvMw");
+  fileDesc("Cg92aXppZXJhcGkucHJvdG8SD3B4LmFwaS52aXppZXJwYiIkCgdVSW50MTI4EgsKA2xvdxgBIAEoBBIMCgRoaWdoGAIgASgEIh0KDUJvb2xlYW5Db2x1bW4SDAoEZGF0YRgBIAMoCCIbCgtJbnQ2NENvbHVtbhIMCgRkYXRhGAEgAygDIjcKDVVJbnQxMjhDb2x1bW4SJgoEZGF0YRgBIAMoCzIYLnB4LmFwaS52aXppZXJwYi5VSW50MTI4Ih0KDUZsb2F0NjRDb2x1bW4SDAoEZGF0YRgBIAMoASIeCg5UaW1lNjROU0NvbHVtbhIMCgRkYXRhGAEgAygDIhwKDFN0cmluZ0NvbHVtbhIMCgRkYXRhGAEgAygMIuACCgZDb2x1bW4SNgoMYm9vbGVhbl9kYXRhGAEgASgLMh4ucHguYXBpLnZpemllcnBiLkJvb2xlYW5Db2x1bW5IABIyCgppbnQ2NF9kYXRhGAIgASgLMhwucHguYXBpLnZpemllcnBiLkludDY0Q29sdW1uSAASNgoMdWludDEyOF9kYXRhGAMgASgLMh4ucHguYXBpLnZpemllcnBiLlVJbnQxMjhDb2x1bW5IABI4Cg10aW1lNjRuc19kYXRhGAQgASgLMh8ucHguYXBpLnZpemllcnBiLlRpbWU2NE5TQ29sdW1uSAASNgoMZmxvYXQ2NF9kYXRhGAUgASgLMh4ucHguYXBpLnZpemllcnBiLkZsb2F0NjRDb2x1bW5IABI0CgtzdHJpbmdfZGF0YRgGIAEoCzIdLnB4LmFwaS52aXppZXJwYi5TdHJpbmdDb2x1bW5IAEIKCghjb2xfZGF0YSJzCgxSb3dCYXRjaERhdGESJQoEY29scxgBIAMoCzIXLnB4LmFwaS52aXppZXJwYi5Db2x1bW4SEAoIbnVtX3Jvd3MYAiABKAMSCwoDZW93GAMgASgIEgsKA2VvcxgEIAEoCBIQCgh0YWJsZV9pZBgFIAEoCSLnAQoIUmVsYXRpb24SNQoHY29sdW1ucxgBIAMoCzIkLnB4LmFwaS52aXppZXJwYi5SZWxhdGlvbi5Db2x1bW5JbmZvGqMBCgpDb2x1bW5JbmZvEhMKC2NvbHVtbl9uYW1lGAEgASgJEi4KC2NvbHVtbl90eXBlGAIgASgOMhkucHguYXBpLnZpemllcnBiLkRhdGFUeXBlEhMKC2NvbHVtbl9kZXNjGAMgASgJEjsKFGNvbHVtbl9zZW1hbnRpY190eXBlGAQgASgOMh0ucHguYXBpLnZpemllcnBiLlNlbWFudGljVHlwZSJWCg1RdWVyeU1ldGFkYXRhEisKCHJlbGF0aW9uGAEgASgLMhkucHguYXBpLnZpemllcnBiLlJlbGF0aW9uEgwKBG5hbWUYAiABKAkSCgoCaWQYAyABKAkiSQoPUXVlcnlUaW1pbmdJbmZvEhkKEWV4ZWN1dGlvbl90aW1lX25zGAEgASgDEhsKE2NvbXBpbGF0aW9uX3RpbWVfbnMYAiABKAMiewoTUXVlcnlFeGVjdXRpb25TdGF0cxIwCgZ0aW1pbmcYASABKAsyIC5weC5hcGkudml6aWVycGIuUXVlcnlUaW1pbmdJbmZvEhcKD2J5dGVzX3Byb2Nlc3NlZBgCIAEoAxIZChFyZWNvcmRzX3Byb2Nlc3NlZBgDIAEoAyKRAQoJUXVlcnlEYXRhEiwKBWJhdGNoGAEgASgLMh0ucHguYXBpLnZpemllcnBiLlJvd0JhdGNoRGF0YRI9Cg9leGVjdXRpb25fc3RhdHMYAiABKAsyJC5weC5hcGkudml6aWVycGIuUXVlcnlFeGVjdXRpb25TdGF0cxIXCg9lbmNyeXB0ZWRfYmF0Y2gYAyABKAwiPgoNQ29tcGlsZXJFcnJvchIMCgRsaW5lGAEgASgEEg4KBmNvbHVtbhgCIAEoBBIPCgdtZXNzYWdlGAMgASgJIlEKDEVycm9yRGV0YWlscxI4Cg5jb21waWxlcl9lcnJvchgBIAEoCzIeLnB4LmFwaS52aXppZXJwYi5Db21waWxlckVycm9ySABCBwoFZXJyb3IiYwoGU3RhdHVzEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCRI0Cg1lcnJvcl9kZXRhaWxzGAQgAygLMh0ucHguYXBpLnZpemllcnBiLkVycm9yRGV0YWlsc0oECAMQBCLPAQoMTXV0YXRpb25JbmZvEicKBnN0YXR1cxgBIAEoCzIXLnB4LmFwaS52aXppZXJwYi5TdGF0dXMSOwoGc3RhdGVzGAIgAygLMisucHguYXBpLnZpemllcnBiLk11dGF0aW9uSW5mby5NdXRhdGlvblN0YXRlGlkKDU11dGF0aW9uU3RhdGUSCgoCaWQYASABKAkSLgoFc3RhdGUYAiABKA4yHy5weC5hcGkudml6aWVycGIuTGlmZUN5Y2xlU3RhdGUSDAoEbmFtZRgDIAEoCSLmBAoURXhlY3V0ZVNjcmlwdFJlcXVlc3QSEQoJcXVlcnlfc3RyGAEgASgJEhIKCmNsdXN0ZXJfaWQYAyABKAkSRwoKZXhlY19mdW5jcxgEIAMoCzIzLnB4LmFwaS52aXppZXJwYi5FeGVjdXRlU2NyaXB0UmVxdWVzdC5GdW5jVG9FeGVjdXRlEhAKCG11dGF0aW9uGAUgASgIElMKEmVuY3J5cHRpb25fb3B0aW9ucxgGIAEoCzI3LnB4LmFwaS52aXppZXJwYi5FeGVjdXRlU2NyaXB0UmVxdWVzdC5FbmNyeXB0aW9uT3B0aW9ucxIQCghxdWVyeV9pZBgHIAEoCRIpCgdjb25maWdzGAkgASgLMhgucHguYXBpLnZpemllcnBiLkNvbmZpZ3MSEgoKcXVlcnlfbmFtZRgKIAEoCRq6AQoNRnVuY1RvRXhlY3V0ZRIRCglmdW5jX25hbWUYASABKAkSUAoKYXJnX3ZhbHVlcxgCIAMoCzI8LnB4LmFwaS52aXppZXJwYi5FeGVjdXRlU2NyaXB0UmVxdWVzdC5GdW5jVG9FeGVjdXRlLkFyZ1ZhbHVlEhsKE291dHB1dF90YWJsZV9wcmVmaXgYAyABKAkaJwoIQXJnVmFsdWUSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCRpjChFFbmNyeXB0aW9uT3B0aW9ucxIPCgdqd2tfa2V5GAEgASgJEg8KB2tleV9hbGcYAiABKAkSEwoLY29udGVudF9hbGcYAyABKAkSFwoPY29tcHJlc3Npb25fYWxnGAQgASgJSgQIAhADIpADCgdDb25maWdzEkkKFG90ZWxfZW5kcG9pbnRfY29uZmlnGAEgASgLMisucHguYXBpLnZpemllcnBiLkNvbmZpZ3MuT1RlbEVuZHBvaW50Q29uZmlnEjwKDXBsdWdpbl9jb25maWcYAiABKAsyJS5weC5hcGkudml6aWVycGIuQ29uZmlncy5QbHVnaW5Db25maWcavwEKEk9UZWxFbmRwb2ludENvbmZpZxILCgN1cmwYASABKAkSSQoHaGVhZGVycxgCIAMoCzI4LnB4LmFwaS52aXppZXJwYi5Db25maWdzLk9UZWxFbmRwb2ludENvbmZpZy5IZWFkZXJzRW50cnkSEAoIaW5zZWN1cmUYAyABKAgSDwoHdGltZW91dBgEIAEoAxouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo6CgxQbHVnaW5Db25maWcSFQoNc3RhcnRfdGltZV9ucxgBIAEoAxITCgtlbmRfdGltZV9ucxgCIAEoAyLzAQoVRXhlY3V0ZVNjcmlwdFJlc3BvbnNlEicKBnN0YXR1cxgBIAEoCzIXLnB4LmFwaS52aXppZXJwYi5TdGF0dXMSEAoIcXVlcnlfaWQYAiABKAkSKgoEZGF0YRgDIAEoCzIaLnB4LmFwaS52aXppZXJwYi5RdWVyeURhdGFIABIzCgltZXRhX2RhdGEYBCABKAsyHi5weC5hcGkudml6aWVycGIuUXVlcnlNZXRhZGF0YUgAEjQKDW11dGF0aW9uX2luZm8YBSABKAsyHS5weC5hcGkudml6aWVycGIuTXV0YXRpb25JbmZvQggKBnJlc3VsdCIoChJIZWFsdGhDaGVja1JlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCSI+ChNIZWFsdGhDaGVja1Jlc3BvbnNlEicKBnN0YXR1cxgBIAEoCzIXLnB4LmFwaS52aXppZXJwYi5TdGF0dXMqbQoIRGF0YVR5cGUSFQoRREFUQV9UWVBFX1VOS05PV04QABILCgdCT09MRUFOEAESCQoFSU5UNjQQAhILCgdVSU5UMTI4EAMSCwoHRkxPQVQ2NBAEEgoKBlNUUklORxAFEgwKCFRJTUU2NE5TEAYq3gQKDFNlbWFudGljVHlwZRISCg5TVF9VTlNQRUNJRklFRBAAEgsKB1NUX05PTkUQARIOCgpTVF9USU1FX05TEAISEAoMU1RfQUdFTlRfVUlEEGQSCwoHU1RfQVNJRBBlEgwKB1NUX1VQSUQQyAESFAoPU1RfU0VSVklDRV9OQU1FEKwCEhAKC1NUX1BPRF9OQU1FEJADEhEKDFNUX1BPRF9QSEFTRRCRAxISCg1TVF9QT0RfU1RBVFVTEJIDEhEKDFNUX05PREVfTkFNRRD0AxIWChFTVF9DT05UQUlORVJfTkFNRRDYBBIXChJTVF9DT05UQUlORVJfU1RBVEUQ2QQSGAoTU1RfQ09OVEFJTkVSX1NUQVRVUxDaBBIWChFTVF9OQU1FU1BBQ0VfTkFNRRC8BRINCghTVF9CWVRFUxCgBhIPCgpTVF9QRVJDRU5UEIQHEhMKDlNUX0RVUkFUSU9OX05TEIUHEhkKFFNUX1RIUk9VR0hQVVRfUEVSX05TEIYHEh8KGlNUX1RIUk9VR0hQVVRfQllURVNfUEVSX05TEIcHEhEKDFNUX1FVQU5USUxFUxDoBxIdChhTVF9EVVJBVElPTl9OU19RVUFOVElMRVMQ6QcSEgoNU1RfSVBfQUREUkVTUxDMCBIMCgdTVF9QT1JUELAJEhcKElNUX0hUVFBfUkVRX01FVEhPRBCUChIYChNTVF9IVFRQX1JFU1BfU1RBVFVTEPgKEhkKFFNUX0hUVFBfUkVTUF9NRVNTQUdFENwLEhgKE1NUX1NDUklQVF9SRUZFUkVOQ0UQuBcqcQoOTGlmZUN5Y2xlU3RhdGUSEQoNVU5LTk9XTl9TVEFURRAAEhEKDVBFTkRJTkdfU1RBVEUQARIRCg1SVU5OSU5HX1NUQVRFEAISEAoMRkFJTEVEX1NUQVRFEAMSFAoQVEVSTUlOQVRFRF9TVEFURRAEYgZwcm90bzM");
 
 /**
  * Describes the message px.api.vizierpb.UInt128.
@@ -78,214 +78,151 @@ export const RowBatchDataSchema = /*@__PURE__*/
   messageDesc(file_vizierapi, 8);
 
 /**
- * Describes the message px.api.vizierpb.ScalarValue.
- * Use `create(ScalarValueSchema)` to create a new message.
- */
-export const ScalarValueSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 9);
-
-/**
  * Describes the message px.api.vizierpb.Relation.
  * Use `create(RelationSchema)` to create a new message.
  */
 export const RelationSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 10);
+  messageDesc(file_vizierapi, 9);
 
 /**
  * Describes the message px.api.vizierpb.Relation.ColumnInfo.
  * Use `create(Relation_ColumnInfoSchema)` to create a new message.
  */
 export const Relation_ColumnInfoSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 10, 0);
+  messageDesc(file_vizierapi, 9, 0);
 
 /**
  * Describes the message px.api.vizierpb.QueryMetadata.
  * Use `create(QueryMetadataSchema)` to create a new message.
  */
 export const QueryMetadataSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 11);
+  messageDesc(file_vizierapi, 10);
 
 /**
  * Describes the message px.api.vizierpb.QueryTimingInfo.
  * Use `create(QueryTimingInfoSchema)` to create a new message.
  */
 export const QueryTimingInfoSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 12);
+  messageDesc(file_vizierapi, 11);
 
 /**
  * Describes the message px.api.vizierpb.QueryExecutionStats.
  * Use `create(QueryExecutionStatsSchema)` to create a new message.
  */
 export const QueryExecutionStatsSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 13);
+  messageDesc(file_vizierapi, 12);
 
 /**
  * Describes the message px.api.vizierpb.QueryData.
  * Use `create(QueryDataSchema)` to create a new message.
  */
 export const QueryDataSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 14);
+  messageDesc(file_vizierapi, 13);
 
 /**
  * Describes the message px.api.vizierpb.CompilerError.
  * Use `create(CompilerErrorSchema)` to create a new message.
  */
 export const CompilerErrorSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 15);
+  messageDesc(file_vizierapi, 14);
 
 /**
  * Describes the message px.api.vizierpb.ErrorDetails.
  * Use `create(ErrorDetailsSchema)` to create a new message.
  */
 export const ErrorDetailsSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 16);
+  messageDesc(file_vizierapi, 15);
 
 /**
  * Describes the message px.api.vizierpb.Status.
  * Use `create(StatusSchema)` to create a new message.
  */
 export const StatusSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 17);
+  messageDesc(file_vizierapi, 16);
 
 /**
  * Describes the message px.api.vizierpb.MutationInfo.
  * Use `create(MutationInfoSchema)` to create a new message.
  */
 export const MutationInfoSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 18);
+  messageDesc(file_vizierapi, 17);
 
 /**
  * Describes the message px.api.vizierpb.MutationInfo.MutationState.
  * Use `create(MutationInfo_MutationStateSchema)` to create a new message.
  */
 export const MutationInfo_MutationStateSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 18, 0);
+  messageDesc(file_vizierapi, 17, 0);
 
 /**
  * Describes the message px.api.vizierpb.ExecuteScriptRequest.
  * Use `create(ExecuteScriptRequestSchema)` to create a new message.
  */
 export const ExecuteScriptRequestSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 19);
+  messageDesc(file_vizierapi, 18);
 
 /**
  * Describes the message px.api.vizierpb.ExecuteScriptRequest.FuncToExecute.
  * Use `create(ExecuteScriptRequest_FuncToExecuteSchema)` to create a new message.
  */
 export const ExecuteScriptRequest_FuncToExecuteSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 19, 0);
+  messageDesc(file_vizierapi, 18, 0);
 
 /**
  * Describes the message px.api.vizierpb.ExecuteScriptRequest.FuncToExecute.ArgValue.
  * Use `create(ExecuteScriptRequest_FuncToExecute_ArgValueSchema)` to create a new message.
  */
 export const ExecuteScriptRequest_FuncToExecute_ArgValueSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 19, 0, 0);
+  messageDesc(file_vizierapi, 18, 0, 0);
 
 /**
  * Describes the message px.api.vizierpb.ExecuteScriptRequest.EncryptionOptions.
  * Use `create(ExecuteScriptRequest_EncryptionOptionsSchema)` to create a new message.
  */
 export const ExecuteScriptRequest_EncryptionOptionsSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 19, 1);
+  messageDesc(file_vizierapi, 18, 1);
 
 /**
  * Describes the message px.api.vizierpb.Configs.
  * Use `create(ConfigsSchema)` to create a new message.
  */
 export const ConfigsSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 20);
+  messageDesc(file_vizierapi, 19);
 
 /**
  * Describes the message px.api.vizierpb.Configs.OTelEndpointConfig.
  * Use `create(Configs_OTelEndpointConfigSchema)` to create a new message.
  */
 export const Configs_OTelEndpointConfigSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 20, 0);
+  messageDesc(file_vizierapi, 19, 0);
 
 /**
  * Describes the message px.api.vizierpb.Configs.PluginConfig.
  * Use `create(Configs_PluginConfigSchema)` to create a new message.
  */
 export const Configs_PluginConfigSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 20, 1);
+  messageDesc(file_vizierapi, 19, 1);
 
 /**
  * Describes the message px.api.vizierpb.ExecuteScriptResponse.
  * Use `create(ExecuteScriptResponseSchema)` to create a new message.
  */
 export const ExecuteScriptResponseSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 21);
+  messageDesc(file_vizierapi, 20);
 
 /**
  * Describes the message px.api.vizierpb.HealthCheckRequest.
  * Use `create(HealthCheckRequestSchema)` to create a new message.
  */
 export const HealthCheckRequestSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 22);
+  messageDesc(file_vizierapi, 21);
 
 /**
  * Describes the message px.api.vizierpb.HealthCheckResponse.
  * Use `create(HealthCheckResponseSchema)` to create a new message.
  */
 export const HealthCheckResponseSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 23);
-
-/**
- * Describes the message px.api.vizierpb.GenerateOTelScriptRequest.
- * Use `create(GenerateOTelScriptRequestSchema)` to create a new message.
- */
-export const GenerateOTelScriptRequestSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 24);
-
-/**
- * Describes the message px.api.vizierpb.GenerateOTelScriptResponse.
- * Use `create(GenerateOTelScriptResponseSchema)` to create a new message.
- */
-export const GenerateOTelScriptResponseSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 25);
-
-/**
- * Describes the message px.api.vizierpb.DebugLogRequest.
- * Use `create(DebugLogRequestSchema)` to create a new message.
- */
-export const DebugLogRequestSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 26);
-
-/**
- * Describes the message px.api.vizierpb.DebugLogResponse.
- * Use `create(DebugLogResponseSchema)` to create a new message.
- */
-export const DebugLogResponseSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 27);
-
-/**
- * Describes the message px.api.vizierpb.ContainerStatus.
- * Use `create(ContainerStatusSchema)` to create a new message.
- */
-export const ContainerStatusSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 28);
-
-/**
- * Describes the message px.api.vizierpb.VizierPodStatus.
- * Use `create(VizierPodStatusSchema)` to create a new message.
- */
-export const VizierPodStatusSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 29);
-
-/**
- * Describes the message px.api.vizierpb.DebugPodsRequest.
- * Use `create(DebugPodsRequestSchema)` to create a new message.
- */
-export const DebugPodsRequestSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 30);
-
-/**
- * Describes the message px.api.vizierpb.DebugPodsResponse.
- * Use `create(DebugPodsResponseSchema)` to create a new message.
- */
-export const DebugPodsResponseSchema = /*@__PURE__*/
-  messageDesc(file_vizierapi, 31);
+  messageDesc(file_vizierapi, 22);
 
 /**
  * Describes the enum px.api.vizierpb.DataType.
@@ -322,40 +259,4 @@ export const LifeCycleStateSchema = /*@__PURE__*/
  */
 export const LifeCycleState = /*@__PURE__*/
   tsEnum(LifeCycleStateSchema);
-
-/**
- * Describes the enum px.api.vizierpb.ContainerState.
- */
-export const ContainerStateSchema = /*@__PURE__*/
-  enumDesc(file_vizierapi, 3);
-
-/**
- * @generated from enum px.api.vizierpb.ContainerState
- */
-export const ContainerState = /*@__PURE__*/
-  tsEnum(ContainerStateSchema);
-
-/**
- * Describes the enum px.api.vizierpb.PodPhase.
- */
-export const PodPhaseSchema = /*@__PURE__*/
-  enumDesc(file_vizierapi, 4);
-
-/**
- * @generated from enum px.api.vizierpb.PodPhase
- */
-export const PodPhase = /*@__PURE__*/
-  tsEnum(PodPhaseSchema);
-
-/**
- * @generated from service px.api.vizierpb.VizierService
- */
-export const VizierService = /*@__PURE__*/
-  serviceDesc(file_vizierapi, 0);
-
-/**
- * @generated from service px.api.vizierpb.VizierDebugService
- */
-export const VizierDebugService = /*@__PURE__*/
-  serviceDesc(file_vizierapi, 1);
 
