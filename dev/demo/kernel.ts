@@ -15,6 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveNodeBinaries } from '../kube/binaries.ts';
+import { withPrintfLayouts } from '../lab/bpftrace-dry-run.ts';
 import { checkLabHost } from '../lab/host.ts';
 import { Lab } from '../lab/lab.ts';
 import { type Recording, runBirthScenario, runThrottleScenario } from '../lab/scenarios.ts';
@@ -138,8 +139,8 @@ export const deployProbe = async (observe: ObserveCall, name: 'observe-throttle'
 export const recordDemoScenarios = async (): Promise<{ throttle: Recording; birth: Recording }> => {
   const lab = await Lab.open();
   try {
-    const throttle = await runThrottleScenario(lab, { pods: DEMO_WORKLOADS.map((w) => w.pod), cpuStatEveryMs: 200 });
-    const birth = await runBirthScenario(lab, { pods: DEMO_BIRTHS.map((w) => w.pod) });
+    const throttle = await withPrintfLayouts(await runThrottleScenario(lab, { pods: DEMO_WORKLOADS.map((w) => w.pod), cpuStatEveryMs: 200 }), lab.host.bpftrace);
+    const birth = await withPrintfLayouts(await runBirthScenario(lab, { pods: DEMO_BIRTHS.map((w) => w.pod) }), lab.host.bpftrace);
     return { throttle, birth };
   } finally {
     await lab.close();

@@ -110,3 +110,9 @@ export const compileProgram = async (program: string, bpftrace = 'bpftrace'): Pr
  */
 export const pemColumns = async (program: string, bpftrace?: string): Promise<DecodedColumn[]> =>
   decodedColumns(programOutput(program), (await compileProgram(program, bpftrace)).layouts);
+
+/** `recording` with its program's printf structs, which the replay decodes its printfs with (dev/vizier/pxl/replay.ts). */
+export const withPrintfLayouts = async <T extends { readonly program: string }>(recording: T, bpftrace?: string): Promise<T & { printfLayouts: readonly PrintfLayout[] }> => ({
+  ...recording,
+  printfLayouts: (await compileProgram(recording.program, bpftrace)).layouts,
+});

@@ -2,13 +2,17 @@
  * Runs a bpftrace program with the local bpftrace, the way a Pixie agent runs a deployed one: ready
  * once bpftrace reports its probes attached, every printf turned into a typed row by Pixie's column
  * rules. bpftrace's harmless `couldn't set RLIMIT_MEMLOCK` line on stderr is ignored.
+ *
+ * bpftrace runs the program with each printf's format tagged with its printf number
+ * (tagPrintfs: same structs, same events), so every printed event is known by the printf that
+ * printed it (`printfIds()`), which the PEM model needs (pem-rows.ts); texts and rows are untagged.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type ProgramOutput, programOutput } from '../../shared/pxl/bpftrace-program.ts';
+import { type ProgramOutput, programOutput, tagPrintfs } from '../../shared/pxl/bpftrace-program.ts';
 import { parseOutputLine, type Row, rowParser } from './bpftrace-output.ts';
 import { monotonicToWallOffsetNs } from './clock.ts';
 
@@ -26,6 +30,8 @@ export interface RunningProbe {
   rows(): readonly Row[];
   /** Raw printf texts so far, in arrival order (what fixtures record). */
   texts(): readonly string[];
+  /** For each text, the 1-based printf (in program order) that printed it. */
+  printfIds(): readonly number[];
   /** Stops bpftrace (SIGINT, so END runs), waits for its output to drain, returns all rows. */
   stop(): Promise<readonly Row[]>;
   /** Offset added to bpftrace's monotonic `nsecs` to make `time_` wall-clock. */
@@ -39,6 +45,9 @@ export interface StartProbeOptions {
 }
 
 const STDERR_NOISE = /couldn't set RLIMIT_MEMLOCK/;
+
+const printfTag = (printf: number): string => `kg-printf-${printf}|`;
+const TAGGED = /^kg-printf-(\d+)\|/;
 
 /** perf event fds a process holds: one per attached tracepoint, special (BEGIN/END) or profile probe (per CPU). */
 const perfEventFds = async (pid: number): Promise<number> => {
@@ -75,13 +84,14 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
   const parse = rowParser(output, clockOffsetNs);
   const dir = await mkdtemp(path.join(tmpdir(), 'kg-bpftrace-'));
   const file = path.join(dir, 'program.bt');
-  await writeFile(file, program);
+  await writeFile(file, tagPrintfs(program, printfTag));
   const child = spawn(options.bpftrace ?? 'bpftrace', ['-f', 'json', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BPFTRACE_STRLEN: '64' },
   });
   const rows: Row[] = [];
   const texts: string[] = [];
+  const printfIds: number[] = [];
   let stderr = '';
   let parseError: Error | undefined;
   let exitStatus = '';
@@ -113,8 +123,14 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
         if (event.kind === 'attached') {
           resolve(event.probes);
         } else if (event.kind === 'printf') {
-          texts.push(event.text);
-          rows.push(parse(event.text));
+          const tag = TAGGED.exec(event.text);
+          if (tag === null) {
+            throw new BpftraceRunError(`printf output without the printf tag the runner added: ${event.text.slice(0, 200)}`);
+          }
+          const text = event.text.slice(tag[0].length);
+          texts.push(text);
+          printfIds.push(Number(tag[1]));
+          rows.push(parse(text));
         }
       } catch (error) {
         parseError ??= error instanceof Error ? error : new Error(String(error));
@@ -164,6 +180,7 @@ export const startProbe = async (program: string, options: StartProbeOptions = {
     clockOffsetNs,
     rows: () => rows,
     texts: () => texts,
+    printfIds: () => printfIds,
     stop: async () => {
       options.signal?.removeEventListener('abort', onAbort);
       await kill();

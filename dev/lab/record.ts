@@ -8,6 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { withPrintfLayouts } from './bpftrace-dry-run.ts';
 import { checkThrottleRows } from './compare.ts';
 import { Lab } from './lab.ts';
 import { type Recording, runBirthScenario, runThrottleScenario } from './scenarios.ts';
@@ -45,10 +46,11 @@ const main = async (): Promise<void> => {
   const lab = await Lab.open();
   try {
     for (const name of wanted.filter(isScenario)) {
-      const recording =
+      const run =
         name === 'throttle'
           ? await runThrottleScenario(lab, { pods: THROTTLE_PODS, cpuStatEveryMs: 50 })
           : await runBirthScenario(lab, { pods: BIRTH_PODS, script: name === 'birth' ? 'pod_birth' : 'pod_birth_lite' });
+      const recording = await withPrintfLayouts(run, lab.host.bpftrace);
       const file = fixtureFile(name);
       await writeFile(file, `${JSON.stringify(recording)}\n`);
       console.log(JSON.stringify({ recorded: path.relative(process.cwd(), file), printfs: recording.printfs.length, ...(name === 'throttle' ? skewSummary(recording) : {}) }));

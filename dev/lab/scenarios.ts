@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { BirthScriptName, ScriptName } from '../../shared/pxl/scripts.ts';
 import type { Column } from '../../shared/pxl/bpftrace-program.ts';
+import type { PrintfLayout } from '../../shared/pxl/printf-layout.ts';
 import { startProbe } from './bpftrace-runner.ts';
 import { readCpuStat } from './cgroupfs.ts';
 import type { CpuStat } from './cpu-stat.ts';
@@ -60,6 +61,11 @@ export interface Recording {
   readonly windowMonoNs: { readonly start: string; readonly end: string };
   /** Every printf of the probe, as bpftrace formatted it. */
   readonly printfs: readonly string[];
+  /**
+   * The program's printf structs from bpftrace's dry run (`bpftrace -d`), in printf order: what the
+   * replay decodes the printfs with, as a PEM would (pem-rows.ts). dev/lab/record.ts adds them.
+   */
+  readonly printfLayouts?: readonly PrintfLayout[];
   readonly containers: readonly ContainerTruth[];
   /** cpu.stat samples of each app container's cgroup, on the monotonic clock. */
   readonly cpuStatSamples: readonly { readonly cgroupPath: string; readonly startNs: string; readonly endNs: string; readonly stat: CpuStatJson }[];

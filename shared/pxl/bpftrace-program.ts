@@ -35,20 +35,42 @@ const INTEGER_CONVERSIONS = new Set(['d', 'i', 'o', 'u', 'x', 'X', 'c', 'p']);
  * The format strings of every `printf(...)` call in a bpftrace program, in order. Comments and
  * other string literals are skipped; escapes inside the format are kept as written.
  */
-export const printfFormats = (program: string): string[] => {
-  const formats: string[] = [];
-  const code = stripComments(program);
+export const printfFormats = (program: string): string[] => printfCalls(program).map((call) => call.format);
+
+/** Each `printf("...")` call: its format as written and where the format's text starts in `program`. */
+const printfCalls = (program: string): { format: string; start: number }[] => {
+  const calls: { format: string; start: number }[] = [];
+  const code = blankComments(program);
   const call = /\bprintf\s*\(\s*"((?:[^"\\]|\\.)*)"/g;
   for (let match = call.exec(code); match !== null; match = call.exec(code)) {
-    formats.push(match[1] ?? '');
+    const format = match[1] ?? '';
+    calls.push({ format, start: match.index + match[0].length - 1 - format.length });
   }
-  return formats;
+  return calls;
 };
 
-/** Removes `//` and `/* *\/` comments outside string literals. */
-const stripComments = (program: string): string => {
+/**
+ * `program` with each printf's format prefixed by `tag(n)` (n = 1, 2, ... in program order, the
+ * order of bpftrace's printf ids). A format is user-space only: bpftrace's printf struct holds the
+ * arguments, so the tagged program compiles to the same structs and sends the same events, and the
+ * tag in its text tells which printf printed each (bpftrace's CLI prints no printf id).
+ */
+export const tagPrintfs = (program: string, tag: (printf: number) => string): string => {
+  let out = program;
+  printfCalls(program)
+    .map((call, i) => ({ ...call, printf: i + 1 }))
+    .reverse()
+    .forEach((call) => {
+      out = `${out.slice(0, call.start)}${tag(call.printf)}${out.slice(call.start)}`;
+    });
+  return out;
+};
+
+/** `program` with `//` and `/* *\/` comments outside string literals blanked (same length, newlines kept). */
+const blankComments = (program: string): string => {
   let out = '';
   let i = 0;
+  const blank = (text: string): string => text.replace(/[^\n]/g, ' ');
   while (i < program.length) {
     const ch = program.charAt(i);
     const next = program.charAt(i + 1);
@@ -57,12 +79,15 @@ const stripComments = (program: string): string => {
       out += program.slice(i, end);
       i = end;
     } else if (ch === '/' && next === '/') {
-      while (i < program.length && program[i] !== '\n') {
-        i += 1;
-      }
+      const end = program.indexOf('\n', i);
+      const stop = end === -1 ? program.length : end;
+      out += blank(program.slice(i, stop));
+      i = stop;
     } else if (ch === '/' && next === '*') {
       const end = program.indexOf('*/', i + 2);
-      i = end === -1 ? program.length : end + 2;
+      const stop = end === -1 ? program.length : end + 2;
+      out += blank(program.slice(i, stop));
+      i = stop;
     } else {
       out += ch;
       i += 1;

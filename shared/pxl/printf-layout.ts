@@ -99,8 +99,21 @@ export const decodedColumns = (output: ProgramOutput, layouts: readonly PrintfLa
       );
     }
   }
+  return columnsOfLayout(output, first);
+};
+
+/**
+ * The columns the PEM makes of `layout`'s fields (the program's first printf), whatever the other
+ * printfs compile to: names from the format, STRING for char arrays (of at most their size),
+ * TIME64NS for an integer `time_`, INT64 for other integers (dynamic_bpftrace_connector.cc
+ * ConvertFields).
+ */
+export const columnsOfLayout = (output: ProgramOutput, layout: PrintfLayout): DecodedColumn[] => {
+  if (layout.fields.length !== output.columns.length) {
+    throw new BpftraceProgramError(`printf ${layout.printf} has ${layout.fields.length} arguments for ${output.columns.length} columns`);
+  }
   return output.columns.map((column, i) => {
-    const field = first.fields[i];
+    const field = layout.fields[i];
     if (field?.kind === 'chars') {
       if (column.name === 'time_') {
         throw new BpftraceProgramError('time_ must be an integer type');

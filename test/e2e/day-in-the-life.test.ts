@@ -126,7 +126,7 @@ describe('a day in the life on the twin, compressed (2 h 10 min of Terraform’s
       ...throttleEpisodes(throttle, SEARCH.pod.name, SCENARIO.search),
       ...day.recordings,
     ]);
-    // An outage of Pixie's query path at a known time of the day (dev/vizier/server.ts Faults):
+    // An outage of Pixie's query path at a known time of the day (dev/vizier/faults.ts):
     // INTERNAL, which the client does not resume, so the run fails and Cloud Scheduler retries it.
     const faults = path.join(dir, 'faults.json');
     writeFileSync(faults, JSON.stringify({ [VIZIER_CLUSTER_ID]: { executionError: { afterBatches: 0, code: 13, message: 'query broker restarting (injected)', during: SCENARIO.outage } } }));

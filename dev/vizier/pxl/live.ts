@@ -11,12 +11,19 @@
  * program keeps the running probe and refreshes its TTL; a changed program replaces it (new id).
  * When the TTL runs out the probe stops and the tracepoint is TERMINATED.
  *
+ * A tracepoint's rows are what a PEM would decode (../../lab/pem-rows.ts): each printed event
+ * rebuilt into its own printf's struct and read with the first printf's field offsets and types.
+ *
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, release } from 'node:os';
-import { pemColumns } from '../../lab/bpftrace-dry-run.ts';
+import { programOutput } from '../../../shared/pxl/bpftrace-program.ts';
+import type { PemRow } from '../../../shared/pxl/pem-event.ts';
+import { decodedColumns } from '../../../shared/pxl/printf-layout.ts';
+import { compileProgram } from '../../lab/bpftrace-dry-run.ts';
 import { type RunningProbe, startProbe } from '../../lab/bpftrace-runner.ts';
+import { type PrintedEvent, pemRowsOf } from '../../lab/pem-rows.ts';
 import { monotonicToWallOffsetNs } from '../../lab/clock.ts';
 import { Lab } from '../../lab/lab.ts';
 import type { PodLister } from '../../node/pod-sources.ts';
@@ -37,7 +44,24 @@ interface LiveTracepoint {
   error: string;
   probe: RunningProbe | undefined;
   ttl: NodeJS.Timeout | undefined;
+  /** The probe's events decoded so far (in arrival order), and the decoder of the rest. */
+  rows: PemRow[];
+  decode: ((event: PrintedEvent) => PemRow) | undefined;
 }
+
+/** The rows of the probe's events, decoding those printed since the last call. */
+const pemRows = (tp: LiveTracepoint): readonly PemRow[] => {
+  const probe = tp.probe;
+  if (probe === undefined || tp.decode === undefined) {
+    return [];
+  }
+  const texts = probe.texts();
+  const printfs = probe.printfIds();
+  for (let i = tp.rows.length; i < texts.length; i += 1) {
+    tp.rows.push(tp.decode({ text: texts[i] ?? '', ...(printfs[i] === undefined ? {} : { printf: printfs[i] }) }));
+  }
+  return tp.rows;
+};
 
 /** A live backend plus what the server needs to manage real tracepoints. */
 export interface LiveBackend extends Backend {
@@ -151,21 +175,27 @@ export const liveBackend = async (
   };
 
   const deploy = (decl: TracepointDecl): LiveTracepoint => {
-    const tp: LiveTracepoint = { id: randomUUID(), decl, state: LIFE_CYCLE.PENDING_STATE, error: '', probe: undefined, ttl: undefined };
+    const tp: LiveTracepoint = { id: randomUUID(), decl, state: LIFE_CYCLE.PENDING_STATE, error: '', probe: undefined, ttl: undefined, rows: [], decode: undefined };
     tracepoints.set(decl.name, tp);
     armTtl(tp);
     log({ event: 'tracepoint_deploying', name: decl.name, id: tp.id, table: decl.table });
     // A program whose printfs compile to different structs would be decoded as garbage by a PEM
     // (printf-layout.ts): refuse it, with the printf and the column that differ as the FAILED status.
-    pemColumns(decl.program, live.bpftrace)
-      .then(async () => startProbe(decl.program, { bpftrace: live.bpftrace }))
+    compileProgram(decl.program, live.bpftrace)
+      .then(async ({ layouts }) => {
+        const output = programOutput(decl.program);
+        decodedColumns(output, layouts);
+        const probe = await startProbe(decl.program, { bpftrace: live.bpftrace });
+        return { probe, decode: pemRowsOf(output, layouts, probe.clockOffsetNs) };
+      })
       .then(
-      (probe) => {
+      ({ probe, decode }) => {
         if (tracepoints.get(decl.name) !== tp || tp.state !== LIFE_CYCLE.PENDING_STATE) {
           void probe.stop();
           return;
         }
         tp.probe = probe;
+        tp.decode = decode;
         tp.state = LIFE_CYCLE.RUNNING_STATE;
         log({ event: 'tracepoint_running', name: decl.name, id: tp.id, probes: probe.attachedProbes });
       },
@@ -190,7 +220,7 @@ export const liveBackend = async (
     builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processIndex().rows, start, end) : undefined),
     tracepoint: (program, relation, start, end) => {
       const tp = [...tracepoints.values()].find((t) => t.decl.program === program && t.probe !== undefined);
-      const rows = (tp?.probe?.rows() ?? []) as readonly Readonly<Record<string, Cell>>[];
+      const rows = (tp === undefined ? [] : pemRows(tp)) as readonly Readonly<Record<string, Cell>>[];
       return frameOfRows(relation, rows, start, end);
     },
     upsertTracepoints: (decls) =>
@@ -201,7 +231,7 @@ export const liveBackend = async (
         );
         if (holder !== undefined) {
           // Pixie fails an upsert into a live table of another schema; the holder keeps running.
-          const refused: LiveTracepoint = { id: randomUUID(), decl, state: LIFE_CYCLE.FAILED_STATE, error: schemaChangeMessage(decl.table, holder.decl.name), probe: undefined, ttl: undefined };
+          const refused: LiveTracepoint = { id: randomUUID(), decl, state: LIFE_CYCLE.FAILED_STATE, error: schemaChangeMessage(decl.table, holder.decl.name), probe: undefined, ttl: undefined, rows: [], decode: undefined };
           if (holder !== tp) {
             tracepoints.set(decl.name, refused);
           }

@@ -3,7 +3,9 @@
  * are examples) served as a node's tables. A replay source is one recording file or a directory of
  * them (every `*.json` with `schemaVersion: 1`). Per recording:
  * - the tracepoint table of a script whose program has the recording's printf format is the
- *   recorded probe output (`printfs`, typed by Pixie's column rules, `time_` = nsecs + clockOffsetNs);
+ *   recorded probe output as a PEM decodes it (../../lab/pem-rows.ts: each printed event rebuilt
+ *   into its printf struct, read with the first printf's layout, from the recording's
+ *   `printfLayouts`, bpftrace's dry run of its program; `time_` = nsecs + clockOffsetNs);
  * - `process_stats` rows come from `processStats` (time_ = monoNs + clockOffsetNs; upid = asid 1,
  *   pid, start ticks);
  * - pods and containers (`containers`) are the metadata registry; the node is `replay-node`.
@@ -18,7 +20,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import path from 'node:path';
 import { programOutput } from '../../../shared/pxl/bpftrace-program.ts';
-import { recordingRows } from '../../lab/compare.ts';
+import { pemRowsOf } from '../../lab/pem-rows.ts';
 import type { Recording } from '../../lab/scenarios.ts';
 import type { Backend } from './backend.ts';
 import { deploymentOf, frameOfRows, makeUpid } from './backend.ts';
@@ -42,6 +44,9 @@ export const loadRecordings = (source: string): Recording[] => {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as Partial<Recording>;
     if (doc.schemaVersion !== 1 || !Array.isArray(doc.printfs) || typeof doc.format !== 'string' || !Array.isArray(doc.containers)) {
       throw new Error(`${file}: not a lab recording (schemaVersion 1 with format, printfs, containers)`);
+    }
+    if (!Array.isArray(doc.printfLayouts) || doc.printfLayouts.length === 0) {
+      throw new Error(`${file}: the recording has no printfLayouts (bpftrace -d of its program, which the PEM decodes its events with): record it again with dev/lab/record.ts`);
     }
     return doc as Recording;
   });
@@ -80,6 +85,19 @@ export interface ReplayOptions {
 
 /** `end`, or just after `nowNs` when that is earlier: rows are served while `time_ <= now`. */
 const notAfter = (end: bigint | undefined, nowNs: bigint): bigint => (end === undefined || end > nowNs + 1n ? nowNs + 1n : end);
+
+/**
+ * The recording's printfs as a PEM decodes them. The recording holds texts without printf ids, so
+ * a recording of a program whose printfs compile to different structs cannot be replayed (which
+ * struct carried each event is not known); the local Vizier refuses to deploy such programs anyway.
+ */
+export const pemRecordingRows = (recording: Recording): Record<string, Cell>[] => {
+  if (recording.printfLayouts === undefined) {
+    throw new Error(`recording of ${recording.script}: no printfLayouts to decode its events with`);
+  }
+  const decode = pemRowsOf({ format: recording.format, columns: recording.columns }, recording.printfLayouts, BigInt(recording.clockOffsetNs));
+  return recording.printfs.map((text) => ({ ...decode({ text }) }));
+};
 
 /** A {@link Backend} over lab recordings. */
 export const replayBackend = (recordings: readonly Recording[], options: ReplayOptions = {}): Backend => {
@@ -120,7 +138,7 @@ export const replayBackend = (recordings: readonly Recording[], options: ReplayO
       processRows.push(row);
     }
     const rows = probeRows.get(rec.format) ?? [];
-    rows.push(...recordingRows(rec));
+    rows.push(...pemRecordingRows(rec));
     probeRows.set(rec.format, rows);
   }
   const nowNs = options.followClock === true ? () => BigInt(Date.now()) * 1_000_000n : () => now;

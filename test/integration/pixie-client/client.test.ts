@@ -241,8 +241,10 @@ describe('ExecuteScript streaming', () => {
       ['', true],
       [queryId, true],
     ]);
-    const batchesBeforeResume = events.findIndex((e) => e.kind === 'resumed');
-    expect(events.slice(0, batchesBeforeResume).filter((e) => e.kind === 'batch')).toHaveLength(3);
+    // Cut mid-stream, after the batches the Vizier wrote (3 on a reset stream; bounded for a dropped connection).
+    const beforeResume = events.slice(0, events.findIndex((e) => e.kind === 'resumed')).filter((e) => e.kind === 'batch').length;
+    expect(beforeResume).toBeGreaterThanOrEqual(mode === 'rst' ? 3 : 1);
+    expect(beforeResume).toBeLessThanOrEqual(3);
 
     const result = await withFaults({ cut: { afterBatches: 5, mode } }, () => client().runScript({ script: procsScript(30) }));
     expectProcsRows(result, 30);

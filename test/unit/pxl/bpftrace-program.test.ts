@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BpftraceProgramError, columnsOfFormat, printfFormats, programOutput } from '../../../shared/pxl/bpftrace-program.ts';
+import { BpftraceProgramError, columnsOfFormat, printfFormats, programOutput, tagPrintfs } from '../../../shared/pxl/bpftrace-program.ts';
 
 describe('columnsOfFormat (Pixie column rules)', () => {
   it('names columns by the text before ":" and types them by conversion', () => {
@@ -30,6 +30,14 @@ tracepoint:c:d { $s = "printf(\\"not a call %d\\")"; printf("time_:%llu x:%d", n
 
   it('finds every printf format outside comments and strings', () => {
     expect(printfFormats(program)).toEqual(['time_:%llu x:%d', 'time_:%llu x:%d']);
+  });
+
+  it('tags each printf format in program order, leaving comments and other strings alone', () => {
+    const tagged = tagPrintfs(program, (n) => `<${n}>`);
+    expect(printfFormats(tagged)).toEqual(['<1>time_:%llu x:%d', '<2>time_:%llu x:%d']);
+    expect(tagged.replace(/<\d>/g, '')).toBe(program);
+    expect(tagged).toContain('// printf("commented out %d", 1);');
+    expect(tagged).toContain('"printf(\\"not a call %d\\")"');
   });
 
   it('returns the single format and its columns', () => {
