@@ -39,6 +39,26 @@ const OPERATORS = ['**=', '//=', '>>=', '<<=', '...', '**', '//', '<<', '>>', '<
 const OPENERS: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}' };
 const KEYWORDS = new Set(['and', 'as', 'assert', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', 'print', 'exec']);
 
+/**
+ * Where a string's closing `quote` starts in `line`, scanning from `from` (the body), as pypa's
+ * lexer scans (libpypa eba8ec4 src/pypa/lexer/lexer.cc, get_string): a backslash takes the next
+ * character with it, so `\"` never closes a string, and a backslash at the end of the line takes the
+ * newline (the string goes on). `continues` when the line ends inside the string that way.
+ */
+const closingQuote = (line: string, from: number, quote: string): { end: number; continues: boolean } => {
+  for (let i = from; i < line.length; i++) {
+    if (line[i] === '\\') {
+      if (i === line.length - 1) {
+        return { end: -1, continues: true };
+      }
+      i++;
+    } else if (line.startsWith(quote, i)) {
+      return { end: i, continues: false };
+    }
+  }
+  return { end: -1, continues: false };
+};
+
 /** Python's tokens with pypa's positions; an unterminated string is an error token. */
 const tokenize = (source: string): Token[] => {
   const lines = source.split('\n');
@@ -72,7 +92,14 @@ const tokenize = (source: string): Token[] => {
     while (i < line.length) {
       const pos = { line: l + 1, column: i + 1 };
       if (inString !== undefined) {
-        const end = line.indexOf(inString.quote, i);
+        const { end, continues: goesOn } = closingQuote(line, i, inString.quote);
+        if (end < 0 && inString.quote.length === 1 && !goesOn) {
+          // pypa: a newline ends a one-quote string unterminated.
+          tokens.push({ kind: 'error', text: line, pos: inString.start });
+          inString = undefined;
+          i = line.length;
+          break;
+        }
         if (end < 0) {
           i = line.length;
           break;
@@ -105,11 +132,11 @@ const tokenize = (source: string): Token[] => {
         i += Math.max(1, num.length);
       } else if (c === '"' || c === "'") {
         const quote = line.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
-        const end = line.indexOf(quote, i + quote.length);
-        if (end >= 0 && (quote.length === 3 || !/\\$/.test(line.slice(i, end)))) {
+        const { end, continues: goesOn } = closingQuote(line, i + quote.length, quote);
+        if (end >= 0) {
           tokens.push({ kind: 'string', text: '', pos });
           i = end + quote.length;
-        } else if (quote.length === 3) {
+        } else if (quote.length === 3 || goesOn) {
           inString = { quote, start: pos };
           i = line.length;
         } else {
