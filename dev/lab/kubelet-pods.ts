@@ -175,6 +175,7 @@ export class KubeletPods {
     }
     (born as { sandbox: LabContainer }).sandbox = await this.containerOf(born, { name: 'POD', workload: { shape: 'command', args: [] } }, sandboxId, true);
     born.cgroupIds.push(...(await podLevelCgroupIds(pod.cgroupPath)));
+    born.limitFiles = await readLimitFiles(pod.cgroupPath);
     return born;
   }
 

@@ -94,6 +94,8 @@ export interface LabPod {
   readonly bornBy: 'runc' | 'kubelet';
   /** For a kubelet's pod: the times the API server shows for it (RFC 3339, whole seconds). */
   readonly reported?: PodReport;
+  /** The CPU limit files of the pod-level cgroup once its sandbox ran. */
+  limitFiles?: LimitFiles;
 }
 
 /** A pod's timestamps as the API server shows them (set by the API server and the kubelet). */
@@ -207,6 +209,7 @@ export class Lab {
     await this.run(sandbox);
     // runc made the pod level in the v2 mount too: collect ids once the sandbox exists.
     pod.cgroupIds.push(...(await podLevelCgroupIds(cgroupPath)));
+    pod.limitFiles = await readLimitFiles(cgroupPath);
     for (const containerSpec of spec.containers) {
       pod.containers.push(this.containerOf(pod, containerSpec, false, sandbox.pid));
     }

@@ -43,6 +43,8 @@ export interface ContainerTruth {
   readonly bornBy?: 'runc' | 'kubelet';
   /** The container cgroup's CPU limit files once it ran. */
   readonly limitFiles?: LimitFiles | null;
+  /** The pod-level cgroup's CPU limit files once the pod's sandbox ran. */
+  readonly podLimitFiles?: LimitFiles | null;
   /** A kubelet's pod: the API server's times for the pod and this container (see lab.ts PodReport). */
   readonly reported?: { readonly podCreated: string; readonly podStarted: string; readonly containerStarted: string | null } | null;
 }
@@ -108,6 +110,7 @@ const truthOf = (container: LabContainer, before: CpuStat | undefined, after: Cp
   cpuStatAfter: after === undefined ? null : statJson(after),
   bornBy: container.pod.bornBy,
   limitFiles: container.limitFiles ?? null,
+  podLimitFiles: container.pod.limitFiles ?? null,
   reported:
     container.pod.reported === undefined
       ? null

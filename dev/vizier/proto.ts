@@ -1,73 +1,21 @@
 /**
- * The local Vizier's view of Pixie's protos: the project's own proto text in shared/pixie/proto,
- * loaded once with protobufjs. Used for everything except row batches on the hot path (see
- * wire.ts), so that metadata, status, stats and cluster info are encoded by a real proto library
- * from the same text the TypeScript client is built from.
+ * Pixie's enums by name for the local Vizier (data and semantic types, lifecycle states), read from
+ * the generated descriptors of the project's proto text (shared/pixie/generated), so no enum number
+ * is written twice.
  *
  * @module
  */
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import protobuf from 'protobufjs';
+import { createRegistry } from '@bufbuild/protobuf';
+import { file_cloudapi } from '../../shared/pixie/generated/cloudapi_pb.js';
+import { file_vizierapi } from '../../shared/pixie/generated/vizierapi_pb.js';
 
-const PROTO_DIR = fileURLToPath(new URL('../../shared/pixie/proto/', import.meta.url));
-
-const loadRoot = (): protobuf.Root => {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string): string | null => {
-    // google/protobuf/* come from protobufjs' bundled common types.
-    if (target.startsWith('google/protobuf/')) {
-      return target;
-    }
-    return path.isAbsolute(target) ? target : path.join(PROTO_DIR, path.basename(target));
-  };
-  root.loadSync(['vizierapi.proto', 'cloudapi.proto', 'uuid.proto'], { keepCase: true });
-  root.resolveAll();
-  return root;
-};
-
-const root = loadRoot();
-
-/** A message type by its full name; throws if the proto text lacks it (a broken checkout). */
-const type = (name: string): protobuf.Type => root.lookupType(name);
-
-export const pb = {
-  ExecuteScriptRequest: type('px.api.vizierpb.ExecuteScriptRequest'),
-  ExecuteScriptResponse: type('px.api.vizierpb.ExecuteScriptResponse'),
-  RowBatchData: type('px.api.vizierpb.RowBatchData'),
-  HealthCheckRequest: type('px.api.vizierpb.HealthCheckRequest'),
-  HealthCheckResponse: type('px.api.vizierpb.HealthCheckResponse'),
-  GetClusterInfoRequest: type('px.cloudapi.GetClusterInfoRequest'),
-  GetClusterInfoResponse: type('px.cloudapi.GetClusterInfoResponse'),
-} as const;
-
-/**
- * Encodes a plain object (proto field names, keepCase; int64 as decimal strings) as `message`.
- * Unknown keys are an error here (protobufjs would drop them silently).
- */
-export const encode = (message: protobuf.Type, value: Record<string, unknown>): Buffer => {
-  checkKeys(message, value);
-  return Buffer.from(message.encode(message.fromObject(value)).finish());
-};
-
-const checkKeys = (message: protobuf.Type, value: Record<string, unknown>): void => {
-  for (const [key, child] of Object.entries(value)) {
-    const field = message.fields[key];
-    if (field === undefined) {
-      throw new Error(`cannot encode ${message.fullName}: no field ${key}`);
-    }
-    const fieldType = field.resolvedType;
-    if (fieldType instanceof protobuf.Type && !field.map && child !== null && typeof child === 'object') {
-      for (const item of Array.isArray(child) ? (child as unknown[]) : [child]) {
-        checkKeys(fieldType, item as Record<string, unknown>);
-      }
-    }
-  }
-};
-
-/** Decodes `bytes` as `message` into a plain object with defaults, int64 as decimal strings. */
-export const decode = (message: protobuf.Type, bytes: Uint8Array): Record<string, unknown> =>
-  message.toObject(message.decode(bytes), { longs: String, enums: Number, bytes: Buffer, defaults: true, oneofs: true });
+const registry = createRegistry(file_vizierapi, file_cloudapi);
 
 /** Values of a proto enum by name, e.g. `enumValues('px.api.vizierpb.SemanticType')`. */
-export const enumValues = (name: string): Readonly<Record<string, number>> => root.lookupEnum(name).values;
+export const enumValues = (name: string): Readonly<Record<string, number>> => {
+  const found = registry.getEnum(name);
+  if (found === undefined) {
+    throw new Error(`no enum ${name} in the generated Pixie descriptors`);
+  }
+  return Object.fromEntries(found.values.map((value) => [value.name, value.number]));
+};

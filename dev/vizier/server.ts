@@ -11,11 +11,32 @@ import { randomUUID } from 'node:crypto';
 import { constants as http2constants, type Http2Stream } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { createBatchEncrypter, EncryptionOptionsError, type BatchEncrypter } from './encrypt.ts';
-import { dataTypeNumber, uuidToUint128, type Dataset, type Table } from './dataset.ts';
-import { decode, encode, pb } from './proto.ts';
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import { uuidMessage } from '../../shared/pixie/encode.ts';
+import {
+  ClusterStatus as ClusterStatusEnum,
+  GetClusterInfoRequestSchema,
+  GetClusterInfoResponseSchema,
+  PodPhase,
+  type GetClusterInfoRequest,
+} from '../../shared/pixie/generated/cloudapi_pb.js';
+import {
+  DataType,
+  ExecuteScriptRequestSchema,
+  ExecuteScriptResponseSchema,
+  HealthCheckRequestSchema,
+  HealthCheckResponseSchema,
+  LifeCycleState,
+  SemanticType,
+  type ExecuteScriptRequest,
+  type HealthCheckRequest,
+} from '../../shared/pixie/generated/vizierapi_pb.js';
+import { uint128ToUuid } from '../../shared/pixie/uint128.ts';
+import { dataTypeNumber, type Dataset, type Table } from './dataset.ts';
+import { openEnum } from './encode-response.ts';
 import { activeExecutionError, parseFaults, POD_PHASES, type Faults } from './faults.ts';
 import { TracepointRegistry, LIFE_CYCLE, type TracepointState } from './tracepoints.ts';
-import { encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
+import { asBuffer, encodeBatchColumns, encodeDataResponse, encodeRowBatch } from './wire.ts';
 import { datasetBackend } from './pxl/dataset-backend.ts';
 import { PxlEngine, type QueryFailure } from './pxl/engine.ts';
 import type { ExecFunc, TracepointDecl } from './pxl/evaluate.ts';
@@ -122,34 +143,36 @@ const service = (name: string, methods: Record<string, { request: (b: Buffer) =>
     ]),
   );
 
+// Requests are read, and responses written, by the generated codec (shared/pixie/generated); row
+// batches alone are encoded by hand (wire.ts).
 const VIZIER_SERVICE = service('px.api.vizierpb.VizierService', {
-  ExecuteScript: { request: (b) => decode(pb.ExecuteScriptRequest, b), stream: true },
-  HealthCheck: { request: (b) => decode(pb.HealthCheckRequest, b), stream: true },
+  ExecuteScript: { request: (b) => fromBinary(ExecuteScriptRequestSchema, b), stream: true },
+  HealthCheck: { request: (b) => fromBinary(HealthCheckRequestSchema, b), stream: true },
 });
 const CLUSTER_INFO_SERVICE = service('px.cloudapi.VizierClusterInfo', {
-  GetClusterInfo: { request: (b) => decode(pb.GetClusterInfoRequest, b), stream: false },
+  GetClusterInfo: { request: (b) => fromBinary(GetClusterInfoRequestSchema, b), stream: false },
 });
 
-const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+/** One serialized ExecuteScriptResponse. */
+const response = (init: MessageInitShape<typeof ExecuteScriptResponseSchema>): Buffer =>
+  asBuffer(toBinary(ExecuteScriptResponseSchema, create(ExecuteScriptResponseSchema, init)));
 
-const execFuncsOf = (request: Record<string, unknown>): ExecFunc[] =>
-  ((request['exec_funcs'] as Record<string, unknown>[] | undefined) ?? []).map((f) => ({
-    funcName: str(f['func_name']),
-    outputTablePrefix: str(f['output_table_prefix']),
-    args: ((f['arg_values'] as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ name: str(a['name']), value: str(a['value']) })),
+const execFuncsOf = (request: ExecuteScriptRequest): ExecFunc[] =>
+  request.execFuncs.map((f) => ({
+    funcName: f.funcName,
+    outputTablePrefix: f.outputTablePrefix,
+    args: f.argValues.map((a) => ({ name: a.name, value: a.value })),
   }));
 
-const receivedRequest = (request: Record<string, unknown>): ReceivedRequest => {
-  const encryption = request['encryption_options'] as Record<string, unknown> | null | undefined;
+const receivedRequest = (request: ExecuteScriptRequest): ReceivedRequest => {
+  const encryption = request.encryptionOptions;
   return {
-    clusterId: str(request['cluster_id']),
-    queryId: str(request['query_id']),
-    queryName: str(request['query_name']),
-    mutation: request['mutation'] === true,
+    clusterId: request.clusterId,
+    queryId: request.queryId,
+    queryName: request.queryName,
+    mutation: request.mutation,
     encryption:
-      encryption === null || encryption === undefined
-        ? undefined
-        : { keyAlg: str(encryption['key_alg']), contentAlg: str(encryption['content_alg']), compressionAlg: str(encryption['compression_alg']) },
+      encryption === undefined ? undefined : { keyAlg: encryption.keyAlg, contentAlg: encryption.contentAlg, compressionAlg: encryption.compressionAlg },
     execFuncs: execFuncsOf(request),
   };
 };
@@ -222,15 +245,15 @@ export class LocalVizier {
 
   register(server: grpc.Server): void {
     server.addService(VIZIER_SERVICE, {
-      ExecuteScript: (call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>) => {
+      ExecuteScript: (call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>) => {
         void this.executeScript(call);
       },
-      HealthCheck: (call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>) => {
+      HealthCheck: (call: grpc.ServerWritableStream<HealthCheckRequest, Buffer>) => {
         this.healthCheck(call);
       },
     });
     server.addService(CLUSTER_INFO_SERVICE, {
-      GetClusterInfo: (call: grpc.ServerUnaryCall<Record<string, unknown>, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      GetClusterInfo: (call: grpc.ServerUnaryCall<GetClusterInfoRequest, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         try {
           callback(null, this.getClusterInfo(call));
         } catch (error) {
@@ -281,57 +304,55 @@ export class LocalVizier {
     return cluster;
   }
 
-  private getClusterInfo(call: grpc.ServerUnaryCall<Record<string, unknown>, Buffer>): Buffer {
+  private getClusterInfo(call: grpc.ServerUnaryCall<GetClusterInfoRequest, Buffer>): Buffer {
     this.authenticate(call.metadata);
-    const id = call.request['id'] as { high_bits?: string; low_bits?: string } | null | undefined;
+    const { id } = call.request;
     let clusters = [...this.clusters.values()];
-    if (id !== null && id !== undefined) {
-      const wanted = uuidFromBits(BigInt(id.high_bits ?? '0'), BigInt(id.low_bits ?? '0'));
+    if (id !== undefined) {
+      const wanted = uint128ToUuid(id.highBits, id.lowBits);
       // An unknown id is an empty list, not an error (pxapi then reports ErrClusterNotFound).
       clusters = clusters.filter((c) => c.id.toLowerCase() === wanted);
     }
-    return encode(pb.GetClusterInfoResponse, {
-      clusters: clusters.map((c) => {
-        const bits = uuidToUint128(c.id);
-        return {
-          id: { high_bits: bits.high.toString(), low_bits: bits.low.toString() },
-          status: CLUSTER_STATUSES.indexOf(c.status),
-          lastHeartbeatNs: '1000000000',
-          config: { passthrough_enabled: true },
-          cluster_uid: c.id,
-          cluster_name: c.name,
-          pretty_cluster_name: c.name,
-          cluster_version: 'local',
-          vizier_version: '0.14.15-local',
-          operator_version: '0.0.0-local',
-          num_nodes: this.agentsOf(c).agents().length,
-          num_instrumented_nodes: this.agentsOf(c).agents().length,
-          control_plane_pod_statuses: Object.fromEntries(
-            Object.entries(c.faults.controlPlanePods ?? {}).map(([name, pod]) => [
-              name,
-              { name, status: POD_PHASES.indexOf(pod.phase), status_message: pod.message ?? '', restart_count: String(pod.restartCount ?? 0) },
-            ]),
-          ),
-          status_message: c.status === 'CS_HEALTHY' ? '' : 'fault injected by the local Vizier',
-        };
-      }),
+    const clusterInfo = create(GetClusterInfoResponseSchema, {
+      clusters: clusters.map((c) => ({
+        id: uuidMessage(c.id),
+        status: openEnum(ClusterStatusEnum, CLUSTER_STATUSES.indexOf(c.status)),
+        lastHeartbeatNs: 1_000_000_000n,
+        config: { passthroughEnabled: true },
+        clusterUid: c.id,
+        clusterName: c.name,
+        prettyClusterName: c.name,
+        clusterVersion: 'local',
+        vizierVersion: '0.14.15-local',
+        operatorVersion: '0.0.0-local',
+        numNodes: this.agentsOf(c).agents().length,
+        numInstrumentedNodes: this.agentsOf(c).agents().length,
+        controlPlanePodStatuses: Object.fromEntries(
+          Object.entries(c.faults.controlPlanePods ?? {}).map(([name, pod]) => [
+            name,
+            { name, status: openEnum(PodPhase, POD_PHASES.indexOf(pod.phase)), statusMessage: pod.message ?? '', restartCount: BigInt(pod.restartCount ?? 0) },
+          ]),
+        ),
+        statusMessage: c.status === 'CS_HEALTHY' ? '' : 'fault injected by the local Vizier',
+      })),
     });
+    return asBuffer(toBinary(GetClusterInfoResponseSchema, clusterInfo));
   }
 
-  private healthCheck(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>): void {
+  private healthCheck(call: grpc.ServerWritableStream<HealthCheckRequest, Buffer>): void {
     try {
       this.authenticate(call.metadata);
-      this.gate(str(call.request['cluster_id']));
+      this.gate(call.request.clusterId);
     } catch (error) {
       call.emit('error', toStatus(error));
       return;
     }
-    const cluster = this.clusters.get(str(call.request['cluster_id']).toLowerCase());
+    const cluster = this.clusters.get(call.request.clusterId.toLowerCase());
     // Vizier's health probe runs a query; while queries fail, it answers code 14 with no message
     // (44d42f1 query_broker/controllers/server.go CheckHealth, HealthCheck).
     const beat = (): void => {
       const failing = cluster !== undefined && activeExecutionError(cluster.faults, Date.now()) !== undefined;
-      call.write(encode(pb.HealthCheckResponse, { status: { code: failing ? STATUS.UNAVAILABLE : 0 } }));
+      call.write(asBuffer(toBinary(HealthCheckResponseSchema, create(HealthCheckResponseSchema, { status: { code: failing ? STATUS.UNAVAILABLE : 0 } }))));
     };
     beat();
     const timer = setInterval(beat, this.options.healthIntervalMs ?? 5_000);
@@ -344,7 +365,7 @@ export class LocalVizier {
     call.once('close', stop);
   }
 
-  private async executeScript(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>): Promise<void> {
+  private async executeScript(call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>): Promise<void> {
     const abort = new AbortController();
     call.once('cancelled', () => {
       abort.abort();
@@ -353,19 +374,19 @@ export class LocalVizier {
       this.authenticate(call.metadata);
       const request = call.request;
       this.options.onRequest?.(receivedRequest(request));
-      const cluster = this.gate(str(request['cluster_id']));
+      const cluster = this.gate(request.clusterId);
       await sleep(cluster.faults.delayMs ?? 0, abort.signal);
-      const encryption = request['encryption_options'] as Record<string, unknown> | null | undefined;
+      const encryption = request.encryptionOptions;
       let encrypter: BatchEncrypter | undefined;
-      if (encryption !== null && encryption !== undefined) {
+      if (encryption !== undefined) {
         encrypter = await createBatchEncrypter({
-          jwkKey: str(encryption['jwk_key']),
-          keyAlg: str(encryption['key_alg']),
-          contentAlg: str(encryption['content_alg']),
-          compressionAlg: str(encryption['compression_alg']),
+          jwkKey: encryption.jwkKey,
+          keyAlg: encryption.keyAlg,
+          contentAlg: encryption.contentAlg,
+          compressionAlg: encryption.compressionAlg,
         });
       }
-      const queryId = str(request['query_id']);
+      const queryId = request.queryId;
       if (queryId !== '') {
         const query = this.queries.get(queryId);
         if (query === undefined) {
@@ -389,7 +410,7 @@ export class LocalVizier {
   }
 
   /** Writes with backpressure; gives up waiting if the client goes away (cancel or close). */
-  private async write(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, message: Buffer): Promise<void> {
+  private async write(call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>, message: Buffer): Promise<void> {
     if (call.write(message)) {
       return;
     }
@@ -408,8 +429,8 @@ export class LocalVizier {
 
   /** Compile (flags, PxL), deploy the script's tracepoints (mutation lifecycle), run it, stream the outputs. */
   private async runNewQuery(
-    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
-    request: Record<string, unknown>,
+    call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>,
+    request: ExecuteScriptRequest,
     cluster: ClusterConfig,
     encrypter: BatchEncrypter | undefined,
     signal: AbortSignal,
@@ -420,14 +441,14 @@ export class LocalVizier {
     const execFuncs = execFuncsOf(request);
     // A mutation request deploys its tracepoints before the rest of the script is compiled
     // (engine.compile's `stage`): its table and column errors come only once they run.
-    const source = str(request['query_str']);
-    const compiled = engine.compile(source, execFuncs, request['mutation'] === true, request['mutation'] === true ? 'mutations' : 'plan');
+    const source = request.queryStr;
+    const compiled = engine.compile(source, execFuncs, request.mutation, request.mutation ? 'mutations' : 'plan');
     if (!compiled.ok) {
       await this.queryFailure(call, id, compiled.failure);
       return;
     }
     let script = compiled.script;
-    const mutation = request['mutation'] === true && script.usesPxtrace;
+    const mutation = request.mutation && script.usesPxtrace;
     const agents = this.agentsOf(cluster);
     let deployed: readonly TracepointDecl[] = script.tracepoints;
     if (mutation) {
@@ -445,7 +466,7 @@ export class LocalVizier {
       deployed = deployment.deployed;
       engine.deploy(deployed);
     }
-    if (request['mutation'] === true) {
+    if (request.mutation) {
       const planned = engine.compile(source, execFuncs, true, 'plan');
       if (!planned.ok) {
         await this.queryFailure(call, id, planned.failure);
@@ -481,13 +502,21 @@ export class LocalVizier {
   }
 
   private metadataMessage(queryId: string, name: string, tableId: string, table: Table): Buffer {
-    return encode(pb.ExecuteScriptResponse, {
-      query_id: queryId,
-      meta_data: {
-        name,
-        id: tableId,
-        relation: {
-          columns: table.columns.map((c) => ({ column_name: c.name, column_type: dataTypeNumber(c.type), column_desc: c.desc, column_semantic_type: c.semantic })),
+    return response({
+      queryId,
+      result: {
+        case: 'metaData',
+        value: {
+          name,
+          id: tableId,
+          relation: {
+            columns: table.columns.map((c) => ({
+              columnName: c.name,
+              columnType: openEnum(DataType, dataTypeNumber(c.type)),
+              columnDesc: c.desc,
+              columnSemanticType: openEnum(SemanticType, c.semantic),
+            })),
+          },
         },
       },
     });
@@ -500,19 +529,21 @@ export class LocalVizier {
    * because the proxy passes the stream error on with its code (ptproxy/pt_proxy.go:226-227,
    * cloud/api/ptproxy/request_proxyer.go:302-307).
    */
-  private async queryFailure(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, queryId: string, failure: QueryFailure): Promise<void> {
+  private async queryFailure(call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>, queryId: string, failure: QueryFailure): Promise<void> {
     if (failure.kind === 'plain') {
       call.emit('error', { code: STATUS.UNKNOWN, details: goErrorText(STATUS.UNKNOWN, failure.message) });
       return;
     }
     await this.write(
       call,
-      encode(pb.ExecuteScriptResponse, {
-        query_id: queryId,
+      response({
+        queryId,
         status: {
           code: STATUS.INVALID_ARGUMENT,
           message: failure.message,
-          error_details: failure.errors.map((e) => ({ compiler_error: { line: e.line, column: e.column, message: e.message } })),
+          errorDetails: failure.errors.map((e) => ({
+            error: { case: 'compilerError', value: { line: BigInt(e.line), column: BigInt(e.column), message: e.message } },
+          })),
         },
       }),
     );
@@ -550,7 +581,7 @@ export class LocalVizier {
    * UNAVAILABLE with that message (mutation_executor.go:250-269, query_executor.go:320-321).
    */
   private async mutation(
-    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>,
     queryId: string,
     states: readonly TracepointState[],
     schemaReady: boolean,
@@ -560,11 +591,11 @@ export class LocalVizier {
     const pending = running ? MESSAGES.schemaPending : MESSAGES.probesPending;
     await this.write(
       call,
-      encode(pb.ExecuteScriptResponse, {
-        query_id: queryId,
-        mutation_info: {
+      response({
+        queryId,
+        mutationInfo: {
           status: ready ? { code: 0 } : { code: STATUS.UNAVAILABLE, message: pending },
-          states: states.map((s) => ({ id: s.id, state: s.state, name: s.name })),
+          states: states.map((s) => ({ id: s.id, state: openEnum(LifeCycleState, s.state), name: s.name })),
         },
       }),
     );
@@ -588,7 +619,7 @@ export class LocalVizier {
   }
 
   private async streamData(
-    call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>,
+    call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>,
     query: QueryState,
     encrypter: BatchEncrypter | undefined,
     signal: AbortSignal,
@@ -624,7 +655,7 @@ export class LocalVizier {
         const error = executionError;
         if (error !== undefined && sent >= error.afterBatches) {
           this.queries.delete(query.id);
-          await this.write(call, encode(pb.ExecuteScriptResponse, { query_id: query.id, status: { code: error.code, message: error.message } }));
+          await this.write(call, response({ queryId: query.id, status: { code: error.code, message: error.message } }));
           call.emit('error', { code: error.code, details: goErrorText(error.code, error.message) });
           return;
         }
@@ -648,13 +679,16 @@ export class LocalVizier {
     // execution_stats last (§4.5), then OK.
     await this.write(
       call,
-      encode(pb.ExecuteScriptResponse, {
-        query_id: query.id,
-        data: {
-          execution_stats: {
-            timing: { execution_time_ns: String(now - query.startedAt), compilation_time_ns: String(query.compileNs) },
-            bytes_processed: String(query.bytes),
-            records_processed: String(query.records),
+      response({
+        queryId: query.id,
+        result: {
+          case: 'data',
+          value: {
+            executionStats: {
+              timing: { executionTimeNs: now - query.startedAt, compilationTimeNs: query.compileNs },
+              bytesProcessed: BigInt(query.bytes),
+              recordsProcessed: BigInt(query.records),
+            },
           },
         },
       }),
@@ -668,7 +702,7 @@ export class LocalVizier {
   }
 
   /** Cuts the call like a broken proxy would, once what was written has left grpc-js. */
-  private async cutStream(call: grpc.ServerWritableStream<Record<string, unknown>, Buffer>, mode: 'rst' | 'disconnect'): Promise<void> {
+  private async cutStream(call: grpc.ServerWritableStream<ExecuteScriptRequest, Buffer>, mode: 'rst' | 'disconnect'): Promise<void> {
     const stream = http2StreamOf(call);
     // Let what was written reach the client first (bounded: a stalled client must not hang us).
     for (let waited = 0; call.writableLength > 0 && waited < 1_000; waited += 10) {
@@ -683,10 +717,6 @@ export class LocalVizier {
   }
 }
 
-const uuidFromBits = (high: bigint, low: bigint): string => {
-  const hex = high.toString(16).padStart(16, '0') + low.toString(16).padStart(16, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
 
 const toStatus = (error: unknown): Partial<grpc.StatusObject> => {
   if (error instanceof CallError) {

@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { encode, pb } from '../../dev/vizier/proto.ts';
+import { encode, pb } from '../support/pixie-protobufjs.ts';
 import { DataType, createPixieClient } from '../../shared/pixie/index.ts';
 
 const { values } = parseArgs({

@@ -218,6 +218,26 @@ describe.each(SCRIPTS)('%s program vs the OCI configs', (script) => {
     expect(observed).toEqual(kubelet.map((c) => ({ container: label(c), mkdirSeen: true, acknowledgedFirst: true, afterSandbox: true, beforeStart: true })));
   });
 
+  it("reports what the kubelet wrote to each of its pods' own cgroup, as the kernel shows it (pod_birth; pod_birth_lite watches no write)", () => {
+    const pods = [...new Map(run.recording.containers.filter((c) => c.bornBy === 'kubelet').map((c) => [c.podUid, c])).values()];
+    expect(pods.length).toBeGreaterThan(0);
+    // The kubelet's last write of each file (it may write a file more than once) is what the file holds.
+    const lastWrite = (uid: string, file: string): string | undefined =>
+      run.events
+        .filter((e) => e.event === 'cgroup_write' && e.podLevel && e.cgroup === `pod${uid}` && e.row['detail'] === file)
+        .map((e) => String(e.row['value']).trim())
+        .at(-1);
+    const observed = pods.map((c) => ({ pod: c.pod, quota: lastWrite(c.podUid, 'cpu.cfs_quota_us'), period: lastWrite(c.podUid, 'cpu.cfs_period_us'), shares: lastWrite(c.podUid, 'cpu.shares') }));
+    const expected = pods.map((c) => ({
+      pod: c.pod,
+      quota: full ? c.podLimitFiles?.quota : undefined,
+      period: full ? c.podLimitFiles?.period : undefined,
+      shares: full ? c.podLimitFiles?.shares : undefined,
+    }));
+    expect(observed).toEqual(expected);
+    expect(pods.every((c) => c.podLimitFiles !== null && c.podLimitFiles !== undefined)).toBe(true);
+  });
+
   it('reports nothing from unrelated processes', () => {
     // Every event is about a lab container's cgroup, or the pod / kubepods cgroups the lab (as a
     // kubelet) and runc made for the lab's pods.

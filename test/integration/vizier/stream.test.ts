@@ -5,7 +5,7 @@
 import { compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decode, encode, pb } from '../../../dev/vizier/proto.ts';
+import { decode, encode, pb } from '../../support/pixie-protobufjs.ts';
 import type { RunningVizier } from '../../../dev/vizier/server.ts';
 import { API_KEY, CLUSTER, SICK_CLUSTER, batchOf, rawExecute, startTestVizier, writeDataset, type StreamResult } from './support.ts';
 

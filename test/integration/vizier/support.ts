@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadDataset } from '../../../dev/vizier/dataset.ts';
-import { decode, encode, pb } from '../../../dev/vizier/proto.ts';
+import { decode, encode, pb } from '../../support/pixie-protobufjs.ts';
 import { startVizier, type ClusterConfig, type RunningVizier, type VizierOptions } from '../../../dev/vizier/server.ts';
 
 export const API_KEY = 'test-api-key-0123456789';

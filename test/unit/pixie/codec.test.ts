@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type protobuf from 'protobufjs';
 import {
   BooleanColumn,
@@ -23,7 +23,7 @@ import {
 } from '../../../dev/vizier/encode-response.ts';
 import { ClusterStatus, DataType, LifeCycleState, type RowBatch, SemanticType } from '../../../shared/pixie/types.ts';
 import { WireFormatError } from '../../../shared/pixie/wire.ts';
-import { loadPixieRoot } from './proto-root.ts';
+import { pixieRoot } from '../../support/pixie-protobufjs.ts';
 
 const INT64_EDGES = [0n, 1n, -1n, 127n, 128n, -129n, 2n ** 31n, -(2n ** 31n), 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)];
 
@@ -159,10 +159,7 @@ describe('RowBatchData codec', () => {
 });
 
 describe('cross-check with protobufjs on the same proto text', () => {
-  let root: protobuf.Root;
-  beforeAll(async () => {
-    root = await loadPixieRoot();
-  });
+  const root: protobuf.Root = pixieRoot;
 
   it('decodes an ExecuteScriptResponse batch that protobufjs encoded (packed)', () => {
     const type = root.lookupType('px.api.vizierpb.ExecuteScriptResponse');

@@ -6,7 +6,7 @@ import { encodeExecuteScriptResponse, type ExecuteScriptResponseInit } from '../
 import { PixieProtocolError, PxlCompileError } from '../../../shared/pixie/errors.ts';
 import { DEFAULT_RETRY_POLICY, type ExecuteEvent, executeScript } from '../../../shared/pixie/execute.ts';
 import type { OpenStream, StreamingTransport } from '../../../shared/pixie/transport.ts';
-import { loadPixieRoot } from './proto-root.ts';
+import { pixieRoot } from '../../support/pixie-protobufjs.ts';
 import { DataType, SemanticType, type TableMetadata } from '../../../shared/pixie/types.ts';
 
 const CLUSTER = '5b27f024-eccb-4d07-b28d-84ab8d88e6a3';
@@ -85,7 +85,7 @@ describe('executeScript stream handling', () => {
   it('sends the capped script and the mutation flag', async () => {
     const transport = scriptedTransport([[{ queryId: 'q', metaData: table }, batch(0, 1, true)]]);
     await collectTables(run(transport, 'import pxtrace\nimport px', 10));
-    const sent = await decodeRequest(transport.requests[0]!);
+    const sent = decodeRequest(transport.requests[0]!);
     expect(sent).toEqual({ queryStr: '#px:set max_output_rows_per_table=10\nimport pxtrace\nimport px', mutation: true });
   });
 
@@ -117,7 +117,7 @@ describe('executeScript stream handling', () => {
     const flapping = scriptedTransport([head], Array.from({ length: 10 }, () => grpcError(14, 'transport is closing')));
     await expect(collectTables(run(flapping, 'import px'))).rejects.toMatchObject({ code: 14 });
     expect(flapping.requests).toHaveLength(1 + DEFAULT_RETRY_POLICY.maxResumes);
-    const resumed = await decodeRequest(flapping.requests[1]!);
+    const resumed = decodeRequest(flapping.requests[1]!);
     expect(resumed).toEqual({ queryStr: '', mutation: false });
 
     const stats = { queryId: 'q', executionStats: { executionTimeNs: 1, compilationTimeNs: 1, bytesProcessed: 1, recordsProcessed: 1 } };
@@ -140,8 +140,8 @@ describe('executeScript stream handling', () => {
 });
 
 /** Reads the request back with protobufjs (an independent decoder of the same proto text). */
-const decodeRequest = async (bytes: Uint8Array): Promise<{ queryStr: string; mutation: boolean }> => {
-  const type = (await loadPixieRoot()).lookupType('px.api.vizierpb.ExecuteScriptRequest');
+const decodeRequest = (bytes: Uint8Array): { queryStr: string; mutation: boolean } => {
+  const type = pixieRoot.lookupType('px.api.vizierpb.ExecuteScriptRequest');
   const request = type.toObject(type.decode(bytes), { defaults: true }) as { query_str: string; mutation: boolean };
   return { queryStr: request.query_str, mutation: request.mutation };
 };
