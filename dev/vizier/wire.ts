@@ -2,14 +2,53 @@
  * Hand-written protobuf encoding of the one hot message, RowBatchData, and of the
  * ExecuteScriptResponse envelope around an already-encoded batch. A general proto library would
  * turn every int64 into an object; the benchmark streams millions of rows, so the server writes the
- * wire format directly (field numbers from shared/pixie/proto/vizierapi.proto) and caches the
- * encoded columns of each batch. Tests decode these bytes with protobufjs to keep this honest.
+ * wire format directly and caches the encoded columns of each batch. The field numbers are read
+ * once from the generated descriptors (shared/pixie/generated, from shared/pixie/proto), so the
+ * .proto stays their one source. Tests decode these bytes with protobufjs to keep this honest.
  *
  * @module
  */
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, type DescMessage, toBinary } from '@bufbuild/protobuf';
 import { ExecuteScriptResponseBatchBytesSchema } from '../../shared/pixie/generated/batch_bytes_pb.js';
+import {
+  BooleanColumnSchema,
+  ColumnSchema,
+  Float64ColumnSchema,
+  Int64ColumnSchema,
+  RowBatchDataSchema,
+  StringColumnSchema,
+  Time64NSColumnSchema,
+  UInt128ColumnSchema,
+  UInt128Schema,
+} from '../../shared/pixie/generated/vizierapi_pb.js';
 import type { Table } from './dataset.ts';
+
+/** A field's number from the generated descriptor; a renamed field fails at load, not on the wire. */
+const fieldNumber = (message: DescMessage, localName: string): number => {
+  const field = message.field[localName];
+  if (field === undefined) {
+    throw new Error(`${message.typeName} has no field ${localName}`);
+  }
+  return field.number;
+};
+
+const ROW_BATCH = {
+  cols: fieldNumber(RowBatchDataSchema, 'cols'),
+  numRows: fieldNumber(RowBatchDataSchema, 'numRows'),
+  eow: fieldNumber(RowBatchDataSchema, 'eow'),
+  eos: fieldNumber(RowBatchDataSchema, 'eos'),
+  tableId: fieldNumber(RowBatchDataSchema, 'tableId'),
+} as const;
+/** The repeated `data` field of each column message, by data type. */
+const COLUMN_VALUES = {
+  BOOLEAN: fieldNumber(BooleanColumnSchema, 'data'),
+  INT64: fieldNumber(Int64ColumnSchema, 'data'),
+  UINT128: fieldNumber(UInt128ColumnSchema, 'data'),
+  TIME64NS: fieldNumber(Time64NSColumnSchema, 'data'),
+  FLOAT64: fieldNumber(Float64ColumnSchema, 'data'),
+  STRING: fieldNumber(StringColumnSchema, 'data'),
+} as const;
+const UINT128 = { low: fieldNumber(UInt128Schema, 'low'), high: fieldNumber(UInt128Schema, 'high') } as const;
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
@@ -96,7 +135,14 @@ export class ProtoWriter {
 }
 
 /** Column oneof field numbers (Column.col_data) by data type. */
-const COLUMN_FIELD = { BOOLEAN: 1, INT64: 2, UINT128: 3, TIME64NS: 4, FLOAT64: 5, STRING: 6 } as const;
+const COLUMN_FIELD = {
+  BOOLEAN: fieldNumber(ColumnSchema, 'booleanData'),
+  INT64: fieldNumber(ColumnSchema, 'int64Data'),
+  UINT128: fieldNumber(ColumnSchema, 'uint128Data'),
+  TIME64NS: fieldNumber(ColumnSchema, 'time64nsData'),
+  FLOAT64: fieldNumber(ColumnSchema, 'float64Data'),
+  STRING: fieldNumber(ColumnSchema, 'stringData'),
+} as const;
 
 const encodeColumnData = (table: Table, index: number, start: number, end: number): Buffer => {
   const column = table.columns[index];
@@ -110,7 +156,7 @@ const encodeColumnData = (table: Table, index: number, start: number, end: numbe
       for (let i = start; i < end; i++) {
         packed.uvarint(column.values[i] === true ? 1 : 0);
       }
-      inner.lenField(1, packed.finish());
+      inner.lenField(COLUMN_VALUES[column.type], packed.finish());
       break;
     }
     case 'INT64':
@@ -119,7 +165,7 @@ const encodeColumnData = (table: Table, index: number, start: number, end: numbe
       for (let i = start; i < end; i++) {
         packed.varint64(column.values[i] ?? 0n);
       }
-      inner.lenField(1, packed.finish());
+      inner.lenField(COLUMN_VALUES[column.type], packed.finish());
       break;
     }
     case 'FLOAT64': {
@@ -127,7 +173,7 @@ const encodeColumnData = (table: Table, index: number, start: number, end: numbe
       for (let i = start; i < end; i++) {
         packed.doubleLE(column.values[i] ?? 0);
       }
-      inner.lenField(1, packed.finish());
+      inner.lenField(COLUMN_VALUES[column.type], packed.finish());
       break;
     }
     case 'UINT128': {
@@ -136,20 +182,20 @@ const encodeColumnData = (table: Table, index: number, start: number, end: numbe
         const low = column.low[i] ?? 0n;
         const value = new ProtoWriter(24);
         if (low !== 0n) {
-          value.tag(1, WIRE_VARINT);
+          value.tag(UINT128.low, WIRE_VARINT);
           value.varint64(low);
         }
         if (high !== 0n) {
-          value.tag(2, WIRE_VARINT);
+          value.tag(UINT128.high, WIRE_VARINT);
           value.varint64(high);
         }
-        inner.lenField(1, value.finish());
+        inner.lenField(COLUMN_VALUES[column.type], value.finish());
       }
       break;
     }
     case 'STRING': {
       for (let i = start; i < end; i++) {
-        inner.lenField(1, column.values[i] ?? Buffer.alloc(0));
+        inner.lenField(COLUMN_VALUES[column.type], column.values[i] ?? Buffer.alloc(0));
       }
       break;
     }
@@ -159,11 +205,11 @@ const encodeColumnData = (table: Table, index: number, start: number, end: numbe
   return out.finish();
 };
 
-/** The encoded `cols` fields (RowBatchData field 1, repeated) for rows [start, end) of `table`. */
+/** The encoded `cols` fields (RowBatchData's repeated columns) for rows [start, end) of `table`. */
 export const encodeBatchColumns = (table: Table, start: number, end: number): Buffer => {
   const out = new ProtoWriter(1024);
   for (let c = 0; c < table.columns.length; c++) {
-    out.lenField(1, encodeColumnData(table, c, start, end));
+    out.lenField(ROW_BATCH.cols, encodeColumnData(table, c, start, end));
   }
   return out.finish();
 };
@@ -173,17 +219,17 @@ export const encodeRowBatch = (cols: Buffer, numRows: number, eos: boolean, tabl
   const out = new ProtoWriter(cols.length + 64);
   out.bytes(cols);
   if (numRows !== 0) {
-    out.tag(2, WIRE_VARINT);
+    out.tag(ROW_BATCH.numRows, WIRE_VARINT);
     out.uvarint(numRows);
   }
   if (eos) {
     // Non-streaming queries close each table with eow and eos together.
-    out.tag(3, WIRE_VARINT);
+    out.tag(ROW_BATCH.eow, WIRE_VARINT);
     out.uvarint(1);
-    out.tag(4, WIRE_VARINT);
+    out.tag(ROW_BATCH.eos, WIRE_VARINT);
     out.uvarint(1);
   }
-  out.lenField(5, Buffer.from(tableId, 'utf8'));
+  out.lenField(ROW_BATCH.tableId, Buffer.from(tableId, 'utf8'));
   return out.finish();
 };
 
