@@ -51,6 +51,9 @@ export const deployAcrossAgents = async (input: {
   readonly faults: TracepointFaults;
   /** The live backend, which deploys real probes; absent = the registry simulates the node. */
   readonly live?: Pick<Backend, 'upsertTracepoints' | 'tracepointStatus'>;
+  /** The backend's own record of programs' printf structs (a replay's), checked instead of compiling them here. */
+  readonly printfLayouts?: Backend['printfLayouts'];
+  readonly log?: (event: Record<string, unknown>) => void;
 }): Promise<Deployment> => {
   const { agents } = input;
   const host = new Map<string, { readonly id?: string; readonly state: LifeCycleState; readonly error: string }>();
@@ -73,7 +76,10 @@ export const deployAcrossAgents = async (input: {
       host.set(s.name, { id: s.id, state: s.state, error: status.find((t) => t.id === s.id)?.status ?? '' });
     }
   } else {
-    const refused = await layoutRefusals(runs);
+    const refused = await layoutRefusals(runs, input.printfLayouts);
+    for (const [name, reason] of refused) {
+      input.log?.({ event: 'tracepoint_refused', name, reason });
+    }
     for (const s of input.registry.upsert(runs, input.faults, refused)) {
       host.set(s.name, { id: s.id, state: s.state, error: input.registry.failure(s.name) ?? (s.state === LIFE_CYCLE.FAILED_STATE ? FAULT_FAILED : '') });
     }

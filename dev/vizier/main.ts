@@ -102,11 +102,14 @@ const main = async (): Promise<void> => {
   if (modes !== 1) {
     throw new Error(`choose exactly one of --dataset, --replay, --live\n${usage}`);
   }
+  const log = (event: Record<string, unknown>): void => {
+    console.error(JSON.stringify({ severity: 'INFO', ...event }));
+  };
   let live: { backend: LiveBackend } | undefined;
   if (values.live) {
     const { bpftrace } = await checkProbeHost();
     const listers = podListers({ node: values.node ?? hostname(), ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }) });
-    live = { backend: await liveBackend({ bpftrace, listers }, { log: (event) => { console.error(JSON.stringify({ severity: 'INFO', ...event })); } }) };
+    live = { backend: await liveBackend({ bpftrace, listers }, { log }) };
   }
   const port = Number(values.port);
   const batchRows = Number(values['batch-rows']);
@@ -130,6 +133,7 @@ const main = async (): Promise<void> => {
     apiKeys: values['api-key'] ?? [DEFAULT_API_KEY],
     clusters,
     batchRows,
+    log,
     host: values.host,
     port,
     ...(tls === undefined ? {} : { tls }),

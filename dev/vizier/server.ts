@@ -71,6 +71,8 @@ export interface VizierOptions {
   readonly engine?: PxlEngine;
   /** Called with each ExecuteScript request as received, so tests can check what a client sent. */
   readonly onRequest?: (request: ReceivedRequest) => void;
+  /** One event per call (e.g. why a tracepoint went FAILED, which Pixie shows only in px.GetTracepointStatus). */
+  readonly log?: (event: Record<string, unknown>) => void;
 }
 
 /** What a client sent in one ExecuteScript request. */
@@ -458,6 +460,8 @@ export class LocalVizier {
         registry: this.registryOf(cluster),
         faults: cluster.faults.tracepoints ?? {},
         ...(engine.backend.upsertTracepoints === undefined ? {} : { live: engine.backend }),
+        ...(engine.backend.printfLayouts === undefined ? {} : { printfLayouts: (program: string) => engine.backend.printfLayouts?.(program) }),
+        ...(this.options.log === undefined ? {} : { log: this.options.log }),
       });
       const ready = await this.mutation(call, id, deployment.states, deployment.schemaReady);
       if (!ready) {

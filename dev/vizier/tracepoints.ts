@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { pemColumns } from '../lab/bpftrace-dry-run.ts';
 import { programOutput } from '../../shared/pxl/bpftrace-program.ts';
+import { decodedColumns, type PrintfLayout } from '../../shared/pxl/printf-layout.ts';
 import type { TracepointFaults } from './faults.ts';
 
 export const LIFE_CYCLE = { UNKNOWN_STATE: 0, PENDING_STATE: 1, RUNNING_STATE: 2, FAILED_STATE: 3, TERMINATED_STATE: 4 } as const;
@@ -135,13 +136,23 @@ export class TracepointRegistry {
 /**
  * The tracepoints a faithful deployment refuses, with why: a program whose printfs compile to
  * different structs (a PEM decodes every event with the first one's), or that bpftrace cannot
- * compile here. Runs `bpftrace -d` once per program text (cached).
+ * compile here. The structs are `known(program)` when the backend has them (a replay's recordings
+ * carry bpftrace's dry run of their programs, so a replay needs no bpftrace on this machine), else
+ * `bpftrace -d` once per program text (cached).
  */
-export const layoutRefusals = async (tracepoints: readonly { readonly name: string; readonly program: string }[]): Promise<Map<string, string>> => {
+export const layoutRefusals = async (
+  tracepoints: readonly { readonly name: string; readonly program: string }[],
+  known: (program: string) => readonly PrintfLayout[] | undefined = () => undefined,
+): Promise<Map<string, string>> => {
   const refused = new Map<string, string>();
   for (const tp of tracepoints) {
     try {
-      await pemColumns(tp.program);
+      const layouts = known(tp.program);
+      if (layouts === undefined) {
+        await pemColumns(tp.program);
+      } else {
+        decodedColumns(programOutput(tp.program), layouts);
+      }
     } catch (error) {
       refused.set(tp.name, error instanceof Error ? error.message : String(error));
     }

@@ -7,6 +7,7 @@
 import { type Cell, DataFrame, type FrameColumn } from './frame.ts';
 import type { RelationColumn, TracepointDecl } from './evaluate.ts';
 import type { Metadata } from './udf.ts';
+import type { PrintfLayout } from '../../../shared/pxl/printf-layout.ts';
 import type { LifeCycleState, TracepointState } from '../tracepoints.ts';
 
 export interface Backend {
@@ -23,6 +24,12 @@ export interface Backend {
   tracepoint(program: string, relation: readonly RelationColumn[], startNs: bigint | undefined, endNs: bigint | undefined, table: string): DataFrame;
   /** Real tracepoint management (live); without it the server's simulated registry answers. */
   upsertTracepoints?(decls: readonly TracepointDecl[]): TracepointState[];
+  /**
+   * The printf structs bpftrace's dry run gave for `program` where this backend's data was made (a
+   * replay's recordings carry them), so a deployment can check the program's layouts without a
+   * bpftrace on this machine; undefined: compile it here.
+   */
+  printfLayouts?(program: string): readonly PrintfLayout[] | undefined;
   /** Rows of `px.GetTracepointStatus()`. */
   tracepointStatus?(): readonly { readonly id: string; readonly name: string; readonly state: LifeCycleState; readonly status: string; readonly table: string }[];
 }

@@ -150,5 +150,8 @@ export const replayBackend = (recordings: readonly Recording[], options: ReplayO
     nowNs,
     builtin: (table, relation, start, end) => (table === 'process_stats' ? frameOfRows(relation, processRows, start, until(end)) : undefined),
     tracepoint: (program, relation, start, end) => frameOfRows(relation, probeRows.get(programOutput(program).format) ?? [], start, until(end)),
+    // bpftrace's dry run of each recorded program, made where it was recorded: deploying that very
+    // program is checked with it, so a replay runs where bpftrace is not (yet) installed.
+    printfLayouts: (program) => recordings.find((rec) => rec.program === program)?.printfLayouts,
   };
 };

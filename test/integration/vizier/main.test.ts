@@ -4,10 +4,11 @@
  * dialling with that CA), and refuses bad arguments and datasets with a clear message.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createPixieClient, MutationFailedError, type ExecuteEvent } from '../../../shared/pixie/index.ts';
 import { startProcess } from '../../support/process.ts';
 import { API_KEY, CLUSTER, pxapiTables, rawExecute, requirePython, runPxapi, writeDataset } from './support.ts';
 
@@ -60,6 +61,44 @@ describe('node dev/vizier/main.ts', () => {
       const raw = await rawExecute(address, { cluster_id: sick, query_str: "import px\npx.display(px.DataFrame('seq'), 'seq')\n" });
       expect(raw.status).toEqual({ code: 14, details: 'cluster is not in a healthy state' });
     } finally {
+      await vizier.stop();
+    }
+  });
+
+  // A fresh machine's first demo replays the recordings while dev/setup is still installing
+  // bpftrace: the deployment's printf-struct check (a PEM decodes every event with the first
+  // printf's struct, api-facts.md last section) uses the dry run each recording carries.
+  it('replays recordings where bpftrace is not installed: a recorded program deploys with its recorded printf structs, any other is refused saying why', async () => {
+    const noBpftrace = { ...process.env, PATH: path.dirname(process.execPath), KG_CACHE: mkdtempSync(path.join(tmpdir(), 'vizier-cache-')) };
+    const ready = /vizier listening on (127\.0\.0\.1:\d+)/;
+    const vizier = await startProcess(process.execPath, ['dev/vizier/main.ts', '--replay', 'test/fixtures/lab-lite', '--api-key', API_KEY, '--cluster', CLUSTER, '--port', '0'], { ready, env: noBpftrace });
+    const client = createPixieClient({
+      address: ready.exec(vizier.output())?.[1] ?? '',
+      security: { kind: 'plaintext' },
+      apiKey: API_KEY,
+      clusterId: CLUSTER,
+      encryption: false,
+      retry: { mutationRetryDelayMs: 50, resumeDelayMs: 50, defaultTimeoutMs: 30_000 },
+    });
+    const rowsOf = async (events: AsyncIterable<ExecuteEvent>): Promise<number> => {
+      let rows = 0;
+      for await (const event of events) {
+        rows += event.kind === 'batch' ? event.batch.numRows : 0;
+      }
+      return rows;
+    };
+    try {
+      const lite = readFileSync('pxl-scripts/pod_birth_lite/pod_birth_lite.pxl', 'utf8');
+      const recorded = `${lite}\npx.display(pod_birth_lite('-1000d', '2100-01-01T00:00:00.000Z', ''), 'births')\n`;
+      expect(await rowsOf(client.executeScript({ script: recorded }))).toBeGreaterThan(0);
+      const full = readFileSync('pxl-scripts/pod_birth/pod_birth.pxl', 'utf8');
+      const unrecorded = `${full}\npx.display(pod_birth('-1000d', '2100-01-01T00:00:00.000Z', ''), 'births')\n`;
+      const refused = await rowsOf(client.executeScript({ script: unrecorded })).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(MutationFailedError);
+      const why = vizier.output();
+      expect(why).toContain('bpftrace not found: the printf layouts of a program need bpftrace');
+    } finally {
+      client.close();
       await vizier.stop();
     }
   });
