@@ -11,13 +11,20 @@
  * the `systemd` layout (cgroup v2 with the systemd driver, as on GKE) still come from the runc lab
  * (lab.ts), under `/kubepods.slice`, which the kubelet's cgroupfs driver never scans.
  *
+ * A pod whose spec names an owner is made by that owner's real controller, as on a cluster: a
+ * ReplicaSet `<deployment>-<hash>` means a Deployment `<deployment>` (the controller-manager makes
+ * the ReplicaSet, whose controller makes the pod), a Job means a Job. The pod's name, uid and owner
+ * references are then the controllers' (read back from the API server), not the spec's: what the
+ * fixture recorder and the live Vizier tests need, since Pixie names a pod's Deployment through its
+ * ReplicaSet. A spec without an owner is a bare Pod.
+ *
  * Every container runs its workload and then execs `sleep`: the container (and so its cgroup, where
  * cpu.stat is read) outlives the workload, as the runc lab's stopped containers did. A kubelet-born
  * container that exits has its cgroup removed by runc within moments.
  *
  * @module
  */
-import { CoreV1Api, KubeConfig, type V1Pod, type V1ResourceRequirements } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1Job, type V1Pod, type V1PodTemplateSpec, type V1ResourceRequirements } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +32,7 @@ import { podCgroupPath } from '../../shared/pxl/cgroup-identity.ts';
 import { CRI_NAMESPACE } from '../kube/containerd.ts';
 import type { LocalNode } from '../kube/node.ts';
 import { pollUntil } from '../kube/node-workloads.ts';
+import { deploymentOf } from '../vizier/pxl/backend.ts';
 import { cgroupIds } from './cgroupfs.ts';
 import { type ContainerSpec, LabError, type LabContainer, type LabPod, type PodReport, type PodSpec, podLevelCgroupIds, readLimitFiles, workloadArgs } from './lab.ts';
 
@@ -58,17 +66,20 @@ const resourcesOf = (pod: PodSpec, spec: ContainerSpec): V1ResourceRequirements 
   }
 };
 
-/** The Pod object of a lab pod spec (cgroupfs layout only: see the module comment). Pure. */
-export const kubeletPodManifest = (spec: PodSpec, image: string): V1Pod => {
+/** The label that finds a lab pod whatever its controller named it. */
+export const LAB_POD_LABEL = 'kernel-gossip/lab-pod';
+
+const labPodLabels = (spec: PodSpec): Record<string, string> => ({ 'kernel-gossip/lab': 'true', [LAB_POD_LABEL]: spec.name });
+
+/** The pod template of a lab pod spec (cgroupfs layout only: see the module comment). Pure. */
+const podTemplate = (spec: PodSpec, image: string, restartPolicy: 'Always' | 'Never'): V1PodTemplateSpec => {
   if (spec.layout !== 'cgroupfs') {
     throw new LabError(`${spec.namespace}/${spec.name}: this node's kubelet (cgroupfs driver, cgroup v1) gives only the cgroupfs layout, not ${spec.layout}`);
   }
   return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: spec.name, namespace: spec.namespace, labels: { 'kernel-gossip/lab': 'true' } },
+    metadata: { labels: labPodLabels(spec) },
     spec: {
-      restartPolicy: 'Never',
+      restartPolicy,
       dnsPolicy: 'Default',
       enableServiceLinks: false,
       automountServiceAccountToken: false,
@@ -84,9 +95,53 @@ export const kubeletPodManifest = (spec: PodSpec, image: string): V1Pod => {
   };
 };
 
+/** The bare Pod object of a lab pod spec without an owner. Pure. */
+export const kubeletPodManifest = (spec: PodSpec, image: string): V1Pod => {
+  const template = podTemplate(spec, image, 'Never');
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: spec.name, namespace: spec.namespace, labels: labPodLabels(spec) }, ...(template.spec === undefined ? {} : { spec: template.spec }) };
+};
+
+/** What the API server is asked for to get a lab pod: the pod itself, or the controller its owner names. */
+export type LabPodObject = { readonly kind: 'Pod'; readonly object: V1Pod } | { readonly kind: 'Deployment'; readonly object: V1Deployment } | { readonly kind: 'Job'; readonly object: V1Job };
+
+/**
+ * The object that makes a lab pod on the node: a bare Pod, a one-replica Deployment for a
+ * ReplicaSet owner `<deployment>-<hash>` (pods restart Always there; the held command keeps them
+ * running), or a Job for a Job owner (no retries: a failed pod is the lab's failure). Pure.
+ */
+export const labPodObject = (spec: PodSpec, image: string): LabPodObject => {
+  const owner = spec.owner;
+  if (owner === undefined) {
+    return { kind: 'Pod', object: kubeletPodManifest(spec, image) };
+  }
+  const selector = { matchLabels: { [LAB_POD_LABEL]: spec.name } };
+  if (owner.kind === 'ReplicaSet') {
+    const deployment = deploymentOf(owner);
+    if (deployment === '') {
+      throw new LabError(`${spec.namespace}/${spec.name}: ReplicaSet owner ${owner.name} is not named <deployment>-<hash>`);
+    }
+    return {
+      kind: 'Deployment',
+      object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: deployment, namespace: spec.namespace, labels: { 'kernel-gossip/lab': 'true' } }, spec: { replicas: 1, selector, template: podTemplate(spec, image, 'Always') } },
+    };
+  }
+  if (owner.kind === 'Job') {
+    return {
+      kind: 'Job',
+      object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: owner.name, namespace: spec.namespace, labels: { 'kernel-gossip/lab': 'true' } }, spec: { backoffLimit: 0, template: podTemplate(spec, image, 'Never') } },
+    };
+  }
+  throw new LabError(`${spec.namespace}/${spec.name}: the node makes pods owned by a ReplicaSet (through a Deployment) or a Job, not by a ${owner.kind}`);
+};
+
 /** A pod asked of the API server, not necessarily born yet. */
 export interface RequestedPod {
+  /** The spec with the pod's name and owner as its controllers made them. */
   readonly spec: PodSpec;
+  /** The spec as the lab asked for it. */
+  readonly asked: PodSpec;
+  /** What was created for it (deleted again by {@link KubeletPods.close}). */
+  readonly made: { readonly kind: LabPodObject['kind']; readonly name: string };
   readonly uid: string;
   /** The pod-level cgroup the kubelet makes for it (cgroupfs layout). */
   readonly cgroupPath: string;
@@ -112,6 +167,8 @@ const reportOf = (pod: V1Pod): PodReport => ({
 export class KubeletPods {
   readonly node: LocalNode;
   readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly batch: BatchV1Api;
   private readonly requested: RequestedPod[] = [];
   private readonly namespaces = new Set<string>();
 
@@ -120,25 +177,51 @@ export class KubeletPods {
     const config = new KubeConfig();
     config.loadFromFile(node.kube.kubeconfigPath);
     this.core = config.makeApiClient(CoreV1Api);
+    this.apps = config.makeApiClient(AppsV1Api);
+    this.batch = config.makeApiClient(BatchV1Api);
   }
 
-  /** Creates the pod (and its namespace) through the API server. */
-  async create(spec: PodSpec): Promise<RequestedPod> {
-    const body = kubeletPodManifest(spec, this.node.image);
-    if (!this.namespaces.has(spec.namespace)) {
-      await this.core.createNamespace({ body: { metadata: { name: spec.namespace } } }).catch((error: unknown) => {
+  /**
+   * Creates the pod (and its namespace) through the API server: the pod itself, or its owner's
+   * controller, in which case this waits until the controllers have created the pod object.
+   */
+  async create(asked: PodSpec, timeoutMs = 60_000): Promise<RequestedPod> {
+    const made = labPodObject(asked, this.node.image);
+    const namespace = asked.namespace;
+    if (!this.namespaces.has(namespace)) {
+      await this.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((error: unknown) => {
         if ((error as { code?: unknown }).code !== 409) {
-          throw new LabError(`creating namespace ${spec.namespace}`, { cause: error });
+          throw new LabError(`creating namespace ${namespace}`, { cause: error });
         }
       });
-      this.namespaces.add(spec.namespace);
+      this.namespaces.add(namespace);
     }
-    const created = await this.core.createNamespacedPod({ namespace: spec.namespace, body });
-    const uid = created.metadata?.uid;
-    if (uid === undefined) {
-      throw new LabError(`the API server created ${spec.namespace}/${spec.name} without a uid`);
+    let pod: V1Pod;
+    if (made.kind === 'Pod') {
+      pod = await this.core.createNamespacedPod({ namespace, body: made.object });
+    } else {
+      await (made.kind === 'Deployment' ? this.apps.createNamespacedDeployment({ namespace, body: made.object }) : this.batch.createNamespacedJob({ namespace, body: made.object }));
+      const pods = await pollUntil(
+        `the ${made.kind} controllers' pod of ${namespace}/${asked.name}`,
+        async () => (await this.core.listNamespacedPod({ namespace, labelSelector: `${LAB_POD_LABEL}=${asked.name}` })).items,
+        (items) => items.length > 0,
+        timeoutMs,
+        (items) => String(items.length),
+      );
+      if (pods.length !== 1) {
+        throw new LabError(`${namespace}/${asked.name}: the ${made.kind} made ${pods.length} pods, the lab asked for one`);
+      }
+      pod = pods[0] as V1Pod;
     }
-    const requested = { spec, uid, cgroupPath: podCgroupPath('cgroupfs', spec.qos, uid) };
+    const uid = pod.metadata?.uid;
+    const name = pod.metadata?.name;
+    if (uid === undefined || name === undefined) {
+      throw new LabError(`the API server made a pod for ${namespace}/${asked.name} without a name or uid`);
+    }
+    // The owner the pod's controller set (what Pixie's metadata service reads), not the spec's.
+    const ref = pod.metadata?.ownerReferences?.find((r) => r.controller === true);
+    const spec: PodSpec = { ...asked, name, ...(ref === undefined ? {} : { owner: { kind: ref.kind, name: ref.name } }) };
+    const requested: RequestedPod = { spec, asked, made: { kind: made.kind, name: made.object.metadata?.name ?? name }, uid, cgroupPath: podCgroupPath('cgroupfs', asked.qos, uid) };
     this.requested.push(requested);
     return requested;
   }
@@ -159,7 +242,7 @@ export class KubeletPods {
     if (actualQos !== pod.spec.qos) {
       throw new LabError(`${pod.spec.namespace}/${pod.spec.name}: the API server gave QoS class ${actualQos ?? 'none'}, the lab asked for ${pod.spec.qos}`);
     }
-    const born: LabPod & { status: V1Pod } = { spec: pod.spec, uid: pod.uid, cgroupPath: pod.cgroupPath, bornBy: 'kubelet', reported: reportOf(status), sandbox: undefined as unknown as LabContainer, containers: [], cgroupIds: [], status };
+    const born: LabPod & { status: V1Pod } = { spec: pod.spec, asked: pod.asked, uid: pod.uid, cgroupPath: pod.cgroupPath, bornBy: 'kubelet', reported: reportOf(status), sandbox: undefined as unknown as LabContainer, containers: [], cgroupIds: [], status };
     let sandboxId: string | undefined;
     for (const spec of pod.spec.containers) {
       const id = /^containerd:\/\/([0-9a-f]{64})$/.exec(status.status?.containerStatuses?.find((c) => c.name === spec.name)?.containerID ?? '')?.[1];
@@ -194,24 +277,37 @@ export class KubeletPods {
     );
   }
 
-  /** Deletes every pod this made and waits until the kubelet has removed them (their cgroups too). */
+  /**
+   * Deletes every pod and controller this made (the controllers' pods with them: foreground
+   * deletion) and waits until the API server has none of them left, so the kubelet has removed
+   * their containers and cgroups.
+   */
   async close(timeoutMs = 60_000): Promise<void> {
+    const notFound = (error: unknown): boolean => (error as { code?: unknown }).code === 404;
     for (const pod of this.requested) {
-      await this.core.deleteNamespacedPod({ namespace: pod.spec.namespace, name: pod.spec.name, gracePeriodSeconds: 1 }).catch((error: unknown) => {
-        if ((error as { code?: unknown }).code !== 404) {
-          throw new LabError(`deleting ${pod.spec.namespace}/${pod.spec.name}`, { cause: error });
+      const { namespace } = pod.spec;
+      const name = pod.made.name;
+      const options = { namespace, name, gracePeriodSeconds: 1, propagationPolicy: 'Foreground' };
+      const deleted =
+        pod.made.kind === 'Pod' ? this.core.deleteNamespacedPod(options) : pod.made.kind === 'Deployment' ? this.apps.deleteNamespacedDeployment(options) : this.batch.deleteNamespacedJob(options);
+      await deleted.catch((error: unknown) => {
+        if (!notFound(error)) {
+          throw new LabError(`deleting ${pod.made.kind} ${namespace}/${name}`, { cause: error });
         }
       });
     }
     const until = Date.now() + timeoutMs;
     for (const pod of this.requested) {
+      const { namespace } = pod.spec;
+      const name = pod.made.name;
+      const read = pod.made.kind === 'Pod' ? () => this.read(pod) : pod.made.kind === 'Deployment' ? () => this.apps.readNamespacedDeployment({ namespace, name }) : () => this.batch.readNamespacedJob({ namespace, name });
       for (;;) {
-        const gone = await this.read(pod).then(() => false, (error: unknown) => (error as { code?: unknown }).code === 404);
+        const gone = (await read().then(() => false, notFound)) && (await this.read(pod).then(() => false, notFound));
         if (gone) {
           break;
         }
         if (Date.now() > until) {
-          throw new LabError(`the kubelet did not remove ${pod.spec.namespace}/${pod.spec.name} within ${timeoutMs} ms`);
+          throw new LabError(`the node did not remove ${pod.made.kind} ${namespace}/${name} and its pod within ${timeoutMs} ms`);
         }
         await sleep(250);
       }

@@ -83,7 +83,10 @@ export interface LimitFiles {
 }
 
 export interface LabPod {
+  /** The pod as made: for a kubelet's pod, with the name and owner its controllers gave it. */
   readonly spec: PodSpec;
+  /** The spec as the lab was asked for it, when the pod differs from it (a controller named it). */
+  readonly asked?: PodSpec;
   readonly uid: string;
   readonly cgroupPath: string;
   readonly sandbox: LabContainer;

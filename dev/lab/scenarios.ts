@@ -141,7 +141,7 @@ const containerCgroupsBelow = async (cpuRoot: string, podCgroups: readonly strin
 
 /** Pods in the order they were asked for. */
 const inSpecOrder = (specs: readonly PodSpec[], pods: readonly LabPod[]): LabPod[] =>
-  specs.flatMap((spec) => pods.filter((pod) => pod.spec === spec));
+  specs.flatMap((spec) => pods.filter((pod) => (pod.asked ?? pod.spec) === spec));
 
 export interface ScenarioOptions {
   readonly pods: readonly PodSpec[];

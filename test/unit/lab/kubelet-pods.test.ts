@@ -6,7 +6,7 @@
  * "$@" and never inside the shell script, and a layout this node cannot give is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { HOLD_ARGS, heldCommand, kubeletPodManifest } from '../../../dev/lab/kubelet-pods.ts';
+import { HOLD_ARGS, heldCommand, kubeletPodManifest, LAB_POD_LABEL, labPodObject } from '../../../dev/lab/kubelet-pods.ts';
 import type { PodSpec } from '../../../dev/lab/lab.ts';
 
 const pod = (over: Partial<PodSpec>): PodSpec => ({
@@ -50,6 +50,42 @@ describe('kubeletPodManifest', () => {
 
   it('refuses the systemd layout, which a cgroupfs kubelet cannot give', () => {
     expect(() => kubeletPodManifest(pod({ layout: 'systemd' }), 'i')).toThrow(/only the cgroupfs layout/);
+  });
+});
+
+// Pixie names a pod's Deployment through the ReplicaSet that owns it (the pod's controller
+// reference), so a lab pod with an owner is made by real controllers, never given a made-up reference.
+describe('labPodObject', () => {
+  it('makes a pod without an owner as a bare Pod', () => {
+    expect(labPodObject(pod({}), 'i')).toEqual({ kind: 'Pod', object: kubeletPodManifest(pod({}), 'i') });
+  });
+
+  it("makes a ReplicaSet's pod through a one-replica Deployment named as the ReplicaSet's prefix, its selector matching the template, restarting Always", () => {
+    const made = labPodObject(pod({ name: 'web-7f9c4-abcde', owner: { kind: 'ReplicaSet', name: 'web-7f9c4' } }), 'img');
+    expect(made.kind).toBe('Deployment');
+    const deployment = made.object as Exclude<typeof made, { kind: 'Pod' | 'Job' }>['object'];
+    expect(deployment.metadata).toMatchObject({ name: 'web', namespace: 'shop' });
+    expect(deployment.spec?.replicas).toBe(1);
+    expect(deployment.spec?.selector.matchLabels).toEqual({ [LAB_POD_LABEL]: 'web-7f9c4-abcde' });
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject({ [LAB_POD_LABEL]: 'web-7f9c4-abcde' });
+    expect(deployment.spec?.template.spec?.restartPolicy).toBe('Always');
+    expect(deployment.spec?.template.spec?.containers).toEqual(kubeletPodManifest(pod({}), 'img').spec?.containers);
+  });
+
+  it("makes a Job's pod through that Job, without retries", () => {
+    const made = labPodObject(pod({ namespace: 'batch', name: 'report-28d1f', owner: { kind: 'Job', name: 'report' } }), 'img');
+    expect(made.kind).toBe('Job');
+    const job = made.object as Exclude<typeof made, { kind: 'Pod' | 'Deployment' }>['object'];
+    expect(job.metadata).toMatchObject({ name: 'report', namespace: 'batch' });
+    expect(job.spec?.backoffLimit).toBe(0);
+    expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
+    expect(job.spec?.template.metadata?.labels).toMatchObject({ [LAB_POD_LABEL]: 'report-28d1f' });
+  });
+
+  it('refuses owners the node cannot make: a ReplicaSet not named <deployment>-<hash>, other kinds, the systemd layout', () => {
+    expect(() => labPodObject(pod({ owner: { kind: 'ReplicaSet', name: 'web' } }), 'i')).toThrow(/not named <deployment>-<hash>/);
+    expect(() => labPodObject(pod({ owner: { kind: 'StatefulSet', name: 'db' } }), 'i')).toThrow(/not by a StatefulSet/);
+    expect(() => labPodObject(pod({ layout: 'systemd', owner: { kind: 'ReplicaSet', name: 'web-1a' } }), 'i')).toThrow(/only the cgroupfs layout/);
   });
 });
 
