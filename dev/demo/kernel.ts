@@ -8,7 +8,7 @@
  *   calls start the PxL scripts' bpftrace programs for real (dev/demo/node-feed.ts).
  * - `replay`: anywhere else. A local Vizier process runs the same PxL scripts over the recordings
  *   of the same scenario committed in `dev/demo/recordings/` (`node dev/demo/record.ts` makes them
- *   with the kernel lab's runc pods).
+ *   on the node: the cgroupfs workloads as real Deployments' pods, the systemd one in the runc lab).
  *
  * @module
  */
@@ -17,7 +17,7 @@ import path from 'node:path';
 import { resolveNodeBinaries } from '../kube/binaries.ts';
 import { withPrintfLayouts } from '../lab/bpftrace-dry-run.ts';
 import { checkLabHost } from '../lab/host.ts';
-import { Lab } from '../lab/lab.ts';
+import { openNodeLab } from '../lab/node-lab.ts';
 import { type Recording, runBirthScenario, runThrottleScenario } from '../lab/scenarios.ts';
 import { type StartedProcess, startProcess } from '../process.ts';
 import { loadRecordings, replayShiftNs, shiftRecording } from '../vizier/pxl/replay.ts';
@@ -135,15 +135,21 @@ export const deployProbe = async (observe: ObserveCall, name: 'observe-throttle'
   }
 };
 
-/** Runs the demo's throttle and birth scenarios in the lab with the scripts' probes, as recordings. */
+/**
+ * Runs the demo's throttle and birth scenarios with the scripts' probes, as recordings: on a real
+ * node, whose controllers make the cgroupfs workloads' pods from Deployments (node-lab.ts).
+ */
 export const recordDemoScenarios = async (): Promise<{ throttle: Recording; birth: Recording }> => {
-  const lab = await Lab.open();
+  const nodeLab = await openNodeLab();
+  const { lab, kubelet } = nodeLab;
   try {
-    const throttle = await withPrintfLayouts(await runThrottleScenario(lab, { pods: DEMO_WORKLOADS.map((w) => w.pod), cpuStatEveryMs: 200 }), lab.host.bpftrace);
-    const birth = await withPrintfLayouts(await runBirthScenario(lab, { pods: DEMO_BIRTHS.map((w) => w.pod) }), lab.host.bpftrace);
+    const throttle = await withPrintfLayouts(await runThrottleScenario(lab, { pods: DEMO_WORKLOADS.map((w) => w.pod), cpuStatEveryMs: 200, kubelet }), lab.host.bpftrace);
+    // The new replica of shop/cart is born from scratch: its Deployment is made again.
+    await kubelet.close();
+    const birth = await withPrintfLayouts(await runBirthScenario(lab, { pods: DEMO_BIRTHS.map((w) => w.pod), kubelet }), lab.host.bpftrace);
     return { throttle, birth };
   } finally {
-    await lab.close();
+    await nodeLab.close();
   }
 };
 

@@ -2,15 +2,17 @@
  * `node dev/lab/record.ts [throttle|birth|birth-lite]...`: runs the standard lab scenarios on this kernel and
  * writes each {@link Recording} (probe output plus the lab's ground truth) to
  * `test/fixtures/lab/<scenario>.json` (birth-lite: `test/fixtures/lab-lite/`), then prints how closely cpu.stat brackets the throttle rows.
- * Needs root, bpftrace and runc. Every pod is born by the runc lab here, not by the node's kubelet
- * as in the lab tests: the replays of these fixtures read the pods' owners (ReplicaSet, so a
- * Deployment), which the lab's bare kubelet pods do not have (docs/kernel-lab.md).
+ * Needs root, bpftrace, runc and the node's binaries (dev/setup): the cgroupfs pods are born by a
+ * real one-node cluster's kubelet, made by the controllers of the owners their specs name (a
+ * Deployment for a ReplicaSet owner, whose name, uid and owner the replays then read), and the
+ * systemd layout, which that node cannot give, by the runc lab (node-lab.ts). Run it on a quiet
+ * machine under `flock /tmp/kg-lab.lock`.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { withPrintfLayouts } from './bpftrace-dry-run.ts';
 import { checkThrottleRows } from './compare.ts';
-import { Lab } from './lab.ts';
+import { openNodeLab } from './node-lab.ts';
 import { type Recording, runBirthScenario, runThrottleScenario } from './scenarios.ts';
 import { BIRTH_PODS, THROTTLE_PODS } from './standard-scenarios.ts';
 
@@ -43,20 +45,23 @@ const main = async (): Promise<void> => {
   if (unknown.length > 0) {
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   }
-  const lab = await Lab.open();
+  const nodeLab = await openNodeLab();
+  const { lab, kubelet } = nodeLab;
   try {
     for (const name of wanted.filter(isScenario)) {
       const run =
         name === 'throttle'
-          ? await runThrottleScenario(lab, { pods: THROTTLE_PODS, cpuStatEveryMs: 50 })
-          : await runBirthScenario(lab, { pods: BIRTH_PODS, script: name === 'birth' ? 'pod_birth' : 'pod_birth_lite' });
+          ? await runThrottleScenario(lab, { pods: THROTTLE_PODS, cpuStatEveryMs: 50, kubelet })
+          : await runBirthScenario(lab, { pods: BIRTH_PODS, script: name === 'birth' ? 'pod_birth' : 'pod_birth_lite', kubelet });
+      // The next scenario's controllers reuse these names: its pods are made from scratch.
+      await kubelet.close();
       const recording = await withPrintfLayouts(run, lab.host.bpftrace);
       const file = fixtureFile(name);
       await writeFile(file, `${JSON.stringify(recording)}\n`);
       console.log(JSON.stringify({ recorded: path.relative(process.cwd(), file), printfs: recording.printfs.length, ...(name === 'throttle' ? skewSummary(recording) : {}) }));
     }
   } finally {
-    await lab.close();
+    await nodeLab.close();
   }
 };
 

@@ -4,11 +4,11 @@
  * same scripts and runs as corpus.test.ts (dataset, replay); live expectations pin what Pixie
  * guarantees whatever the machine's processes are: errors exactly, tables by schema (names, data
  * and semantic types), row bounds, and rows where the kernel must produce them: one idle lab pod
- * runs throughout, so process_stats has samples of it in every recent window, and the openat probe
+ * runs throughout (born by a real node's kubelet), so process_stats has samples of it in every recent window, and the openat probe
  * sees at least the Python client's own start-up. The tracepoint script's mutation run is retried
  * while its probe deploys and gets the data once bpftrace attached (RUNNING), as Pixie's clients
  * and query broker do (api-facts.md §5); a probe bpftrace cannot attach is FAILED as soon as
- * bpftrace gives up, with its error as the status. Needs root, bpftrace, runc and the pxapi venv: fails
+ * bpftrace gives up, with its error as the status. Needs root, bpftrace, runc, the node's binaries and the pxapi venv: fails
  * (never skips) without them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,20 +27,20 @@ beforeAll(async () => {
   requirePython();
   live = await startLiveVizier();
   vizier = live.vizier;
-  // Removed by lab.close() however the tests end.
-  const pod = await live.lab.createPod({
+  // A pod the node's kubelet births; removed by live.close() however the tests end.
+  const { kubelet } = live.nodeLab;
+  await kubelet.waitBorn(await kubelet.create({
     namespace: 'corpus',
     name: 'idle-0',
     layout: 'cgroupfs',
     qos: 'burstable',
     containers: [{ name: 'idle', workload: { shape: 'idle', durationMs: 600_000 }, cpuQuotaUs: 10_000 }],
-  });
-  await live.lab.startPod(pod);
-}, 120_000);
+  }));
+}, 240_000);
 
 afterAll(async () => {
   await live?.close();
-}, 60_000);
+}, 180_000);
 
 describe('live: the PxL corpus answers as Pixie guarantees on the real kernel', () => {
   for (const script of CORPUS) {

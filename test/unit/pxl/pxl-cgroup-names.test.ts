@@ -87,12 +87,7 @@ describe("the PxL scripts' cgroup names, as the TypeScript mirror reads them", (
     }
   });
 
-  // Not yet kind's: the filter takes `/kubepods*` only. Taking `/kubelet.slice/kubelet-kubepods*`
-  // too changes the bpftrace programs, so the birth fixtures (which keep the program they were
-  // recorded with, test/unit/lab/fixtures.test.ts) must be recorded again with it (issue 15).
-  const kubeletSlice = (path: string): boolean => path.startsWith('/kubelet.slice/');
-
-  it.each(['pod_birth', 'pod_birth_lite'])("%s: cgroup_mkdir's filter takes every cgroup a kubelet makes for a pod outside kind's slice, and nothing else", (script) => {
+  it.each(['pod_birth', 'pod_birth_lite'])("%s: cgroup_mkdir's filter takes every cgroup a kubelet makes for a pod, and nothing else", (script) => {
     const program = source(script);
     const mkdir = /tracepoint:cgroup:cgroup_mkdir\n\/(.*)\/\n/.exec(program)?.[1] ?? '';
     const prefixes = [...mkdir.matchAll(/strncmp\(str\(args->path\), "([^"]+)", (\d+)\) == 0/g)].map((m) => ({ text: m[1] ?? '', n: Number(m[2]) }));
@@ -102,8 +97,7 @@ describe("the PxL scripts' cgroup names, as the TypeScript mirror reads them", (
     const taken = (path: string): boolean => prefixes.some((p) => probeString(path).startsWith(p.text));
     for (const path of paths) {
       const parts = path.split('/');
-      const expected = !kubeletSlice(path);
-      expect({ path, container: taken(path), pod: taken(parts.slice(0, -1).join('/')) }).toEqual({ path, container: expected, pod: expected });
+      expect({ path, container: taken(path), pod: taken(parts.slice(0, -1).join('/')) }).toEqual({ path, container: true, pod: true });
     }
     expect(taken('/system.slice/containerd.service')).toBe(false);
     expect(taken('/kubelet.slice/kubelet.service')).toBe(false);
