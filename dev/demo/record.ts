@@ -1,5 +1,6 @@
 /**
- * `node dev/demo/record.ts`: runs the demo's scenarios in the kernel lab (root, bpftrace, runc) and
+ * `node dev/demo/record.ts`: runs the demo's scenarios on a real node (root, bpftrace, runc, the
+ * node's binaries; under `flock /tmp/kg-lab.lock`; see kernel.ts recordDemoScenarios) and
  * writes them to `dev/demo/recordings/`, the data `npm run demo` replays where the lab cannot run.
  *
  * @module

@@ -42,6 +42,12 @@ export const HOLD_ARGS = ['/bin/sleep', '3600'] as const;
 /** The container's command: the workload, then `exec sleep` (arguments passed as "$@", never spliced into the script). */
 export const heldCommand = (spec: ContainerSpec): string[] => ['/bin/sh', '-c', `"$@"; exec ${HOLD_ARGS.join(' ')}`, 'workload', ...workloadArgs(spec.workload)];
 
+/** The workload's command line in a container's process args: after {@link heldCommand}'s shell prefix, or the args themselves (runc lab). */
+export const workloadOfArgs = (args: readonly string[]): readonly string[] => {
+  const held = heldCommand({ name: '', workload: { shape: 'command', args: [] } });
+  return held.every((arg, i) => args[i] === arg) ? args.slice(held.length) : args;
+};
+
 /** Millicores of a CFS quota per period (what `limits.cpu` says; the kubelet writes it back over a 100 ms period). */
 const millicores = (spec: ContainerSpec): number | undefined =>
   spec.cpuQuotaUs === undefined ? undefined : Math.max(1, Math.round((spec.cpuQuotaUs / (spec.cpuPeriodUs ?? 100_000)) * 1000));

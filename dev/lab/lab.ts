@@ -2,9 +2,7 @@
  * The kernel lab's own pods, made by hand with runc the way a kubelet makes them. The lab's throttle
  * and birth tests have the local node's kubelet birth their cgroupfs pods instead (kubelet-pods.ts);
  * there this runc path stays only for what that node cannot give, the systemd layout of cgroup v2
- * nodes (the node here runs the cgroupfs driver on cgroup v1). It still births every pod of the
- * fixture recorder (record.ts, whose replays need the owners bare kubelet pods lack), the demo's
- * recordings and the live-Vizier lab tests, none of which runs beside a kubelet. A pod is a pod-level
+ * nodes (the node here runs the cgroupfs driver on cgroup v1). A pod is a pod-level
  * cgroup (in every v1 hierarchy, with the pod's CPU limit when every container has one), a sandbox
  * container that owns the pod's network/IPC/UTS namespaces, and app containers that join them, each
  * started by `runc` from a busybox bundle in its kubepods cgroup with its CPU quota. Both cgroup

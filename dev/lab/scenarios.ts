@@ -39,7 +39,7 @@ export interface ContainerTruth {
   /** cpu.stat when the lab first saw the cgroup, and after the workload ended (app containers only). */
   readonly cpuStatBefore: CpuStatJson | null;
   readonly cpuStatAfter: CpuStatJson | null;
-  /** Who made the pod (recordings before the kubelet node: always the lab's runc). */
+  /** Who made the pod: the runc lab, or a node's kubelet (recordings before the node have no field: runc). */
   readonly bornBy?: 'runc' | 'kubelet';
   /** The container cgroup's CPU limit files once it ran. */
   readonly limitFiles?: LimitFiles | null;
@@ -82,6 +82,9 @@ const statJson = (stat: CpuStat): CpuStatJson => ({
   nrBursts: stat.nrBursts.toString(),
   burstTimeNs: stat.burstTimeNs.toString(),
 });
+
+/** cpu.stat of a cgroup the kernel just made (kernel/sched/core.c: a task group's bandwidth statistics start zeroed). */
+const NEW_CGROUP_CPU_STAT: CpuStat = { nrPeriods: 0n, nrThrottled: 0n, throttledTimeNs: 0n, nrBursts: 0n, burstTimeNs: 0n };
 
 const stringify = (record: object): Record<string, string | number> =>
   Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : (v as string | number)]));
@@ -173,7 +176,11 @@ export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): P
   const pods: LabPod[] = [];
   const started = async (container: LabContainer): Promise<void> => {
     apps.push(container);
-    before.set(container.id, await readCpuStat(container.cgroupPath, cpuRoot));
+    // A kubelet's container runs its workload from the moment containerd starts it, before the API
+    // server reports it running: a read now would miss its first periods, which the probe (attached
+    // before the pod was asked for) did see. Its cgroup was made after the probe attached, and a new
+    // cgroup's bandwidth counters start at zero: that is its cpu.stat before.
+    before.set(container.id, container.pod.bornBy === 'kubelet' ? NEW_CGROUP_CPU_STAT : await readCpuStat(container.cgroupPath, cpuRoot));
   };
   try {
     for (const spec of birthers.kubelet) {

@@ -1,8 +1,9 @@
 /**
  * The lab's standard pods, used by the lab tests, the recorded fixtures and the benchmarks. Short and
- * small: the machine has two cores shared by several people. In the lab tests the cgroupfs pods are
- * born by the local node's kubelet (kubelet-pods.ts: bare Pods, so without the owners named here,
- * which only the runc lab's ground truth keeps) and the systemd ones by the runc lab.
+ * small: the machine has two cores shared by several people. On a node (node-lab.ts) the cgroupfs
+ * pods are made by the controllers of the owners named here (a ReplicaSet's through a Deployment)
+ * and born by its kubelet, so they get the controllers' names; the systemd ones come from the runc
+ * lab, whose owners exist only in its ground truth.
  */
 import type { PodSpec } from './lab.ts';
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { birthCertificates, throttleVerdict, type ContainerBirth, type NamespaceName } from '../../../shared/analysis/index.ts';
+import { workloadOfArgs } from '../../../dev/lab/kubelet-pods.ts';
 import { birthCapture, birthNames, loadRecording, throttleCounters } from './lab-fixture.ts';
 
 const OCI_NS: Record<string, NamespaceName> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', user: 'user', time: 'time' };
@@ -112,7 +113,8 @@ describe('throttle verdicts from the recorded lab', async () => {
     const steady = recording.containers.filter((c) => {
       const oci = c.ociConfig as unknown as OciShape;
       const cpu = oci.linux.resources.cpu;
-      return oci.process.args[1] === 'steady' && cpu?.quota !== undefined && Number(oci.process.args[2]) > cpu.quota / (cpu.period ?? 100_000);
+      const workload = workloadOfArgs(oci.process.args);
+      return workload[1] === 'steady' && cpu?.quota !== undefined && Number(workload[2]) > cpu.quota / (cpu.period ?? 100_000);
     });
     expect(steady.length).toBeGreaterThan(0);
     const verdicts = steady.map((c) => throttleVerdict(counters.get(c.container)!));

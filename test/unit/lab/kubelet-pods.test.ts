@@ -6,7 +6,7 @@
  * "$@" and never inside the shell script, and a layout this node cannot give is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { HOLD_ARGS, heldCommand, kubeletPodManifest, LAB_POD_LABEL, labPodObject } from '../../../dev/lab/kubelet-pods.ts';
+import { HOLD_ARGS, heldCommand, kubeletPodManifest, LAB_POD_LABEL, labPodObject, workloadOfArgs } from '../../../dev/lab/kubelet-pods.ts';
 import type { PodSpec } from '../../../dev/lab/lab.ts';
 
 const pod = (over: Partial<PodSpec>): PodSpec => ({
@@ -94,5 +94,14 @@ describe('heldCommand', () => {
     const command = heldCommand({ name: 'c', workload: { shape: 'command', args: ['/bin/echo', '$(reboot); x'] } });
     expect(command.slice(0, 4)).toEqual(['/bin/sh', '-c', `"$@"; exec ${HOLD_ARGS.join(' ')}`, 'workload']);
     expect(command.slice(4)).toEqual(['/bin/echo', '$(reboot); x']);
+  });
+});
+
+describe('workloadOfArgs', () => {
+  it("finds the workload in a held command's args, and takes a runc lab container's args as they are", () => {
+    const workload = ['/bin/burner', 'steady', '1', '2500'];
+    expect(workloadOfArgs(heldCommand({ name: 'c', workload: { shape: 'steady', threads: 1, durationMs: 2500 } }))).toEqual(workload);
+    expect(workloadOfArgs(workload)).toEqual(workload);
+    expect(workloadOfArgs(['/bin/sh', '-c', 'other'])).toEqual(['/bin/sh', '-c', 'other']);
   });
 });
