@@ -58,7 +58,7 @@ export const inventoryLines = (inventory: Inventory, latest: readonly ContainerC
     lines.push(`naming: ${failure.error}`);
   }
   if (unnamed > 0) {
-    lines.push(`naming: ${unnamed} of ${limited.length} named by cgroup path and container id (asked ${inventory.namingAsked}; pass --kubeconfig, and --node if the node's registered name is not this hostname)`);
+    lines.push(`naming: ${unnamed} of ${limited.length} named by cgroup path and container id (asked ${inventory.namingAsked}; pass --kubeconfig, and --node if the node's registered name is not this hostname, or --kubelet-url)`);
   }
   return lines;
 };

@@ -1,7 +1,7 @@
 /**
  * `kernel-gossip`: the command line.
  *
- *   kernel-gossip scan (--pixie | --local [--kubeconfig F] [--node N] | --replay <dir>) [--window 60] [--namespace NS]... [--json]
+ *   kernel-gossip scan (--pixie | --local [--kubeconfig F] [--node N] [--kubelet-url U] | --replay <dir>) [--window 60] [--namespace NS]... [--json]
  *   kernel-gossip tail [--project P] [--topic kernel-findings] [--subscription S] [--kind K]... [--json]
  *   kernel-gossip [<command>] --help | -h        kernel-gossip --version | -v
  *
@@ -11,6 +11,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import packageJson from '../package.json' with { type: 'json' };
 import { BIRTH_SCRIPT_NAMES, isBirthScriptName } from '../shared/pxl/scripts.ts';
+import { parseKubeletUrl, PodSourceError } from '../dev/node/pod-sources.ts';
 import { scan, ScanError, type ScanSource } from './scan.ts';
 import { tail } from './tail.ts';
 
@@ -25,6 +26,9 @@ Runs the observe path once and prints the findings.
   --kubeconfig <file>   with --local: name pods from this API server (default: $KUBECONFIG; else the
                         kubelet's read-only pod list; else by cgroup path and container id)
   --node <name>         with --local: this node's registered name (default: the hostname)
+  --kubelet-url <url>   with --local and no --kubeconfig: the kubelet's read-only endpoint to name
+                        pods from (http or https, scheme://host:port; default http://127.0.0.1:10255;
+                        given, it is asked instead of $KUBECONFIG)
   --replay <dir>        recorded kernel data (a lab recording or replay directory)
   --window <seconds>    the window to read (default 60; throttling reads the 3 windows before it too)
   --namespace <ns>      only this namespace; repeatable
@@ -132,6 +136,21 @@ const runTail = async (args: readonly string[], signal: AbortSignal): Promise<vo
   });
 };
 
+/** `--kubelet-url`, checked (a bad one is a usage error that says why), as its origin. */
+const kubeletUrlOption = (value: string | undefined): string | undefined => {
+  if (value === undefined) {
+    return undefined;
+  }
+  try {
+    return parseKubeletUrl(value);
+  } catch (error) {
+    if (error instanceof PodSourceError) {
+      throw new UsageError(`--kubelet-url ${error.message}`, SCAN_USAGE);
+    }
+    throw error;
+  }
+};
+
 const runScan = async (args: readonly string[], signal: AbortSignal): Promise<void> => {
   const values = parseCommand('scan', args, {
     pixie: { type: 'boolean', default: false },
@@ -145,6 +164,7 @@ const runScan = async (args: readonly string[], signal: AbortSignal): Promise<vo
     'birth-probe': { type: 'string', default: 'pod_birth_lite' },
     kubeconfig: { type: 'string' },
     node: { type: 'string' },
+    'kubelet-url': { type: 'string' },
   });
   const chosen = [values.pixie, values.local, values.replay !== undefined].filter(Boolean).length;
   if (chosen !== 1) {
@@ -158,11 +178,16 @@ const runScan = async (args: readonly string[], signal: AbortSignal): Promise<vo
   if (!isBirthScriptName(birthProbe)) {
     throw new UsageError(`--birth-probe must be one of ${BIRTH_SCRIPT_NAMES.join(', ')}`, SCAN_USAGE);
   }
-  if (!values.local && (values.kubeconfig !== undefined || values.node !== undefined)) {
-    throw new UsageError('--kubeconfig and --node name the pods of --local', SCAN_USAGE);
+  if (!values.local && (values.kubeconfig !== undefined || values.node !== undefined || values['kubelet-url'] !== undefined)) {
+    throw new UsageError('--kubeconfig, --node and --kubelet-url name the pods of --local', SCAN_USAGE);
   }
+  if (values.kubeconfig !== undefined && values['kubelet-url'] !== undefined) {
+    throw new UsageError('--kubeconfig names pods from the API server, --kubelet-url from the kubelet: give one of them', SCAN_USAGE);
+  }
+  const kubeletUrl = kubeletUrlOption(values['kubelet-url']);
   const source: ScanSource = values.pixie ? { kind: 'pixie' } : values.local ? { kind: 'local' } : { kind: 'replay', dir: values.replay ?? '' };
-  const kubeconfig = values.kubeconfig ?? (values.local ? process.env['KUBECONFIG'] : undefined);
+  // An explicit --kubelet-url is asked instead of the API server of $KUBECONFIG.
+  const kubeconfig = values.kubeconfig ?? (values.local && kubeletUrl === undefined ? process.env['KUBECONFIG'] : undefined);
   await scan({
     source,
     windowSeconds,
@@ -177,6 +202,7 @@ const runScan = async (args: readonly string[], signal: AbortSignal): Promise<vo
     ...(values.report === undefined ? {} : { report: values.report }),
     ...(kubeconfig === undefined || kubeconfig === '' ? {} : { kubeconfig }),
     ...(values.node === undefined ? {} : { node: values.node }),
+    ...(kubeletUrl === undefined ? {} : { kubeletUrl }),
     signal,
   });
 };

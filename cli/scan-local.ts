@@ -7,7 +7,7 @@
  */
 import { discoverContainers } from '../dev/node/containers.ts';
 import { nameContainers } from '../dev/node/naming.ts';
-import { listPods, type NamingOptions, podListers } from '../dev/node/pod-sources.ts';
+import { DEFAULT_KUBELET_URL, listPods, type NamingOptions, podListers } from '../dev/node/pod-sources.ts';
 import type { PixieClient } from '../shared/pixie/client.ts';
 import { runOverWindows } from '../shared/observe/run.ts';
 import type { PxlScript } from '../shared/pxl/scripts.ts';
@@ -20,7 +20,7 @@ export const localInventory = async (naming: NamingOptions): Promise<Inventory> 
     containers: nameContainers(found.containers, listing.sources),
     unrecognized: found.unrecognized,
     namingFailures: listing.failures,
-    namingAsked: naming.kubeconfig === undefined ? "the kubelet's read-only pod list" : `the API server (pods of node ${naming.node})`,
+    namingAsked: naming.kubeconfig === undefined ? `the kubelet's read-only pod list at ${naming.kubeletUrl ?? DEFAULT_KUBELET_URL}` : `the API server (pods of node ${naming.node})`,
   };
 };
 

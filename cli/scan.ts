@@ -6,9 +6,9 @@
  *
  * `--local` lists every CPU-limited container of the node (both cgroup layouts; containerd, CRI-O
  * and Docker naming), named from the API server of `--kubeconfig` or the kubelet's read-only pod
- * list, else by cgroup path and container id. Its probes start with the scan, so it deploys them
- * first and waits until they have covered the window (with a progress line); interrupted, it
- * reports the shorter window the probes covered and says so.
+ * list (`--kubelet-url`, default port 10255), else by cgroup path and container id. Its probes
+ * start with the scan, so it deploys them first and waits until they have covered the window (with
+ * a progress line); interrupted, it reports the shorter window the probes covered and says so.
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -54,6 +54,8 @@ export interface ScanOptions {
   readonly kubeconfig?: string;
   /** `--local`: this node's registered name (default: the hostname). */
   readonly node?: string;
+  /** `--local` without a kubeconfig: the kubelet's read-only endpoint (default port 10255 on this host). */
+  readonly kubeletUrl?: string;
   /** `--local`: stops the wait for the window early (Ctrl-C). */
   readonly signal?: AbortSignal;
 }
@@ -120,7 +122,12 @@ const connect = async (options: ScanOptions): Promise<Connected> => {
       },
     };
   }
-  const naming = [...(options.kubeconfig === undefined ? [] : ['--kubeconfig', options.kubeconfig]), ...(options.node === undefined ? [] : ['--node', options.node])];
+  // The Vizier names the probe's rows (and so the findings' workloads) from the same sources as the inventory.
+  const naming = [
+    ...(options.kubeconfig === undefined ? [] : ['--kubeconfig', options.kubeconfig]),
+    ...(options.node === undefined ? [] : ['--node', options.node]),
+    ...(options.kubeletUrl === undefined ? [] : ['--kubelet-url', options.kubeletUrl]),
+  ];
   const args = options.source.kind === 'local' ? ['--live', ...naming] : ['--replay', options.source.dir];
   options.err.write(`starting a local Vizier (${options.source.kind === 'local' ? 'live eBPF on this host' : `replay of ${options.source.dir}`})...\n`);
   let vizier: StartedProcess;
@@ -172,7 +179,11 @@ export const replayEnd = async (location: string): Promise<Date> => {
 /** Runs one scan; resolves with the findings printed. */
 export const scan = async (options: ScanOptions): Promise<Finding[]> => {
   const local = options.source.kind === 'local';
-  const naming = { node: options.node ?? hostname(), ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }) };
+  const naming = {
+    node: options.node ?? hostname(),
+    ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
+    ...(options.kubeletUrl === undefined ? {} : { kubeletUrl: options.kubeletUrl }),
+  };
   let inventory: Inventory | undefined;
   if (local) {
     if ((process.getuid?.() ?? 1) !== 0) {

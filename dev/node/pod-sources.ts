@@ -70,6 +70,31 @@ export const apiServerPods = (options: ApiServerPodsOptions): (() => Promise<Nam
   };
 };
 
+/**
+ * A kubelet read-only endpoint as given on a command line, checked: `http:` or `https:`, a host,
+ * nothing after it (the pod list is always `<origin>/pods`, so a path would be silently dropped),
+ * no credentials (the read-only port takes none). Returns the origin; throws a
+ * {@link PodSourceError} that says what is wrong.
+ */
+export const parseKubeletUrl = (text: string): string => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new PodSourceError(`${JSON.stringify(text.slice(0, 80))} is not a URL (expected e.g. ${DEFAULT_KUBELET_URL})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PodSourceError(`${JSON.stringify(text.slice(0, 80))}: only http: and https: URLs (the kubelet's read-only port speaks HTTP, e.g. ${DEFAULT_KUBELET_URL}), not ${url.protocol}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new PodSourceError(`${JSON.stringify(url.origin)}: no credentials in the URL (the read-only port takes none)`);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new PodSourceError(`${JSON.stringify(text.slice(0, 80))}: give only scheme, host and port (the pod list is always <url>/pods)`);
+  }
+  return url.origin;
+};
+
 /** A function listing the pods of the kubelet's read-only pod list at `url`. */
 export const kubeletPods = (url: string = DEFAULT_KUBELET_URL, timeoutMs = 2000): (() => Promise<NamedPod[]>) => {
   const endpoint = new URL('/pods', url);

@@ -2,13 +2,14 @@
  * Starts the local Vizier for other programs and prints ONE line when it is ready:
  *   vizier listening on 127.0.0.1:PORT plaintext|tls ca=<path> cluster=<id> api-key-count=<n>
  *
- * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME | --replay-follow-clock] | --live [--kubeconfig F] [--node N]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
+ * Usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME | --replay-follow-clock] | --live [--kubeconfig F] [--node N] [--kubelet-url U]) [--port 0] [--host 127.0.0.1] [--tls [--tls-dir <dir>]]
  *          [--api-key <key>]... [--cluster <uuid>[=<name>]]... [--faults <json-file>] [--batch-rows 1024] [--exit-with-stdin]
  * Defaults: api key and cluster from docs/vizier.md (DEFAULT_API_KEY / DEFAULT_CLUSTER_ID), port 0.
  * Every mode compiles and runs PxL with one engine: `--dataset` over recorded tables (pxl/dataset-backend.ts),
  * `--replay` over lab recordings (pxl/replay.ts), `--live` on this host (root, bpftrace) over every
  * container of the node, naming pods from the API server of `--kubeconfig` (pods of `--node`,
- * default the hostname), else from the kubelet's read-only pod list (see pxl/node.ts).
+ * default the hostname), else from the kubelet's read-only pod list (`--kubelet-url`, default
+ * http://127.0.0.1:10255; see pxl/node.ts).
  * `--replay-follow-clock`: "now" is this process's clock (the twin's simulated one when started
  * on it, dev/twin/clock.ts) and rows after it are not served (pxl/replay.ts).
  * `--faults` is a JSON object of cluster id -> Faults (faults.ts) plus an optional `status`
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { loadDataset } from './dataset.ts';
 import { hostname } from 'node:os';
 import { checkProbeHost } from '../lab/host.ts';
-import { podListers } from '../node/pod-sources.ts';
+import { parseKubeletUrl, podListers } from '../node/pod-sources.ts';
 import { PxlEngine } from './pxl/engine.ts';
 import { type LiveBackend, liveBackend } from './pxl/live.ts';
 import { loadRecordings, replayBackend, replayShiftNs, shiftRecording } from './pxl/replay.ts';
@@ -34,7 +35,7 @@ import { createTlsMaterial } from './tls.ts';
 export const DEFAULT_API_KEY = 'px-api-local-vizier-key';
 export const DEFAULT_CLUSTER_ID = '6c1a2f3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b';
 
-const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME | --replay-follow-clock] | --live [--kubeconfig F] [--node N]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
+const usage = 'usage: node dev/vizier/main.ts (--dataset <dir> | --replay <dir|recording.json> [--replay-ends-at ISO-TIME | --replay-follow-clock] | --live [--kubeconfig F] [--node N] [--kubelet-url U]) [--port N] [--host H] [--tls [--tls-dir D]] [--api-key K]... [--cluster UUID[=NAME]]... [--faults FILE] [--batch-rows N]';
 
 type ClusterFaults = Faults & { readonly status?: ClusterStatus };
 
@@ -91,6 +92,7 @@ const main = async (): Promise<void> => {
       live: { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
       node: { type: 'string' },
+      'kubelet-url': { type: 'string' },
       'exit-with-stdin': { type: 'boolean', default: false },
     },
     strict: true,
@@ -108,7 +110,11 @@ const main = async (): Promise<void> => {
   let live: { backend: LiveBackend } | undefined;
   if (values.live) {
     const { bpftrace } = await checkProbeHost();
-    const listers = podListers({ node: values.node ?? hostname(), ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }) });
+    const listers = podListers({
+      node: values.node ?? hostname(),
+      ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+      ...(values['kubelet-url'] === undefined ? {} : { kubeletUrl: parseKubeletUrl(values['kubelet-url']) }),
+    });
     live = { backend: await liveBackend({ bpftrace, listers }, { log }) };
   }
   const port = Number(values.port);

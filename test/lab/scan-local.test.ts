@@ -4,8 +4,10 @@
  * `kubepods.slice/.../crio-<id>.scope` names, made in the v1 hierarchy because the v2 mount here has
  * no cpu controller; the v2 files are covered by path fixtures in test/unit/node), each with a busy
  * process and a CFS quota, plus a CPU-limited idle one. Without a kubelet the scan names them by
- * cgroup path and id; with the real kube-apiserver and Pod objects whose containerStatuses carry the
- * ids, by namespace/pod/container. Root, bpftrace and the kube-apiserver build: fails, never skips.
+ * cgroup path and id; with the real kube-apiserver and a Pod object whose containerStatuses carry the
+ * id, by namespace/pod/container. A real kubelet's pods (containerd, cgroupfs, real owners, the
+ * kubelet's read-only pod list) are scanned in scan-local-node.test.ts. Root, bpftrace and the
+ * kube-apiserver build: fails, never skips.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -176,45 +178,38 @@ describe('scan --local with the real kube-apiserver: by Pod objects', () => {
     await send({ method: 'POST', path: '/api/v1/namespaces', body: { metadata: { name: 'shop' } } });
     // No controller-manager runs, so the namespace's default service account is made here.
     await send({ method: 'POST', path: '/api/v1/namespaces/shop/serviceaccounts', body: { metadata: { name: 'default' } } });
-    // The API server gives pods their uids: the hand-made cgroups of this scenario use them.
-    const podFor = async (name: string, owner: { kind: string; name: string } | undefined): Promise<string> => {
-      const pod = (await send({
-        method: 'POST',
-        path: '/api/v1/namespaces/shop/pods',
-        body: {
-          metadata: { name, ...(owner === undefined ? {} : { ownerReferences: [{ apiVersion: 'apps/v1', ...owner, uid: randomUUID(), controller: true }] }) },
-          spec: { nodeName: NODE, automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox', resources: { limits: { cpu: '100m' } } }] },
-        },
-      })) as { metadata: { uid: string } };
-      return pod.metadata.uid;
-    };
-    const webUid = await podFor('web-5d9c4-abcde', { kind: 'ReplicaSet', name: 'web-5d9c4' });
-    const soloUid = await podFor('solo', undefined);
-    const web = await handMade((uid, id) => containerCgroupPath('cgroupfs', 'burstable', uid, id), 10_000, true, webUid);
-    const solo = await handMade((uid, id) => containerCgroupPath('systemd', 'burstable', uid, id), 10_000, true, soloUid);
+    // The API server gives pods their uids: the hand-made cgroup of this scenario uses it. A bare
+    // Pod (no owner); pods made by real controllers (Deployment -> ReplicaSet) are named on the
+    // real node in scan-local-node.test.ts.
+    const pod = (await send({
+      method: 'POST',
+      path: '/api/v1/namespaces/shop/pods',
+      body: {
+        metadata: { name: 'solo' },
+        spec: { nodeName: NODE, automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox', resources: { limits: { cpu: '100m' } } }] },
+      },
+    })) as { metadata: { uid: string } };
+    // The systemd driver's layout, which the real node (cgroupfs) does not give.
+    const solo = await handMade((uid, id) => containerCgroupPath('systemd', 'burstable', uid, id), 10_000, true, pod.metadata.uid);
     // What a kubelet writes once the runtime started the container (core/v1 ContainerStatus.containerID).
-    for (const [name, entry, runtime] of [['web-5d9c4-abcde', web, 'containerd'], ['solo', solo, 'containerd']] as const) {
-      await send({
-        method: 'PATCH',
-        path: `/api/v1/namespaces/shop/pods/${name}/status`,
-        contentType: 'application/merge-patch+json',
-        body: { status: { phase: 'Running', startTime: new Date().toISOString(), containerStatuses: [{ name: 'app', containerID: `${runtime}://${entry.id}`, image: 'busybox', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } },
-      });
-    }
+    await send({
+      method: 'PATCH',
+      path: '/api/v1/namespaces/shop/pods/solo/status',
+      contentType: 'application/merge-patch+json',
+      body: { status: { phase: 'Running', startTime: new Date().toISOString(), containerStatuses: [{ name: 'app', containerID: `containerd://${solo.id}`, image: 'busybox', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } },
+    });
 
     const { stdout, stderr } = await scanLocal(['--kubeconfig', kube.kubeconfigPath]);
-    expect(stderr).toMatch(/this node: 5 containers, 5 CPU-limited/);
-    const webLine = lineOf(stdout, 'shop/web-5d9c4-abcde/app');
-    expect(webLine).toContain('[named by api-server]');
-    expect(throttledPercent(webLine)).toBeGreaterThanOrEqual(50);
-    expect(lineOf(stdout, 'shop/solo/app')).toContain('[named by api-server]');
+    expect(stderr).toMatch(/this node: 4 containers, 4 CPU-limited/);
+    const soloLine = lineOf(stdout, 'shop/solo/app');
+    expect(soloLine).toContain('[named by api-server]');
+    expect(throttledPercent(soloLine)).toBeGreaterThanOrEqual(50);
     // The earlier hand-made cgroups have no Pod object: still reported, by path.
     for (const entry of [v1, systemd, idle]) {
       expect(lineOf(stdout, entry.cgroupPath)).toContain('[named by cgroup]');
     }
-    expect(stdout).toContain(`naming: 3 of 5 named by cgroup path and container id (asked the API server (pods of node ${NODE})`);
-    // Findings name the workload from the owner references, as Pixie's metadata gives them.
-    expect(stdout).toContain('shop/web (Deployment) container app');
+    expect(stdout).toContain(`naming: 3 of 4 named by cgroup path and container id (asked the API server (pods of node ${NODE})`);
+    // A pod without owner references is its own workload, as Pixie's metadata gives it.
     expect(stdout).toContain('shop/solo (Pod) container app');
   }, 300_000);
 });
