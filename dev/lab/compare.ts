@@ -235,3 +235,16 @@ export const summarizeThrottle = (recording: Recording): ThrottleSummary[] => {
       };
     });
 };
+
+/**
+ * The app containers of a throttle recording that have a CPU limit, and of those the ones the
+ * kernel throttled while the lab watched (their cpu.stat nr_throttled grew): what a throttle
+ * finding per throttled container is checked against, from the kernel's counters, not the analysis.
+ */
+export const kernelThrottled = (recording: Recording): { readonly limited: readonly ContainerTruth[]; readonly throttled: readonly ContainerTruth[] } => {
+  const limited = summarizeThrottle(recording).filter((s) => s.quotaUs !== undefined && s.quotaUs > 0);
+  return {
+    limited: limited.map((s) => s.truth),
+    throttled: limited.filter((s) => s.cpuStatAfter !== undefined && s.cpuStatBefore !== undefined && s.cpuStatAfter.nrThrottled > s.cpuStatBefore.nrThrottled).map((s) => s.truth),
+  };
+};

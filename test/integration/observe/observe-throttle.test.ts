@@ -1,5 +1,6 @@
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import type { Finding, ThrottleFinding } from '../../../shared/findings/types.ts
 import { post, type RunningFunction, startFunction } from '../../support/functions.ts';
 import { type StartedProcess, startProcess } from '../../support/process.ts';
 import { replayEnd } from '../../../cli/scan.ts';
+import { kernelThrottled } from '../../../dev/lab/compare.ts';
+import { deploymentOf } from '../../../dev/vizier/pxl/backend.ts';
+import type { Recording } from '../../../dev/lab/scenarios.ts';
 
 const PROJECT = 'kernel-gossip-test';
 const API_KEY = 'px-api-observe-test-key';
@@ -32,6 +36,13 @@ const OLD_KERNEL_ERROR =
 const root = path.resolve(import.meta.dirname, '../../..');
 /** Real kernel data: the kernel lab's recording of throttled containers, replayed by the local Vizier. */
 const FIXTURE = path.join(root, 'test/fixtures/lab/throttle.json');
+/** What the kernel did in the recording (its cpu.stat): one finding per container it throttled. */
+const KERNEL = kernelThrottled(JSON.parse(readFileSync(FIXTURE, 'utf8')) as Recording);
+const THROTTLED = KERNEL.throttled.length;
+/** The workloads of those containers, as findings name them (Deployment from the ReplicaSet owner). */
+const THROTTLED_WORKLOADS = KERNEL.throttled.map((c) => `${c.namespace}/${deploymentOf(c.owner) || c.pod}/${c.container}`).sort();
+const workloadsOf = (findings: readonly Finding[]): string[] =>
+  findings.map((f) => (f.kind === 'cpu.throttle' ? `${f.namespace}/${f.workload.name}/${f.workload.container}` : f.kind)).sort();
 
 describe('observe-throttle (built bundle) with the local Vizier replaying real kernel data, and the Pub/Sub emulator', () => {
   let body: { start: string; end: string };
@@ -111,13 +122,19 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
   };
 
   it('publishes a finding per throttled workload container, through the enforced schema, and answers 200', async () => {
+    // The recording holds more than one throttled container: otherwise "one per container" is not tested.
+    expect(THROTTLED).toBeGreaterThan(1);
     const fn = await start();
     const response = await post(fn.url, body);
-    expect(response).toMatchObject({ status: 200, body: { findings: 1, published: 1, failed: 0, windows: 3, containers: 2 } });
+    expect(response).toMatchObject({ status: 200, body: { findings: THROTTLED, published: THROTTLED, failed: 0, windows: 3, containers: KERNEL.limited.length } });
     // One node (the replayed one), whose probe_status row says the probe runs.
     expect(response.body['coverage']).toEqual({ nodesTotal: 1, nodesCovered: 1, lacking: [] });
-    const [finding] = (await waitForFindings(1)) as ThrottleFinding[];
-    expect(finding?.coverage).toEqual({ nodesTotal: 1, nodesCovered: 1, lacking: [] });
+    const published = (await waitForFindings(THROTTLED)) as ThrottleFinding[];
+    expect(workloadsOf(published)).toEqual(THROTTLED_WORKLOADS);
+    for (const f of published) {
+      expect(f.coverage).toEqual({ nodesTotal: 1, nodesCovered: 1, lacking: [] });
+    }
+    const finding = published.find((f) => f.workload.name === 'web');
     expect(finding).toMatchObject({
       kind: 'cpu.throttle',
       cluster: 'lab',
@@ -136,10 +153,10 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
     expect(finding!.throttle.pods[0]!.counters.throttledPeriods).toBeLessThanOrEqual(truthThrottled);
     expect(fn.logs().some((line) => line['event'] === 'finding.published' && line['findingId'] === finding?.id)).toBe(true);
 
-    // The same window again (a Cloud Scheduler retry): the same finding id.
+    // The same window again (a Cloud Scheduler retry): the same finding ids.
     received.length = 0;
     expect((await post(fn.url, body)).status).toBe(200);
-    expect((await waitForFindings(1)).map((f) => f.id)).toEqual([finding?.id]);
+    expect((await waitForFindings(THROTTLED)).map((f) => f.id).sort()).toEqual(published.map((f) => f.id).sort());
   });
 
   it('refuses a body it can never serve with 400', async () => {
@@ -171,9 +188,8 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
     const fn = await start({ PIXIE_CLUSTER_ID: CUT });
     received.length = 0;
     const response = await post(fn.url, body);
-    expect(response).toMatchObject({ status: 200, body: { findings: 1, published: 1, failed: 0 } });
-    const [finding] = await waitForFindings(1);
-    expect(finding).toMatchObject({ kind: 'cpu.throttle', workload: { name: 'web' } });
+    expect(response).toMatchObject({ status: 200, body: { findings: THROTTLED, published: THROTTLED, failed: 0 } });
+    expect(workloadsOf(await waitForFindings(THROTTLED))).toEqual(THROTTLED_WORKLOADS);
   });
 
   it('answers 502 naming the probe when a tracepoint fails to deploy, and publishes nothing', async () => {
@@ -192,10 +208,13 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
     const response = await post(fn.url, body);
     // Pixie runs the query: the tracepoint is RUNNING because it runs on some node (api-facts.md §5.4).
     const coverage = { nodesTotal: 3, nodesCovered: 2, lacking: [{ node: 'gke-pool-a-old', reason: `INTERNAL: ${OLD_KERNEL_ERROR.trim()}` }] };
-    expect(response).toMatchObject({ status: 200, body: { findings: 1, published: 1, coverage } });
-    const [finding] = (await waitForFindings(1)) as ThrottleFinding[];
-    expect(finding?.coverage).toEqual(coverage);
-    expect(finding?.summary).toContain('[kernel data from 2 of 3 nodes (lacking: gke-pool-a-old)]');
+    expect(response).toMatchObject({ status: 200, body: { findings: THROTTLED, published: THROTTLED, coverage } });
+    const published = (await waitForFindings(THROTTLED)) as ThrottleFinding[];
+    expect(published).toHaveLength(THROTTLED);
+    for (const finding of published) {
+      expect(finding.coverage).toEqual(coverage);
+      expect(finding.summary).toContain('[kernel data from 2 of 3 nodes (lacking: gke-pool-a-old)]');
+    }
     const missing = fn.logs().filter((l) => l['event'] === 'probe.node_missing');
     expect(missing).toEqual([expect.objectContaining({ severity: 'WARNING', node: 'gke-pool-a-old', kind: 'cpu.throttle', reason: coverage.lacking[0]!.reason })]);
     expect(fn.logs().find((l) => l['event'] === 'observe.coverage')).toMatchObject({ nodesTotal: 3, nodesCovered: 2, nodesLacking: 1 });
@@ -226,6 +245,6 @@ describe('observe-throttle (built bundle) with the local Vizier replaying real k
     const fn = await start({ PUBSUB_EMULATOR_HOST: '127.0.0.1:9', FUNCTION_TIMEOUT_SECONDS: '25' });
     const response = await post(fn.url, body);
     expect(response.status).toBe(503);
-    expect(response.body).toMatchObject({ findings: 1, published: 0, failed: 1 });
+    expect(response.body).toMatchObject({ findings: THROTTLED, published: 0, failed: THROTTLED });
   });
 });
