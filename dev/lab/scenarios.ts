@@ -170,7 +170,9 @@ export const runThrottleScenario = async (lab: Lab, options: ScenarioOptions): P
   const requested: RequestedPod[] = [];
   const before = new Map<string, CpuStat>();
   // A kubelet's containers are sampled from the moment their cgroups exist, before the API names them.
-  const paths = async (): Promise<string[]> => [...apps.map((c) => c.cgroupPath), ...(await containerCgroupsBelow(cpuRoot, requested.map((r) => r.cgroupPath)))];
+  // Each cgroup once: a born kubelet container is both an app and below its pod cgroup (read twice,
+  // its process_stats would have two rows per sample, where Pixie has one).
+  const paths = async (): Promise<string[]> => [...new Set([...apps.map((c) => c.cgroupPath), ...(await containerCgroupsBelow(cpuRoot, requested.map((r) => r.cgroupPath)))])];
   const cpuStats = sampleCpuStat(cpuRoot, paths, options.cpuStatEveryMs ?? 20);
   const procStats = sampleProcessStats(cpuRoot, paths);
   const pods: LabPod[] = [];

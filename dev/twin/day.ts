@@ -16,6 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerTruth, Recording } from '../lab/scenarios.ts';
+import { deploymentOf } from '../vizier/pxl/backend.ts';
 
 const COUNTERS = ['nr_periods', 'nr_throttled', 'throttled_time_ns', 'nr_bursts', 'burst_time_ns'] as const;
 const CPU_TIMES = ['cpuUtimeNs', 'cpuKtimeNs'] as const;
@@ -30,18 +31,27 @@ const offsetPlacing = (printfs: readonly string[], at: Date): string => {
   return (BigInt(at.getTime()) * 1_000_000n - first).toString();
 };
 
-/** The pod of `recording` named `pod`, or an error naming the pods it has. */
-const podUid = (recording: Recording, pod: string): string => {
-  const found = recording.containers.find((c) => c.pod === pod);
-  if (found === undefined) {
-    throw new Error(`the ${recording.script} recording has no pod ${pod} (it has ${[...new Set(recording.containers.map((c) => c.pod))].join(', ')})`);
+/** A workload of a recording: its namespace and Deployment (the owner its pod's controllers set). */
+export interface RecordedWorkload {
+  readonly namespace: string;
+  readonly deployment: string;
+}
+
+/** The pod of `workload` in `recording` (one pod per workload), or an error naming the workloads it has. */
+const podUid = (recording: Recording, workload: RecordedWorkload): string => {
+  const nameOf = (c: ContainerTruth): string => `${c.namespace}/${deploymentOf(c.owner) || c.pod}`;
+  const found = recording.containers.filter((c) => nameOf(c) === `${workload.namespace}/${workload.deployment}`);
+  const uids = new Set(found.map((c) => c.podUid));
+  if (uids.size !== 1) {
+    throw new Error(`the ${recording.script} recording has ${uids.size === 0 ? 'no pod' : `${uids.size} pods`} of ${workload.namespace}/${workload.deployment} (it has ${[...new Set(recording.containers.map(nameOf))].join(', ')})`);
   }
-  return found.podUid;
+  return [...uids][0] as string;
 };
 
-/** Throttle episodes of `pod`: the recording's rows of that pod, once at each of `at` (in order). */
-export const throttleEpisodes = (recording: Recording, pod: string, at: readonly Date[]): Recording[] => {
-  const uid = podUid(recording, pod);
+/** Throttle episodes of a workload: the recording's rows of its pod, once at each of `at` (in order). */
+export const throttleEpisodes = (recording: Recording, workload: RecordedWorkload, at: readonly Date[]): Recording[] => {
+  const uid = podUid(recording, workload);
+  const pod = `${workload.namespace}/${workload.deployment}`;
   const printfs = recording.printfs.filter((line) => concerns(line, uid));
   const stats = recording.processStats.filter((s) => concerns(s.cgroupPath, uid));
   if (printfs.length === 0) {

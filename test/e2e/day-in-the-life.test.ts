@@ -120,10 +120,10 @@ describe('a day in the life on the twin, compressed (2 h 10 min of Terraform’s
     const day = births(recording('birth'), SCENARIO.births);
     born = day.births;
     writeDay(path.join(dir, 'kernel'), [
-      ...throttleEpisodes(throttle, REPORT.pod.name, SCENARIO.report),
-      ...throttleEpisodes(throttle, CART.pod.name, SCENARIO.cartEpisodes.flat()),
-      ...throttleEpisodes(throttle, PAYMENTS.pod.name, SCENARIO.paymentsEpisode),
-      ...throttleEpisodes(throttle, SEARCH.pod.name, SCENARIO.search),
+      ...throttleEpisodes(throttle, REPORT, SCENARIO.report),
+      ...throttleEpisodes(throttle, CART, SCENARIO.cartEpisodes.flat()),
+      ...throttleEpisodes(throttle, PAYMENTS, SCENARIO.paymentsEpisode),
+      ...throttleEpisodes(throttle, SEARCH, SCENARIO.search),
       ...day.recordings,
     ]);
     // An outage of Pixie's query path at a known time of the day (dev/vizier/faults.ts):

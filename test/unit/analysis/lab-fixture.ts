@@ -93,6 +93,10 @@ export const birthCapture = (recording: Recording): BirthCapture => {
       case 'pivot_root':
         events.push({ ...base, kind: 'pivot_root', newRoot: detail });
         break;
+      case 'exec':
+        // An exec before the container's pivot_root (the runtime's own, e.g. runc init re-exec).
+        events.push({ ...base, kind: 'exec', filename: detail });
+        break;
       case 'entrypoint_exec':
         events.push({ ...base, kind: 'syscall', count: num(row['syscalls']) });
         events.push({ ...base, kind: 'exec', filename: detail, entrypoint: true });

@@ -100,7 +100,8 @@ describe('birthFindings on a recorded lab birth (real kernel events)', () => {
     for (const finding of findings) {
       for (const c of finding.birth.containers) {
         // Every container of a lab pod reached its entrypoint, so all three are measured.
-        const exec = c.steps.find((step) => step.kind === 'exec');
+        // The entrypoint's exec (runc may exec itself before, e.g. from /dev/fd/<n>: its clone of the runc binary).
+        const exec = c.steps.find((step) => step.kind === 'exec' && step.detail === `exec ${c.entrypoint}`);
         expect([c.entrypointExecAt, c.timeToEntrypointNs, exec].every((v) => v !== undefined)).toBe(true);
         // Wall times with nanoseconds: the exec is exactly its step offset after the first event.
         expect(nsOf(c.entrypointExecAt!) - nsOf(c.firstEventAt)).toBe(BigInt(exec!.offsetNs));

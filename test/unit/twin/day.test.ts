@@ -16,7 +16,7 @@ import { PIXIE_TABLES } from '../../../dev/vizier/pxl/schemas.ts';
 const recording = (name: string) => JSON.parse(readFileSync(path.join(RECORDINGS_DIR, `${name}.json`), 'utf8')) as Recording;
 const field = (line: string, name: string): bigint => BigInt(new RegExp(`(?:^| )${name}:(\\d+)`).exec(line)?.[1] ?? 'NaN');
 const wallNs = (r: Recording, line: string): bigint => field(line, 'time_') + BigInt(r.clockOffsetNs);
-const cart = DEMO_WORKLOADS[0]!.pod.name;
+const cart = DEMO_WORKLOADS[0]!;
 
 describe('a simulated day of kernel data', () => {
   afterEach(() => {
@@ -27,7 +27,9 @@ describe('a simulated day of kernel data', () => {
     const source = recording('throttle');
     const at = [new Date('2026-12-05T06:17:00Z'), new Date('2026-12-05T06:22:00Z')];
     const [first, second] = throttleEpisodes(source, cart, at);
-    const uid = source.containers.find((c) => c.pod === cart)?.podUid ?? '';
+    // The pod its Deployment's ReplicaSet owns, as the API server showed it when recorded.
+    const uid = source.containers.find((c) => c.namespace === cart.namespace && c.owner?.kind === 'ReplicaSet' && c.owner.name.startsWith(`${cart.deployment}-`))?.podUid ?? '';
+    expect(uid).not.toBe('');
     for (const [copy, time] of [[first!, at[0]!], [second!, at[1]!]] as const) {
       expect(copy.containers.every((c) => c.podUid === uid)).toBe(true);
       expect(copy.printfs.length).toBeGreaterThan(3);
@@ -43,7 +45,7 @@ describe('a simulated day of kernel data', () => {
       expect(last(second!, name)).toBe(2n * last(first!, name));
     }
     expect(last(first!, 'nr_throttled')).toBeGreaterThan(0n);
-    expect(() => throttleEpisodes(source, 'no-such-pod', at)).toThrow(/has no pod no-such-pod/);
+    expect(() => throttleEpisodes(source, { namespace: 'shop', deployment: 'no-such-deployment' }, at)).toThrow(/has no pod of shop\/no-such-deployment \(it has shop\/cart, /);
   });
 
   it('makes each birth another pod: its own uid, name and container ids, born at its time', () => {
