@@ -38,6 +38,11 @@ export interface RecordedWorkload {
 }
 
 /** The pod of `workload` in `recording` (one pod per workload), or an error naming the workloads it has. */
+export const podOfWorkload = (recording: Recording, workload: RecordedWorkload): { readonly uid: string; readonly name: string } => {
+  const uid = podUid(recording, workload);
+  return { uid, name: recording.containers.find((c) => c.podUid === uid)?.pod ?? '' };
+};
+
 const podUid = (recording: Recording, workload: RecordedWorkload): string => {
   const nameOf = (c: ContainerTruth): string => `${c.namespace}/${deploymentOf(c.owner) || c.pod}`;
   const found = recording.containers.filter((c) => nameOf(c) === `${workload.namespace}/${workload.deployment}`);
@@ -97,6 +102,21 @@ export const throttleEpisodes = (recording: Recording, workload: RecordedWorkloa
       return { ...sample, stats: moved };
     }),
   }));
+};
+
+/**
+ * When each container of a birth recording's pod (the sandbox too) shows its first event, in ms
+ * after the recording's first event (what {@link births} places at its chosen time), earliest first.
+ */
+export const containerFirstEventsMs = (recording: Recording): number[] => {
+  const times = recording.printfs.map((line) => BigInt(field(line, 'time_') ?? '0'));
+  const start = times.reduce((a, b) => (b < a ? b : a));
+  return recording.containers
+    .flatMap((c) => {
+      const own = times.filter((_t, i) => (recording.printfs[i] ?? '').includes(c.containerId.slice(0, 32)));
+      return own.length === 0 ? [] : [Number(own.reduce((a, b) => (b < a ? b : a)) - start) / 1e6];
+    })
+    .sort((a, b) => a - b);
 };
 
 /** One pod born at a known time: its name and uid as the kernel data has them. */

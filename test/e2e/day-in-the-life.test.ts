@@ -30,7 +30,7 @@ import { DEMO_WORKLOADS, type Role } from '../../dev/demo/workloads.ts';
 import type { Recording } from '../../dev/lab/scenarios.ts';
 import { type StartedProcess, startProcess } from '../../dev/process.ts';
 import { SharedClock } from '../../dev/twin/clock.ts';
-import { births, type DayBirth, throttleEpisodes, writeDay } from '../../dev/twin/day.ts';
+import { births, containerFirstEventsMs, type DayBirth, throttleEpisodes, writeDay } from '../../dev/twin/day.ts';
 import { type Attempt, runSteppedScheduler, type SchedulerEvents } from '../../dev/twin/scheduler.ts';
 import { decodeFinding } from '../../shared/findings/codec.ts';
 import type { Finding } from '../../shared/findings/types.ts';
@@ -66,6 +66,11 @@ const windowStarts = (from: Date, to: Date, stepMinutes: number): Date[] => {
 };
 const plus = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * 1000);
 
+const recording = (name: string): Recording => JSON.parse(readFileSync(path.join(RECORDINGS_DIR, `${name}.json`), 'utf8')) as Recording;
+const BIRTH_FIRST_EVENTS_MS = containerFirstEventsMs(recording('birth'));
+/** The cut birth: its first event this long before 07:40 that the boundary falls midway between its containers' first events. */
+const CUT_BIRTH = plus(at('07:40'), -((BIRTH_FIRST_EVENTS_MS[0] ?? 0) + (BIRTH_FIRST_EVENTS_MS.at(-1) ?? 0)) / 2 / 1000);
+
 /**
  * The day's kernel data, at known times. Each throttle copy is ~10 s of recorded probe rows, placed
  * inside one 5-minute window; an episode is three consecutive windows (REMEDIATION_MIN_WINDOWS).
@@ -84,8 +89,9 @@ const SCENARIO = {
   // Light bursts far below its limit: never a finding.
   search: ['06:00', '06:30', '07:00', '07:30', '08:00'].map((w) => plus(at(w), 180)),
   // A pod born in every births window (four minutes in), and a second one in the 07:00 window.
-  // And one whose cascade (~0.2 s) starts 50 ms before the 07:40 boundary (its app container's cgroup 51 ms after it), so the boundary cuts it.
-  births: [...windowStarts(at('06:00'), at('08:00'), 10).map((w) => plus(w, 240)), at('07:07'), at('07:39', 59.95)],
+  // And one whose cascade the 07:40 boundary cuts: between its first container's first event and
+  // its last container's (when the recording has them: the kubelet's sandbox, then the app).
+  births: [...windowStarts(at('06:00'), at('08:00'), 10).map((w) => plus(w, 240)), at('07:07'), CUT_BIRTH],
   /** Pixie's queries fail from 06:45:00 to 06:45:30: the 06:45 throttle run fails, its retry 30 s later succeeds. */
   outage: { startMs: at('06:45').getTime(), endMs: at('06:45', 30).getTime() },
   /** The 07:25 throttle run never fires. */
@@ -115,7 +121,6 @@ describe('a day in the life on the twin, compressed (2 h 10 min of Terraform’s
   beforeAll(async () => {
     const started = Date.now();
     const dir = mkdtempSync(path.join(tmpdir(), 'kg-day-'));
-    const recording = (name: string) => JSON.parse(readFileSync(path.join(RECORDINGS_DIR, `${name}.json`), 'utf8')) as Recording;
     const throttle = recording('throttle');
     const day = births(recording('birth'), SCENARIO.births);
     born = day.births;
@@ -270,7 +275,9 @@ describe('a day in the life on the twin, compressed (2 h 10 min of Terraform’s
       }
     }
     // The cut cascade really was cut: its containers are in the runs on both sides of 07:40.
-    const cut = born.find((b) => b.at.getTime() === at('07:39', 59.95).getTime())!;
+    // (Only a pod whose containers' first events are apart can be cut: the recording's are.)
+    expect((BIRTH_FIRST_EVENTS_MS.at(-1) ?? 0) - (BIRTH_FIRST_EVENTS_MS[0] ?? 0)).toBeGreaterThan(1);
+    const cut = born.find((b) => b.at.getTime() === CUT_BIRTH.getTime())!;
     const cutWindows = new Set(certificates.filter((f) => f.birth.podUid === cut.podUid).map((f) => f.observedWindow.end));
     expect([...cutWindows].sort()).toEqual([at('07:40').toISOString(), at('07:50').toISOString()]);
   });

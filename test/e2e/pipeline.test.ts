@@ -14,7 +14,10 @@ import { type CycleOutcome, waitFor } from '../../dev/demo/cycle.ts';
 import { type PreparedDemo, prepareDemo, runDemoCycle } from '../../dev/demo/demo.ts';
 import { createWorkload, cpuLimitOf, ensureNamespace, seedClients } from '../../dev/demo/seed.ts';
 import { REMEDIATOR_USER } from '../../dev/demo/stack.ts';
+import { RECORDINGS_DIR } from '../../dev/demo/kernel.ts';
 import { DEMO_BIRTHS, DEMO_WORKLOADS, type Role } from '../../dev/demo/workloads.ts';
+import type { Recording } from '../../dev/lab/scenarios.ts';
+import { podOfWorkload } from '../../dev/twin/day.ts';
 import { stableId } from '../../shared/findings/codec.ts';
 import { createFindingPublisher } from '../../shared/findings/publisher.ts';
 import type { ThrottleFinding } from '../../shared/findings/types.ts';
@@ -121,14 +124,16 @@ describe('the pipeline end to end (npm run demo, replayed kernel data)', () => {
 
   it('keeps the birth as a PodBirthCertificate with the kernel timeline', async () => {
     const born = DEMO_BIRTHS[0]!;
-    const finding = cycle.births.find((b) => b.birth.pod === born.pod.name);
+    // The replayed pod of that workload, as its controllers named it when recorded.
+    const pod = podOfWorkload(JSON.parse(readFileSync(path.join(RECORDINGS_DIR, 'birth.json'), 'utf8')) as Recording, born).name;
+    const finding = cycle.births.find((b) => b.birth.pod === pod);
     expect(finding).toBeDefined();
     const certificate = (await custom().getNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       plural: POD_BIRTH_CERTIFICATES,
       namespace: born.namespace,
-      name: objectName(born.pod.name),
+      name: objectName(pod),
     })) as { spec: { findingId: string; containers: { name: string; steps: unknown[] }[]; timeToEntrypointMillis?: number } };
     expect(certificate.spec.findingId).toBe(finding?.id);
     // Every container the kernel saw born, with its timeline of steps.
