@@ -129,6 +129,13 @@ describe('live: the project scripts on the real kernel through the local Vizier'
       expect(pxapiTables(py.lines).get('throttle')).toEqual(canonicalTables(raw.messages).get('throttle'));
       expect(mine.tables.get('throttle')).toEqual(result.tables.get('cpu_throttle'));
       expect(pxapiTables(py.lines).get('throttle')).toHaveLength(result.tables.get('cpu_throttle')?.length ?? -1);
+
+      // The pod deleted (the API server no longer has it, the kubelet removed its cgroups): its rows
+      // keep their names, as Pixie keeps a dead pod's metadata 24 h (dev/node/pod-memory.ts).
+      await kubelet.close();
+      await sleep(1_500);
+      const afterDelete = await collect(ts.executeScript({ script: CPU_THROTTLE, execFuncs: funcs('cpu_throttle', t0, tEnd) }));
+      expect((afterDelete.tables.get('cpu_throttle') ?? []).find((r) => r['container_id'] === app.id)).toMatchObject({ pod: `shop/${pod.spec.name}`, pod_uid: pod.uid, deployment: 'shop/web' });
     } finally {
       ts.close();
       await kubelet.close();

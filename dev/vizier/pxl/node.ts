@@ -2,7 +2,7 @@
  * The node as the live Vizier sees it, like Pixie's PEM and metadata service: every container of
  * this host (re-discovered from the cgroup filesystem each sampling tick), named from the pod
  * sources (the API server as Pixie's metadata service reads it, the kubelet, the kernel lab's
- * registry), and `process_stats` sampled from /proc every second for every process of every
+ * registry; a deleted pod stays named for 24 h, as in Pixie: dev/node/pod-memory.ts), and `process_stats` sampled from /proc every second for every process of every
  * container, not only the ones some test made.
  *
  * @module
@@ -13,6 +13,7 @@ import { monotonicNs } from '../../lab/clock.ts';
 import { type ProcessStats, readProcessStats } from '../../lab/proc-stat.ts';
 import { type CpuHierarchy, discoverContainers, findCpuHierarchy } from '../../node/containers.ts';
 import { type NamedHostContainer, nameContainers, type PodSource } from '../../node/naming.ts';
+import { PodMemory } from '../../node/pod-memory.ts';
 import { listPods, type PodLister } from '../../node/pod-sources.ts';
 import type { NamedPod } from '../../node/pods.ts';
 import { deploymentOf } from './backend.ts';
@@ -75,10 +76,12 @@ export const startNodeView = async (options: NodeViewOptions): Promise<NodeView>
   let containers: readonly NamedHostContainer[] = [];
   const failing = new Set<string>();
   let out: ProcessSample[] = [];
+  // Deleted pods stay named for a day, and a failing source keeps naming what it last listed, as in Pixie.
+  const memory = new PodMemory();
 
   const rename = async (): Promise<void> => {
     const listing = await listPods(options.listers);
-    sources = listing.sources;
+    sources = memory.remember(listing, Date.now());
     namedAt = Date.now();
     // Logged when a source starts or stops failing, not on every tick.
     for (const failure of listing.failures) {
