@@ -3,7 +3,8 @@
  * burner) as an OCI image layout (one uncompressed layer, a config, a manifest, `index.json` naming
  * it with `io.containerd.image.name`), tarred once into the cache and imported with
  * `ctr images import`. Pods use it with `imagePullPolicy: Never`, and containerd uses it as the
- * sandbox ("pause") image too: its default command sleeps forever.
+ * sandbox ("pause") image too: its default command is `/pause`, as the pause image's (the burner's
+ * pause mode, dev/lab/burner.c).
  *
  * @module
  */
@@ -59,7 +60,7 @@ export const nodeImage = async (): Promise<NodeImage> => {
         JSON.stringify({
           architecture: 'amd64',
           os: 'linux',
-          config: { Env: ['PATH=/bin'], Cmd: ['/bin/sleep', 'infinity'], WorkingDir: '/' },
+          config: { Env: ['PATH=/bin'], Cmd: ['/pause'], WorkingDir: '/' },
           rootfs: { type: 'layers', diff_ids: [layer.digest] },
         }),
       ),

@@ -47,13 +47,17 @@ export const burnerBinary = async (): Promise<string> => {
 };
 
 /**
- * A read-only rootfs with busybox (and its applets) and the burner at /bin/burner, built once per
+ * A read-only rootfs with busybox (and its applets), the burner at /bin/burner and as /pause (the
+ * sandbox's process, as in the pause image), built once per
  * busybox + burner version. Containers share it (runc mounts it read-only).
  */
+/** Changes when the rootfs gets other files from the same inputs (its folder is keyed by it too). */
+const ROOTFS_LAYOUT = 'bin/busybox+applets, bin/burner, pause';
+
 export const labRootfs = async (): Promise<string> => {
   const burner = await burnerBinary();
   const busybox = await readFile(BUSYBOX);
-  const dir = path.join(cacheDir(), 'lab', `rootfs-${digest(busybox, path.basename(burner))}`);
+  const dir = path.join(cacheDir(), 'lab', `rootfs-${digest(busybox, path.basename(burner), ROOTFS_LAYOUT)}`);
   if (await exists(path.join(dir, '.complete'))) {
     return dir;
   }
@@ -65,6 +69,8 @@ export const labRootfs = async (): Promise<string> => {
   }
   await copyFile(BUSYBOX, path.join(tmp, 'bin', 'busybox'));
   await copyFile(burner, path.join(tmp, 'bin', 'burner'));
+  // The sandbox's process, where the pause image has it (the burner's pause mode, by its name).
+  await copyFile(burner, path.join(tmp, 'pause'));
   for (const applet of APPLETS) {
     await symlink('busybox', path.join(tmp, 'bin', applet));
   }

@@ -9,13 +9,20 @@
  * are wall time and use less CPU when the thread waits. A duty thread that falls behind (throttled)
  * skips the ticks it missed instead of catching up, so its demand returns to cpu_ms / every_ms as
  * soon as it may.
+ * Run as `/pause` (the same binary under that name, argv[0]'s base name decides), it is the pod
+ * sandbox's process, as CRI runtimes run one from the pause image: it holds the pod's namespaces,
+ * sleeps in pause(2), exits 0 on SIGINT or SIGTERM and reaps the orphans it adopts as the PID 1 of
+ * a shared PID namespace. The probes name a sandbox by that entrypoint, as on a real node.
  * Static (gcc -static -pthread) so it runs in a busybox rootfs.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static long long duration_ms, burst_ms, every_ms;
 static int bursty, duty;
@@ -79,7 +86,36 @@ static void *work(void *arg) {
   return NULL;
 }
 
+static void pause_exit(int signal_number) {
+  (void)signal_number;
+  _exit(0);
+}
+
+static void pause_reap(int signal_number) {
+  (void)signal_number;
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+}
+
+static _Noreturn void run_pause(void) {
+  struct sigaction stop = {0};
+  stop.sa_handler = pause_exit;
+  sigaction(SIGINT, &stop, NULL);
+  sigaction(SIGTERM, &stop, NULL);
+  struct sigaction reap = {0};
+  reap.sa_handler = pause_reap;
+  reap.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+  sigaction(SIGCHLD, &reap, NULL);
+  for (;;) {
+    pause();
+  }
+}
+
 int main(int argc, char **argv) {
+  const char *slash = strrchr(argv[0], '/');
+  if (strcmp(slash == NULL ? argv[0] : slash + 1, "pause") == 0) {
+    run_pause();
+  }
   if (argc >= 3 && strcmp(argv[1], "idle") == 0) {
     sleep_ms(atoll(argv[2]));
     return 0;

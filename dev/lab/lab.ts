@@ -148,8 +148,8 @@ export const readLimitFiles = async (cgroupPath: string): Promise<LimitFiles> =>
   return { quota: await read('cpu.cfs_quota_us'), period: await read('cpu.cfs_period_us'), shares: await read('cpu.shares') };
 };
 
-/** Pod sandbox ("pause"): sleeps until the lab removes the pod. */
-const SANDBOX_ARGS = ['/bin/sleep', '3600'];
+/** Pod sandbox: `/pause`, as CRI runtimes run the pause image (dev/lab/burner.c), until the lab removes the pod. */
+const SANDBOX_ARGS = ['/pause'];
 
 export interface LabOptions {
   readonly signal?: AbortSignal;

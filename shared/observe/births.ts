@@ -233,6 +233,10 @@ export const birthFindings = (table: CollectedTable, context: BirthFindingContex
         return [];
       }
       const slowest = Math.max(...containers.map((c) => c.timeToEntrypointNs ?? 0));
+      // The sandbox (pause) is not one of the pod's containers to the people reading this.
+      const sandboxBorn = containers.some((c) => c.sandbox);
+      const apps = containers.filter((c) => !c.sandbox).length;
+      const born = [...(apps > 0 ? [`${apps} container${apps === 1 ? '' : 's'}`] : []), ...(sandboxBorn ? [apps > 0 ? 'its sandbox' : 'the sandbox'] : [])].join(' and ');
       return [{
         schemaVersion: FINDING_SCHEMA_VERSION,
         kind: 'pod.birth',
@@ -244,7 +248,7 @@ export const birthFindings = (table: CollectedTable, context: BirthFindingContex
         severity: 'info',
         source: context.source,
         producedAt: context.producedAt.toISOString(),
-        summary: `${namespace}/${pod} born: ${containers.length} containers${slowest > 0 ? `, slowest entrypoint after ${(slowest / 1e6).toFixed(1)} ms` : ''}`,
+        summary: `${namespace}/${pod} born: ${born}${slowest > 0 ? `, slowest entrypoint after ${(slowest / 1e6).toFixed(1)} ms` : ''}`,
         birth: { pod, podUid: certificate.podUid, node: identity?.node ?? '', captured: capture.covered, containers },
       }];
     })

@@ -75,6 +75,15 @@ describe('birthFindings on a recorded lab birth (real kernel events)', () => {
     expect(findings.map((f) => `${f.namespace}/${f.birth.pod}`).sort()).toEqual(pods);
   });
 
+  it("counts a pod's app containers in its summary, the sandbox (pause) apart", () => {
+    for (const finding of findings) {
+      const truth = recording.containers.filter((c) => c.podUid === finding.birth.podUid);
+      const apps = truth.filter((c) => !c.sandbox).length;
+      expect(truth.some((c) => c.sandbox)).toBe(true);
+      expect(finding.summary).toContain(`${finding.namespace}/${finding.birth.pod} born: ${apps} container${apps === 1 ? '' : 's'} and its sandbox, slowest entrypoint after `);
+    }
+  });
+
   it('matches each container to its OCI config: entrypoint, namespaces created or joined, limit values', () => {
     for (const truth of recording.containers) {
       const finding = findings.find((f) => f.birth.podUid === truth.podUid)!;
