@@ -27,7 +27,7 @@ import { liveBackend } from '../vizier/pxl/live.ts';
 import { startVizier } from '../vizier/server.ts';
 import { deployProbe, type KernelChoice, type KernelFeed, VIZIER_API_KEY, VIZIER_CLUSTER_ID, type VizierHandle } from './kernel.ts';
 import { ensureNamespace, type SeedClients } from './seed.ts';
-import { DEMO_BIRTHS, DEMO_WORKLOADS, type DemoWorkload, THROTTLE_DURATION_MS } from './workloads.ts';
+import { DEMO_BIRTHS, DEMO_WORKLOADS, type DemoWorkload, IDLE_SIDECAR, THROTTLE_DURATION_MS } from './workloads.ts';
 
 /** The CPU limit of the demo's throttled workloads on the node (see the module comment). */
 export const NODE_THROTTLED_LIMIT_MILLICORES = 50;
@@ -126,6 +126,8 @@ export const nodeFeed = (choice: KernelChoice, log: (name: string, line: string)
             cpuLimitMillicores: run.cpuLimitMillicores,
             cpuRequestMillicores: run.cpuRequestMillicores,
             annotations: workload.annotations,
+            // No pod-level quota: the app's counters carry all of its throttling (workloads.ts IDLE_SIDECAR).
+            unlimitedSidecar: { name: IDLE_SIDECAR.name, workload: { shape: 'idle', durationMs: RUN_FOR_MS }, cpuRequestMillicores: 10 },
           }),
         });
       }
