@@ -46,14 +46,14 @@ export const burnerBinary = async (): Promise<string> => {
   return out;
 };
 
+/** Changes when the rootfs gets other files from the same inputs (its folder is keyed by it too). */
+const ROOTFS_LAYOUT = 'bin/busybox+applets, bin/burner, pause';
+
 /**
  * A read-only rootfs with busybox (and its applets), the burner at /bin/burner and as /pause (the
  * sandbox's process, as in the pause image), built once per
  * busybox + burner version. Containers share it (runc mounts it read-only).
  */
-/** Changes when the rootfs gets other files from the same inputs (its folder is keyed by it too). */
-const ROOTFS_LAYOUT = 'bin/busybox+applets, bin/burner, pause';
-
 export const labRootfs = async (): Promise<string> => {
   const burner = await burnerBinary();
   const busybox = await readFile(BUSYBOX);

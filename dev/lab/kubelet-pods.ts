@@ -291,34 +291,43 @@ export class KubeletPods {
   async close(timeoutMs = 60_000): Promise<void> {
     const notFound = (error: unknown): boolean => (error as { code?: unknown }).code === 404;
     for (const pod of this.requested) {
-      const { namespace } = pod.spec;
-      const name = pod.made.name;
-      const options = { namespace, name, gracePeriodSeconds: 1, propagationPolicy: 'Foreground' };
-      const deleted =
-        pod.made.kind === 'Pod' ? this.core.deleteNamespacedPod(options) : pod.made.kind === 'Deployment' ? this.apps.deleteNamespacedDeployment(options) : this.batch.deleteNamespacedJob(options);
-      await deleted.catch((error: unknown) => {
-        if (!notFound(error)) {
-          throw new LabError(`deleting ${pod.made.kind} ${namespace}/${name}`, { cause: error });
-        }
-      });
+      await this.madeObject(pod)
+        .remove()
+        .catch((error: unknown) => {
+          if (!notFound(error)) {
+            throw new LabError(`deleting ${pod.made.kind} ${pod.spec.namespace}/${pod.made.name}`, { cause: error });
+          }
+        });
     }
     const until = Date.now() + timeoutMs;
     for (const pod of this.requested) {
-      const { namespace } = pod.spec;
-      const name = pod.made.name;
-      const read = pod.made.kind === 'Pod' ? () => this.read(pod) : pod.made.kind === 'Deployment' ? () => this.apps.readNamespacedDeployment({ namespace, name }) : () => this.batch.readNamespacedJob({ namespace, name });
+      const made = this.madeObject(pod);
       for (;;) {
-        const gone = (await read().then(() => false, notFound)) && (await this.read(pod).then(() => false, notFound));
+        const gone = (await made.read().then(() => false, notFound)) && (await this.read(pod).then(() => false, notFound));
         if (gone) {
           break;
         }
         if (Date.now() > until) {
-          throw new LabError(`the node did not remove ${pod.made.kind} ${namespace}/${name} and its pod within ${timeoutMs} ms`);
+          throw new LabError(`the node did not remove ${pod.made.kind} ${pod.spec.namespace}/${pod.made.name} and its pod within ${timeoutMs} ms`);
         }
         await sleep(250);
       }
     }
     this.requested.length = 0;
+  }
+
+  /** Reading and deleting (foreground: the controllers' pods with it) what was created for a pod. */
+  private madeObject(pod: RequestedPod): { remove(): Promise<unknown>; read(): Promise<unknown> } {
+    const target = { namespace: pod.spec.namespace, name: pod.made.name };
+    const removal = { ...target, gracePeriodSeconds: 1, propagationPolicy: 'Foreground' };
+    switch (pod.made.kind) {
+      case 'Pod':
+        return { remove: () => this.core.deleteNamespacedPod(removal), read: () => this.core.readNamespacedPod(target) };
+      case 'Deployment':
+        return { remove: () => this.apps.deleteNamespacedDeployment(removal), read: () => this.apps.readNamespacedDeployment(target) };
+      case 'Job':
+        return { remove: () => this.batch.deleteNamespacedJob(removal), read: () => this.batch.readNamespacedJob(target) };
+    }
   }
 
   private async containerOf(pod: LabPod, spec: ContainerSpec, id: string, sandbox: boolean): Promise<LabContainer> {

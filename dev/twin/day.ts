@@ -39,23 +39,19 @@ export interface RecordedWorkload {
 
 /** The pod of `workload` in `recording` (one pod per workload), or an error naming the workloads it has. */
 export const podOfWorkload = (recording: Recording, workload: RecordedWorkload): { readonly uid: string; readonly name: string } => {
-  const uid = podUid(recording, workload);
-  return { uid, name: recording.containers.find((c) => c.podUid === uid)?.pod ?? '' };
-};
-
-const podUid = (recording: Recording, workload: RecordedWorkload): string => {
   const nameOf = (c: ContainerTruth): string => `${c.namespace}/${deploymentOf(c.owner) || c.pod}`;
   const found = recording.containers.filter((c) => nameOf(c) === `${workload.namespace}/${workload.deployment}`);
   const uids = new Set(found.map((c) => c.podUid));
-  if (uids.size !== 1) {
+  const [first] = found;
+  if (uids.size !== 1 || first === undefined) {
     throw new Error(`the ${recording.script} recording has ${uids.size === 0 ? 'no pod' : `${uids.size} pods`} of ${workload.namespace}/${workload.deployment} (it has ${[...new Set(recording.containers.map(nameOf))].join(', ')})`);
   }
-  return [...uids][0] as string;
+  return { uid: first.podUid, name: first.pod };
 };
 
 /** Throttle episodes of a workload: the recording's rows of its pod, once at each of `at` (in order). */
 export const throttleEpisodes = (recording: Recording, workload: RecordedWorkload, at: readonly Date[]): Recording[] => {
-  const uid = podUid(recording, workload);
+  const { uid } = podOfWorkload(recording, workload);
   const pod = `${workload.namespace}/${workload.deployment}`;
   const printfs = recording.printfs.filter((line) => concerns(line, uid));
   const stats = recording.processStats.filter((s) => concerns(s.cgroupPath, uid));
